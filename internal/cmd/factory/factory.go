@@ -1,0 +1,165 @@
+// Package factory gives every command what it needs from outside: the IO
+// streams, the configuration, the run directory with its log, a Runner and
+// the clock. Commands get it injected, so tests run them with buffers, a
+// fixed clock and a recording Runner (cli's cmdutil.Factory).
+package factory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/pipeline"
+	"github.com/sovd/bootstrap/internal/proc"
+)
+
+// IOStreams are where a command reads and writes. Results go to Out,
+// progress and errors to ErrOut.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// InTTY and ErrTTY say whether stdin and stderr are terminals: a prompt
+	// needs the first, a spinner the second.
+	InTTY  bool
+	ErrTTY bool
+}
+
+// Factory is shared by all commands of one invocation.
+type Factory struct {
+	IO *IOStreams
+	// ConfigPath is --config; "" means bootstrap.yaml if present, else the
+	// built-in profiles.
+	ConfigPath string
+	// Verbose streams child output to stderr; Quiet silences progress.
+	Verbose, Quiet bool
+	// WorkDir is where .bootstrap/ lives; "" is the current directory.
+	WorkDir string
+	// Now is the clock.
+	Now func() time.Time
+	// Hurry is closed on a second interrupt: children are killed at once.
+	Hurry <-chan struct{}
+	// Runner, when set, replaces the real one (tests).
+	Runner proc.Runner
+	// Tools overrides program paths (tests, or BOOTSTRAP_<TOOL> variables).
+	Tools map[string]string
+}
+
+// Profile loads, validates and returns one environment's profile.
+func (f *Factory) Profile(env string) (*config.Profile, error) {
+	if env == "" {
+		return nil, &FlagError{Err: errors.New("--env is required (staging, production, or an environment of bootstrap.yaml)")}
+	}
+	return config.Resolve(f.ConfigPath, env, f.Now())
+}
+
+// RunDir is .bootstrap/<env>, created if needed.
+func (f *Factory) RunDir(env string) (string, error) {
+	dir := filepath.Join(f.WorkDir, ".bootstrap", env)
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		return "", fmt.Errorf("creating run directory: %w", err)
+	}
+	return dir, nil
+}
+
+// Run is a State with its log file open; Close it when done.
+type Run struct {
+	*pipeline.State
+	LogPath string
+	logFile *os.File
+}
+
+// Close closes the run log.
+func (r *Run) Close() error {
+	if r.logFile == nil {
+		return nil
+	}
+	return r.logFile.Close()
+}
+
+// NewRun prepares the run directory, the run log
+// (.bootstrap/<env>/logs/<time>-<verb>.log) and the State steps share.
+func (f *Factory) NewRun(p *config.Profile, verb string) (*Run, error) {
+	dir, err := f.RunDir(p.Name)
+	if err != nil {
+		return nil, err
+	}
+	now := f.Now()
+	logPath := filepath.Join(dir, "logs", now.UTC().Format("20060102T150405Z")+"-"+verb+".log")
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening run log: %w", err)
+	}
+	redact := &proc.Redactor{}
+	log := redact.Writer(lf)
+	var stream io.Writer
+	if f.Verbose {
+		stream = f.IO.ErrOut
+	}
+	runner := f.Runner
+	if runner == nil {
+		runner = &proc.Exec{Log: log, Stream: stream, Redact: redact, Hurry: f.Hurry}
+	}
+	tools := map[string]string{}
+	for _, t := range []string{"eksctl", "helm", "kubectl", "aws", "terraform"} {
+		if v := os.Getenv("BOOTSTRAP_" + upper(t)); v != "" {
+			tools[t] = v
+		}
+	}
+	for k, v := range f.Tools {
+		tools[k] = v
+	}
+	st := &pipeline.State{
+		Profile:  p,
+		Runner:   runner,
+		Tools:    tools,
+		Dir:      dir,
+		Redact:   redact,
+		Progress: pipeline.NewProgress(f.IO.ErrOut, f.IO.ErrTTY, f.Quiet),
+		Log:      log,
+		Out:      f.IO.Out,
+		Now:      f.Now,
+	}
+	fmt.Fprintf(log, "# bootstrap %s --env %s at %s\n", verb, p.Name, now.UTC().Format(time.RFC3339))
+	return &Run{State: st, LogPath: logPath, logFile: lf}, nil
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 32
+		}
+	}
+	return string(b)
+}
+
+// FlagError is a usage mistake: the command's usage is shown with it.
+type FlagError struct{ Err error }
+
+func (e *FlagError) Error() string { return e.Err.Error() }
+func (e *FlagError) Unwrap() error { return e.Err }
+
+// NotBuiltError is a command whose phase does not exist yet. It fails
+// plainly instead of pretending to succeed.
+type NotBuiltError struct{ What string }
+
+func (e *NotBuiltError) Error() string {
+	return e.What + " is not built yet in this version of bootstrap; follow docs/runbooks/infrastructure_setup.md for this part"
+}
+
+// Execute runs steps on this run's state; a failure names the run log and
+// the command that continues.
+func (r *Run) Execute(ctx context.Context, next string, steps []pipeline.Step) error {
+	err := pipeline.Run(ctx, r.State, next, steps)
+	var se *pipeline.StepError
+	if errors.As(err, &se) {
+		se.Log = r.LogPath
+	}
+	return err
+}

@@ -1,0 +1,58 @@
+package factory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sovd/bootstrap/internal/pipeline"
+)
+
+// PhaseOptions are the options of a command that runs a list of steps
+// (cluster, data, addons, up).
+type PhaseOptions struct {
+	Env   string
+	Verb  string
+	Steps func() []pipeline.Step
+}
+
+// NewPhaseCmd builds such a command. runF replaces the run in tests (cli's
+// runF pattern), receiving the parsed options.
+func NewPhaseCmd(f *Factory, verb, short, long string, steps func() []pipeline.Step, runF func(context.Context, *PhaseOptions) error) *cobra.Command {
+	opts := &PhaseOptions{Verb: verb, Steps: steps}
+	cmd := &cobra.Command{
+		Use:   verb + " --env ENV",
+		Short: short,
+		Long:  long,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return RunPhase(cmd.Context(), f, opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "environment (staging, production, or one of bootstrap.yaml)")
+	return cmd
+}
+
+// RunPhase validates the profile, then runs the steps. Nothing starts when
+// the configuration has a problem.
+func RunPhase(ctx context.Context, f *Factory, opts *PhaseOptions) error {
+	p, err := f.Profile(opts.Env)
+	if err != nil {
+		return err
+	}
+	run, err := f.NewRun(p, opts.Verb)
+	if err != nil {
+		return err
+	}
+	defer run.Close()
+	next := fmt.Sprintf("bootstrap %s --env %s", opts.Verb, p.Name)
+	if err := run.Execute(ctx, next, opts.Steps()); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "%s: %s finished for environment %s\n", opts.Verb, "bootstrap "+opts.Verb, p.Name)
+	return nil
+}

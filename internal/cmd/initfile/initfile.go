@@ -1,0 +1,70 @@
+// Package initfile is `bootstrap init`: it writes bootstrap.yaml with the
+// built-in profiles spelled out, for editing.
+package initfile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sovd/bootstrap/internal/cmd/factory"
+	"github.com/sovd/bootstrap/internal/config"
+)
+
+// Options are init's flags.
+type Options struct {
+	Path  string
+	Force bool
+}
+
+// NewCmd returns the command; runF replaces its run in tests.
+func NewCmd(f *factory.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Write bootstrap.yaml with the built-in profiles, for editing",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(f, opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Path, "file", "f", config.DefaultPath, "where to write")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite an existing file")
+	return cmd
+}
+
+func run(f *factory.Factory, opts *Options) error {
+	data, err := config.Marshal(config.BuiltinFile())
+	if err != nil {
+		return err
+	}
+	header := "# bootstrap configuration: one profile per environment.\n" +
+		"# Every key is checked; `bootstrap plan --env <name>` shows the result.\n"
+	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if opts.Force {
+		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	file, err := os.OpenFile(opts.Path, flag, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s exists; edit it, or pass --force to overwrite it", opts.Path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := file.WriteString(header + string(data)); err != nil {
+		file.Close()
+		return err
+	}
+	if err := file.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "wrote %s\n", opts.Path)
+	return nil
+}

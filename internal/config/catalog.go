@@ -1,0 +1,107 @@
+package config
+
+import "time"
+
+// The catalog is what bootstrap knows how to build and price. A value outside
+// it is rejected with the list of known values, rather than discovered by
+// eksctl or Terraform half-way through a run. internal/cost has a price for
+// every entry (a test keeps the two in step).
+
+// NodeInstanceTypes maps EC2 instance types for nodes to the pods one node
+// can hold with the VPC CNI (ENIs × (IPs per ENI − 1) + 2, AWS's eni-max-pods).
+var NodeInstanceTypes = map[string]int{
+	"t3.medium":  17,
+	"t3.large":   35,
+	"t3.xlarge":  58,
+	"t3.2xlarge": 58,
+	"m5.large":   29,
+	"m5.xlarge":  58,
+	"m6i.large":  29,
+	"m6i.xlarge": 58,
+	"m7i.large":  29,
+	"c6i.large":  29,
+	"r6i.large":  29,
+}
+
+// DBInstanceClasses are the RDS classes bootstrap prices.
+var DBInstanceClasses = []string{
+	"db.t3.medium", "db.t3.large", "db.t4g.medium", "db.t4g.large",
+	"db.m5.large", "db.m6i.large", "db.m6g.large", "db.m7g.large", "db.r6g.large",
+}
+
+// CacheNodeTypes are the ElastiCache node types bootstrap prices.
+var CacheNodeTypes = []string{
+	"cache.t3.small", "cache.t3.medium", "cache.t4g.small", "cache.t4g.medium",
+	"cache.m6g.large", "cache.m7g.large", "cache.r6g.large", "cache.r7g.large",
+}
+
+// KubeVersion is an EKS Kubernetes minor version and its support window.
+// Dates from the EKS release calendar (docs.aws.amazon.com/eks, "Kubernetes
+// version lifecycle"), read 2026-11-24.
+type KubeVersion struct {
+	Version       string
+	Released      time.Time
+	EndOfStandard time.Time // extended support ($0.60/h) from here
+	EndOfExtended time.Time // EKS no longer runs it
+}
+
+func day(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// KubeVersions are the versions eksctl v0.230.0 can create, oldest first.
+var KubeVersions = []KubeVersion{
+	{"1.30", day("2024-05-23"), day("2025-07-23"), day("2026-07-23")},
+	{"1.31", day("2024-09-26"), day("2025-11-26"), day("2026-11-26")},
+	{"1.32", day("2025-01-25"), day("2026-03-23"), day("2027-03-23")},
+	{"1.33", day("2025-05-28"), day("2026-07-29"), day("2027-07-29")},
+	{"1.34", day("2025-10-06"), day("2026-12-02"), day("2027-12-02")},
+	{"1.35", day("2026-01-28"), day("2027-03-27"), day("2028-03-27")},
+}
+
+// LookupKubeVersion finds a version in the catalog.
+func LookupKubeVersion(v string) (KubeVersion, bool) {
+	for _, k := range KubeVersions {
+		if k.Version == v {
+			return k, true
+		}
+	}
+	return KubeVersion{}, false
+}
+
+// SupportTier is "standard", "extended" or "unsupported" on a day.
+func (k KubeVersion) SupportTier(on time.Time) string {
+	switch {
+	case on.Before(k.EndOfStandard):
+		return "standard"
+	case on.Before(k.EndOfExtended):
+		return "extended"
+	default:
+		return "unsupported"
+	}
+}
+
+// PostgresMajors are the RDS PostgreSQL majors in RDS standard support
+// through 2026 with the date standard support ends (extended-support charges
+// follow). Source: RDS for PostgreSQL release calendar, read 2026-11-24.
+var PostgresMajors = map[string]time.Time{
+	"14": day("2027-02-28"),
+	"15": day("2028-02-29"),
+	"16": day("2029-02-28"),
+	"17": day("2030-02-28"),
+}
+
+// RedisVersions are the ElastiCache Redis OSS engine versions accepted.
+var RedisVersions = []string{"7.0", "7.1"}
+
+// ControlPlaneLogTypes are the EKS control-plane log types.
+var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+// Regions with at least three availability zones where EKS, RDS and
+// ElastiCache are all offered; bootstrap is tested and priced for us-east-1
+// but renders for these.
+var Regions = []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"}

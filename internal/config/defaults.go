@@ -1,0 +1,109 @@
+package config
+
+import "fmt"
+
+// Builtin returns the built-in profile for an environment: the seed's values
+// for production and staging (names such as sovd-production-cluster, database
+// sovd_production, user sovd_admin), and a staging-shaped profile named after
+// any other environment. A file's profile is laid over it, so a file need only
+// say what differs.
+func Builtin(env string) *Profile {
+	p := &Profile{
+		Name:              env,
+		Region:            "us-east-1",
+		AvailabilityZones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
+		Cluster: Cluster{
+			Name:              "sovd-" + env + "-cluster",
+			KubernetesVersion: "1.35",
+			VPCCIDR:           "10.2.0.0/16",
+			NAT:               "Single",
+			NodeGroup: NodeGroup{
+				Name: "general", InstanceType: "t3.medium",
+				Desired: 2, Min: 2, Max: 4, VolumeSizeGB: 30,
+			},
+			Logging: []string{"api", "audit", "authenticator"},
+		},
+		Database: Database{
+			Identifier:            "sovd-" + env,
+			EngineVersion:         "15",
+			InstanceClass:         "db.t3.medium",
+			MultiAZ:               false,
+			AllocatedStorageGB:    20,
+			MaxAllocatedStorageGB: 100,
+			BackupRetentionDays:   1,
+			DeletionProtection:    false,
+			Name:                  "sovd_" + sqlName(env),
+			Username:              "sovd_admin",
+			Port:                  5432,
+		},
+		Redis: Redis{
+			ReplicationGroupID: "sovd-" + env,
+			EngineVersion:      "7.1",
+			NodeType:           "cache.t3.small",
+			NumCacheClusters:   1,
+			Port:               6379,
+		},
+		Registry: Registry{Repositories: []string{"sovd-backend", "sovd-frontend"}},
+		Secrets:  Secrets{Prefix: "sovd/" + env, RecoveryWindowDays: 0},
+		App: App{
+			Namespace:      env,
+			ServiceAccount: "sovd-webapp-" + env + "-sa",
+			RoleName:       "sovd-webapp-" + env,
+		},
+		Budget: Budget{MonthlyMin: 150, MonthlyMax: 400},
+	}
+	switch env {
+	case "staging":
+		p.Cluster.VPCCIDR = "10.1.0.0/16"
+	case "production":
+		// The seed: 3 AZs with a NAT gateway each, 3 × t3.large, RDS Multi-AZ
+		// with 7-day backups and deletion protection, Redis with a replica and
+		// automatic failover, inside $500–800 a month.
+		p.Cluster.VPCCIDR = "10.0.0.0/16"
+		p.Cluster.NAT = "HighlyAvailable"
+		p.Cluster.NodeGroup = NodeGroup{
+			Name: "general", InstanceType: "t3.large",
+			Desired: 3, Min: 3, Max: 6, VolumeSizeGB: 50,
+		}
+		p.Database.InstanceClass = "db.t3.large"
+		p.Database.MultiAZ = true
+		p.Database.AllocatedStorageGB = 100
+		p.Database.MaxAllocatedStorageGB = 500
+		p.Database.BackupRetentionDays = 7
+		p.Database.DeletionProtection = true
+		p.Redis.NodeType = "cache.t3.medium"
+		p.Redis.NumCacheClusters = 2
+		p.Redis.AutomaticFailover = true
+		p.Redis.MultiAZ = true
+		p.Secrets.RecoveryWindowDays = 30
+		p.Budget = Budget{MonthlyMin: 500, MonthlyMax: 800}
+	}
+	return p
+}
+
+// BuiltinEnvironments are the environments that exist with no file.
+var BuiltinEnvironments = []string{"staging", "production"}
+
+// BuiltinFile is the configuration used when there is no bootstrap.yaml, and
+// what `bootstrap init` writes for editing.
+func BuiltinFile() *File {
+	f := &File{APIVersion: APIVersion, Kind: Kind, Environments: map[string]*Profile{}}
+	for _, env := range BuiltinEnvironments {
+		f.Environments[env] = Builtin(env)
+	}
+	return f
+}
+
+// sqlName turns an environment name into a PostgreSQL identifier part.
+func sqlName(env string) string {
+	b := []byte(env)
+	for i, c := range b {
+		if c == '-' {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// String names a profile in messages.
+func (p *Profile) String() string { return fmt.Sprintf("environment %q", p.Name) }

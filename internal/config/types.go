@@ -1,0 +1,192 @@
+// Package config is bootstrap.yaml: its types, the built-in staging and
+// production profiles, strict loading and validation.
+//
+// Loading follows kind's order: read apiVersion and kind, decode strictly
+// (unknown keys are errors), apply defaults, then validate and report every
+// problem at once, each with its path and a hint. Invalid input is found here,
+// before any process starts or any AWS resource is touched.
+package config
+
+// APIVersion and Kind identify a bootstrap.yaml.
+const (
+	APIVersion = "bootstrap.sovd.io/v1alpha1"
+	Kind       = "Config"
+)
+
+// File is the whole of bootstrap.yaml.
+type File struct {
+	APIVersion   string              `json:"apiVersion"`
+	Kind         string              `json:"kind"`
+	Environments map[string]*Profile `json:"environments"`
+
+	// decodeProblems are the file's unknown keys and values of the wrong
+	// kind; Validate reports them with its own.
+	decodeProblems Problems
+}
+
+// Profile is everything bootstrap needs to build one environment.
+type Profile struct {
+	// Name is the environment's name (the key under environments); not in YAML.
+	Name string `json:"-"`
+
+	Region            string            `json:"region"`
+	AvailabilityZones []string          `json:"availabilityZones"`
+	Cluster           Cluster           `json:"cluster"`
+	Database          Database          `json:"database"`
+	Redis             Redis             `json:"redis"`
+	Storage           Storage           `json:"storage"`
+	Registry          Registry          `json:"registry"`
+	Secrets           Secrets           `json:"secrets"`
+	App               App               `json:"app"`
+	State             State             `json:"state"`
+	Budget            Budget            `json:"budget"`
+	Tags              map[string]string `json:"tags,omitempty"`
+}
+
+// Cluster is the EKS cluster eksctl creates.
+type Cluster struct {
+	Name              string `json:"name"`
+	KubernetesVersion string `json:"kubernetesVersion"`
+	VPCCIDR           string `json:"vpcCIDR"`
+	// NAT is eksctl's NAT mode: HighlyAvailable (one per AZ) or Single.
+	NAT       string    `json:"nat"`
+	NodeGroup NodeGroup `json:"nodeGroup"`
+	// Logging lists the control-plane log types sent to CloudWatch.
+	Logging []string `json:"logging"`
+	// KMSKeyARN, when set, enables envelope encryption of Kubernetes Secrets.
+	KMSKeyARN string `json:"kmsKeyARN,omitempty"`
+}
+
+// NodeGroup is the managed node group, placed in the private subnets.
+type NodeGroup struct {
+	Name         string `json:"name"`
+	InstanceType string `json:"instanceType"`
+	Desired      int    `json:"desired"`
+	Min          int    `json:"min"`
+	Max          int    `json:"max"`
+	VolumeSizeGB int    `json:"volumeSizeGB"`
+}
+
+// Database is the RDS PostgreSQL instance.
+type Database struct {
+	Identifier            string `json:"identifier"`
+	EngineVersion         string `json:"engineVersion"`
+	InstanceClass         string `json:"instanceClass"`
+	MultiAZ               bool   `json:"multiAZ"`
+	AllocatedStorageGB    int    `json:"allocatedStorageGB"`
+	MaxAllocatedStorageGB int    `json:"maxAllocatedStorageGB"`
+	BackupRetentionDays   int    `json:"backupRetentionDays"`
+	DeletionProtection    bool   `json:"deletionProtection"`
+	Name                  string `json:"name"`
+	Username              string `json:"username"`
+	Port                  int    `json:"port"`
+}
+
+// Redis is the ElastiCache Redis replication group.
+type Redis struct {
+	ReplicationGroupID string `json:"replicationGroupId"`
+	EngineVersion      string `json:"engineVersion"`
+	NodeType           string `json:"nodeType"`
+	NumCacheClusters   int    `json:"numCacheClusters"`
+	AutomaticFailover  bool   `json:"automaticFailover"`
+	MultiAZ            bool   `json:"multiAZ"`
+	Port               int    `json:"port"`
+}
+
+// Storage is the S3 bucket for backups and logs.
+type Storage struct {
+	// Bucket defaults to <prefix>-backups-<account-id>, resolved when the
+	// account is known (S3 names are global).
+	Bucket string `json:"bucket,omitempty"`
+}
+
+// Registry is the ECR repositories the app's images go to.
+type Registry struct {
+	Repositories []string `json:"repositories"`
+}
+
+// Secrets is where the app's secrets live in Secrets Manager.
+type Secrets struct {
+	// Prefix is the path under which database, jwt and redis live.
+	Prefix string `json:"prefix"`
+	// RecoveryWindowDays is 0 (delete at once) or 7–30.
+	RecoveryWindowDays int `json:"recoveryWindowDays"`
+}
+
+// App is what the SOVD web app's Helm chart needs from the platform.
+type App struct {
+	Namespace      string `json:"namespace"`
+	ServiceAccount string `json:"serviceAccount"`
+	// RoleName is the fixed IRSA role name, so its ARN is known in advance.
+	RoleName string `json:"roleName"`
+	// Domain and HostedZoneID, when both set, get an ACM certificate
+	// validated through Route53 for the ingress.
+	Domain       string `json:"domain,omitempty"`
+	HostedZoneID string `json:"hostedZoneID,omitempty"`
+}
+
+// State is the Terraform state backend.
+type State struct {
+	// Bucket defaults to bootstrap-tfstate-<account-id>-<region>.
+	Bucket string `json:"bucket,omitempty"`
+}
+
+// Budget is the monthly band the cost estimate is checked against, in USD.
+type Budget struct {
+	MonthlyMin float64 `json:"monthlyMin"`
+	MonthlyMax float64 `json:"monthlyMax"`
+}
+
+// Prefix is the stem of this environment's resource names: sovd-<env>.
+func (p *Profile) Prefix() string { return "sovd-" + p.Name }
+
+// Protected reports whether tearing this environment down can lose data that
+// the profile asks to keep, which needs a typed confirmation.
+func (p *Profile) Protected() bool {
+	return p.Database.DeletionProtection || p.Name == "production"
+}
+
+// SecretNames are the app's three secrets, in a fixed order.
+func (p *Profile) SecretNames() []string {
+	return []string{p.Secrets.Prefix + "/database", p.Secrets.Prefix + "/jwt", p.Secrets.Prefix + "/redis"}
+}
+
+// StateBucketName is the Terraform state bucket for an account.
+func (p *Profile) StateBucketName(accountID string) string {
+	if p.State.Bucket != "" {
+		return p.State.Bucket
+	}
+	return "bootstrap-tfstate-" + accountID + "-" + p.Region
+}
+
+// StateKey is this environment's key in the state bucket.
+func (p *Profile) StateKey() string { return "sovd/" + p.Name + "/stateful.tfstate" }
+
+// StorageBucketName is the backups and logs bucket for an account.
+func (p *Profile) StorageBucketName(accountID string) string {
+	if p.Storage.Bucket != "" {
+		return p.Storage.Bucket
+	}
+	return p.Prefix() + "-backups-" + accountID
+}
+
+// Role names for IRSA, fixed so that their ARNs are known before they exist.
+func (p *Profile) LoadBalancerControllerRole() string {
+	return p.Prefix() + "-aws-load-balancer-controller"
+}
+
+// ExternalSecretsRole is the IRSA role of the External Secrets Operator.
+func (p *Profile) ExternalSecretsRole() string { return p.Prefix() + "-external-secrets" }
+
+// AllTags are the tags every AWS resource carries.
+func (p *Profile) AllTags() map[string]string {
+	t := map[string]string{
+		"Environment": p.Name,
+		"Application": "sovd-webapp",
+		"ManagedBy":   "bootstrap",
+	}
+	for k, v := range p.Tags {
+		t[k] = v
+	}
+	return t
+}

@@ -1,0 +1,71 @@
+package pipeline
+
+import (
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/proc"
+)
+
+// State is what steps share within one run. It is the only place data lives
+// between steps; nothing here is the state of record (that is the live
+// cluster and the Terraform remote state), so another machine can resume.
+type State struct {
+	// Profile is the validated environment.
+	Profile *config.Profile
+	// Runner runs eksctl, helm, kubectl and aws.
+	Runner proc.Runner
+	// Tools are the programs' paths, by name ("eksctl", "helm", ...); a
+	// missing entry means the bare name, looked up in PATH.
+	Tools map[string]string
+	// Dir is the run directory, .bootstrap/<env>: rendered files and logs.
+	Dir string
+	// Redact hides secret values in every output.
+	Redact *proc.Redactor
+	// Progress reports steps on stderr.
+	Progress *Progress
+	// Log is the run log (child output, details).
+	Log io.Writer
+	// Out is where results go (stdout).
+	Out io.Writer
+	// Now is the clock, for snapshot names and support dates.
+	Now func() time.Time
+
+	// AccountID is the AWS account, once known.
+	AccountID string
+	// Network is the cluster's network, read from the live cluster.
+	Network *Network
+	// Data holds the data tier's Terraform outputs, once read.
+	Data map[string]any
+}
+
+// Network is what the data tier and add-ons need from the cluster.
+type Network struct {
+	VPCID                  string   `json:"vpcId"`
+	PrivateSubnetIDs       []string `json:"privateSubnetIds"`
+	PublicSubnetIDs        []string `json:"publicSubnetIds"`
+	ClusterSecurityGroupID string   `json:"clusterSecurityGroupId"`
+	OIDCIssuer             string   `json:"oidcIssuer"`
+}
+
+// Tool returns the path of a program.
+func (st *State) Tool(name string) string {
+	if p, ok := st.Tools[name]; ok && p != "" {
+		return p
+	}
+	return name
+}
+
+// Path returns a path inside the run directory.
+func (st *State) Path(name string) string { return filepath.Join(st.Dir, name) }
+
+// Account returns the account id, or a placeholder when it is not known
+// (offline plan).
+func (st *State) Account() string {
+	if st.AccountID == "" {
+		return "<account-id>"
+	}
+	return st.AccountID
+}

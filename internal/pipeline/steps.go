@@ -1,0 +1,71 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+)
+
+// UpSteps is `bootstrap up`, in dependency order: the data tier needs the
+// cluster's VPC and security group, the add-ons need the cluster and the
+// data tier's outputs.
+func UpSteps() []Step {
+	var steps []Step
+	steps = append(steps, ClusterPhase()...) // VPC, subnets, node group, OIDC, IRSA roles
+	steps = append(steps, DataPhase()...)    // RDS, ElastiCache, S3, ECR, Secrets Manager
+	steps = append(steps, AddonsPhase()...)  // load balancer controller, External Secrets, metrics-server, values
+	return steps
+}
+
+// ClusterPhase is `bootstrap cluster`.
+func ClusterPhase() []Step {
+	return []Step{
+		NotBuilt{Title: "Creating EKS cluster with eksctl", Phase: "the cluster phase"}, // create, or reconcile the one there
+	}
+}
+
+// DataPhase is `bootstrap data`.
+func DataPhase() []Step {
+	return []Step{
+		NotBuilt{Title: "Applying the data tier with Terraform", Phase: "the data phase"}, // state bucket, init, plan, apply
+	}
+}
+
+// AddonsPhase is `bootstrap addons`.
+func AddonsPhase() []Step {
+	return []Step{
+		NotBuilt{Title: "Installing cluster add-ons with Helm", Phase: "the add-ons phase"},   // CRDs, then helm upgrade --install per chart
+		NotBuilt{Title: "Writing the app's Helm values overlay", Phase: "the values handoff"}, // values for the sovd-webapp chart
+	}
+}
+
+// TeardownSteps is `bootstrap teardown`, in the order that leaves nothing
+// behind (DESIGN.md, "Teardown order").
+func TeardownSteps() []Step {
+	return []Step{
+		NotBuilt{Title: "Deleting Ingresses and LoadBalancer Services", Phase: "teardown"}, // while the controller can still delete their load balancers
+		NotBuilt{Title: "Uninstalling cluster add-ons", Phase: "teardown"},                 // helm uninstall
+		NotBuilt{Title: "Destroying the data tier", Phase: "teardown"},                     // final snapshot first in production
+		NotBuilt{Title: "Deleting EKS cluster with eksctl", Phase: "teardown"},             // eksctl delete cluster --wait
+		NotBuilt{Title: "Sweeping leftovers tagged for the cluster", Phase: "teardown"},    // ENIs, security groups, EIPs
+	}
+}
+
+// NotBuilt stands for a step this version of bootstrap does not have yet.
+// It never pretends: Run fails, Describe says so.
+type NotBuilt struct {
+	Title string
+	Phase string
+}
+
+// Name implements Step.
+func (n NotBuilt) Name() string { return n.Title }
+
+// Run implements Step.
+func (n NotBuilt) Run(context.Context, *State) error {
+	return fmt.Errorf("%s is not built yet in this version of bootstrap; follow docs/runbooks/infrastructure_setup.md for this part", n.Phase)
+}
+
+// Describe implements Describer.
+func (n NotBuilt) Describe(context.Context, *State) (Description, error) {
+	return Description{Step: n.Title, Summary: []string{n.Phase + " is not built yet: nothing to show"}}, nil
+}

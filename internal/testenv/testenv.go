@@ -1,0 +1,25 @@
+// Package testenv finds or starts the real parts that tests run against: a
+// moto server standing in for AWS, the Terraform CLI and its provider mirror,
+// the helm binary and a local Kubernetes control plane.
+//
+// A test that needs a real part and cannot have it fails when CI=true and
+// skips with the reason on a developer machine (DESIGN.md, "Testing").
+package testenv
+
+import (
+	"os"
+	"testing"
+)
+
+// InCI reports whether the tests run in CI, where every real part must exist.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Missing stops the test because a real part is unavailable: a failure in
+// CI, a skip with the reason elsewhere.
+func Missing(t testing.TB, part, reason string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("%s is required in CI: %s", part, reason)
+	}
+	t.Skipf("%s unavailable, skipping: %s", part, reason)
+}
