@@ -78,6 +78,10 @@ func Resolve(path, env string, now time.Time) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
+	var probs Problems
+	if err := Validate(f, now); err != nil {
+		probs = append(probs, err.(Problems)...)
+	}
 	p, ok := f.Environments[env]
 	if !ok {
 		known := make([]string, 0, len(f.Environments))
@@ -85,10 +89,10 @@ func Resolve(path, env string, now time.Time) (*Profile, error) {
 			known = append(known, n)
 		}
 		sort.Strings(known)
-		return nil, Problems{{"--env", fmt.Sprintf("no environment %q", env), "known: " + strings.Join(known, ", ")}}
+		probs = append(probs, Problem{"--env", fmt.Sprintf("no environment %q", env), "known: " + strings.Join(known, ", ")})
 	}
-	if err := Validate(f, now); err != nil {
-		return nil, err
+	if len(probs) > 0 {
+		return nil, probs
 	}
 	return p, nil
 }

@@ -1,0 +1,68 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sovd/bootstrap/internal/proc/proctest"
+)
+
+func find(missing ...string) func(context.Context, string) (string, error) {
+	return func(_ context.Context, name string) (string, error) {
+		for _, m := range missing {
+			if m == name {
+				return "", errors.New("not found")
+			}
+		}
+		return name, nil
+	}
+}
+
+func TestCheckReadsVersionsAndMinimums(t *testing.T) {
+	t.Parallel()
+	r := proctest.New(t)
+	r.Expect(`eksctl version`).Stdout("0.229.0\n")
+	r.Expect(`helm version --short`).Stdout("v3.22.0+g1234567\n")
+	r.Expect(`kubectl version --client -o json`).Stdout(`{"clientVersion":{"gitVersion":"v1.35.1"}}`)
+	r.Expect(`terraform version -json`).Stdout(`{"terraform_version":"1.11.4"}`)
+	r.Expect(`aws --version`).Stdout("aws-cli/2.17.0 Python/3.11\n")
+	r.Expect(`aws sts get-caller-identity --output json`).Stdout(`{"Arn":"arn:aws:iam::123456789012:user/ops"}`)
+	rep := Check(context.Background(), r, find())
+	got := map[string]Row{}
+	for _, row := range rep.Tools {
+		got[row.Tool] = row
+	}
+	if row := got["eksctl"]; row.OK || !strings.Contains(row.Problem, "older than 0.230.0") {
+		t.Errorf("eksctl 0.229.0 must fail the minimum: %+v", row)
+	}
+	for _, tool := range []string{"helm", "kubectl", "terraform", "aws"} {
+		if !got[tool].OK {
+			t.Errorf("%s should pass: %+v", tool, got[tool])
+		}
+	}
+	if got["helm"].Version != "3.22.0" || got["kubectl"].Version != "1.35.1" || got["terraform"].Version != "1.11.4" {
+		t.Errorf("versions misread: %+v", rep.Tools)
+	}
+	if rep.Identity != "arn:aws:iam::123456789012:user/ops" {
+		t.Errorf("identity = %q", rep.Identity)
+	}
+}
+
+func TestCheckMissingToolsAndNoCredentials(t *testing.T) {
+	t.Parallel()
+	r := proctest.New(t)
+	r.Expect(`helm version --short`).Stdout("v3.22.0\n")
+	r.Expect(`kubectl version --client -o json`).Stdout(`{"clientVersion":{"gitVersion":"v1.35.1"}}`)
+	r.Expect(`terraform version -json`).Stdout(`{"terraform_version":"1.11.4"}`)
+	r.Expect(`aws --version`).Stdout("aws-cli/1.40.0\n")
+	r.Expect(`aws sts get-caller-identity --output json`).Exit(255).Stdout("Unable to locate credentials")
+	rep := Check(context.Background(), r, find("eksctl"))
+	if rep.Tools[0].Tool != "eksctl" || rep.Tools[0].OK || !strings.Contains(rep.Tools[0].Problem, "not found: install eksctl 0.230.0") {
+		t.Errorf("missing eksctl not reported: %+v", rep.Tools[0])
+	}
+	if rep.Identity != "" || !strings.Contains(rep.AWSError, "no usable AWS credentials") {
+		t.Errorf("want the credential problem reported, got %+v", rep)
+	}
+}
