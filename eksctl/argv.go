@@ -1,0 +1,97 @@
+package eksctl
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// MinVersion is the oldest eksctl bootstrap runs. The ClusterConfig is
+// validated with the API package of this release (the module version in
+// go.mod; a test keeps the two equal): it is the first that creates
+// Kubernetes 1.35 clusters, and an older eksctl may reject or silently drop
+// fields it does not know.
+const MinVersion = "0.230.0"
+
+// The argv builders below return eksctl's arguments, without the program
+// name. They are pure, so the runbook and `bootstrap plan` show exactly what
+// runs.
+
+// CreateCluster creates the cluster and everything in the file: VPC, control
+// plane, OIDC provider, IRSA roles, managed node groups. Not idempotent: a
+// second run fails with AlreadyExists.
+func CreateCluster(file string) []string {
+	return []string{"create", "cluster", "-f", file}
+}
+
+// CreateIAMServiceAccounts creates the IRSA roles of the file that have no
+// stack yet; existing ones are skipped. --approve applies the plan.
+func CreateIAMServiceAccounts(file string) []string {
+	return []string{"create", "iamserviceaccount", "-f", file, "--approve"}
+}
+
+// CreateNodeGroups creates the node groups of the file that do not exist yet;
+// existing ones are excluded.
+func CreateNodeGroups(file string) []string {
+	return []string{"create", "nodegroup", "-f", file}
+}
+
+// AssociateOIDCProvider creates the cluster's IAM OIDC provider unless it is
+// already associated.
+func AssociateOIDCProvider(file string) []string {
+	return []string{"utils", "associate-iam-oidc-provider", "-f", file, "--approve"}
+}
+
+// GetCluster prints the cluster's description as JSON (a one-element list of
+// EKS Cluster objects).
+func GetCluster(name, region string) []string {
+	return []string{"get", "cluster", "--name", name, "--region", region, "-o", "json"}
+}
+
+// DeleteCluster deletes the cluster and every stack eksctl made for it,
+// waiting until they are gone. Nodes are drained without the eviction API:
+// by the time teardown gets here the workloads are being destroyed on
+// purpose, and a PodDisruptionBudget must not hold the drain forever.
+func DeleteCluster(name, region string) []string {
+	return []string{"delete", "cluster", "--name", name, "--region", region, "--wait", "--disable-nodegroup-eviction"}
+}
+
+// Version prints eksctl's version ("0.230.0", or with a pre-release and
+// build suffix for development builds).
+func Version() []string { return []string{"version"} }
+
+var versionRE = regexp.MustCompile(`(\d+)\.(\d+)\.(\d+)`)
+
+// ParseVersion finds the semantic version in `eksctl version` output.
+func ParseVersion(out string) ([3]int, error) {
+	var v [3]int
+	m := versionRE.FindStringSubmatch(out)
+	if m == nil {
+		return v, fmt.Errorf("no version in eksctl's output %q", strings.TrimSpace(out))
+	}
+	for i := range v {
+		v[i], _ = strconv.Atoi(m[i+1])
+	}
+	return v, nil
+}
+
+// CheckVersion reports whether `eksctl version` output names MinVersion or
+// newer.
+func CheckVersion(out string) error {
+	have, err := ParseVersion(out)
+	if err != nil {
+		return err
+	}
+	want, _ := ParseVersion(MinVersion)
+	for i := range have {
+		if have[i] != want[i] {
+			if have[i] < want[i] {
+				return fmt.Errorf("eksctl %d.%d.%d is older than %s, the oldest bootstrap supports; install eksctl %s or newer",
+					have[0], have[1], have[2], MinVersion, MinVersion)
+			}
+			break
+		}
+	}
+	return nil
+}
