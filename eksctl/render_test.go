@@ -271,9 +271,9 @@ func TestSecretPolicies(t *testing.T) {
 func TestValidationRejectsBrokenProfiles(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(p *config.Profile)
-		field string
+		field  string
 	}{
 		{"unknown log type", func(p *config.Profile) { p.Cluster.Logging = []string{"api", "everything"} }, "cloudWatch.clusterLogging.enableTypes[1]"},
 		{"one zone", func(p *config.Profile) { p.AvailabilityZones = []string{"us-east-1a"} }, "zone(s) specified"},
