@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# hack/test.sh: sets up, on a fresh machine, every real part the tests use,
+# then runs them. This is `make test`, and CI's .ci/run calls it.
+#
+#   - Terraform >= 1.11 and the AWS provider from a filesystem mirror
+#   - moto (the local AWS API emulator; Python package, server mode)
+#   - helm and a local Kubernetes control plane (hack/kube-local)
+#
+# Extra arguments go to `go test` (default: ./...).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+step() { printf '\n== %s\n' "$*"; }
+need() { command -v "$1" >/dev/null || { echo "missing $1: $2" >&2; exit 1; }; }
+
+step "checking tools"
+need go "install Go 1.26 or newer"
+need terraform "install Terraform 1.11 or newer"
+need python3 "install Python 3"
+need kubectl "install kubectl (apt-get install kubectl)"
+python3 -c 'import moto, flask, flask_cors' 2>/dev/null || {
+  echo "moto (server mode) is missing: pip install 'moto[server]==5.2.1'" >&2; exit 1; }
+
+step "finding the Terraform provider mirror"
+BOOTSTRAP_TF_PROVIDER_MIRROR=$(hack/find-provider-mirror.sh)
+export BOOTSTRAP_TF_PROVIDER_MIRROR
+echo "$BOOTSTRAP_TF_PROVIDER_MIRROR"
+# The tests write their own CLI configuration; a user's must not interfere.
+unset TF_CLI_CONFIG_FILE
+
+step "installing helm and the local Kubernetes control plane"
+hack/kube-local/install.sh
+step "starting the local Kubernetes control plane"
+hack/kube-local/up.sh
+trap 'hack/kube-local/down.sh >/dev/null 2>&1 || true' EXIT
+# shellcheck disable=SC1091
+source "${KUBE_LOCAL_DIR:-$root/.cache/kube-local/run}/env"
+
+step "go test"
+if [ $# -eq 0 ]; then set -- ./...; fi
+go test -timeout 60m "$@"
