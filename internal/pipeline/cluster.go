@@ -1,0 +1,304 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/sovd/bootstrap/eksctl"
+	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/proc"
+)
+
+// The cluster phase: eksctl creates the cluster from a rendered ClusterConfig,
+// or reconciles the one that is there, then the cluster's network is read
+// back from AWS for the data tier and the add-ons.
+
+// ClusterFile is the rendered ClusterConfig's name in the run directory.
+const ClusterFile = "cluster.yaml"
+
+// ClusterAPI is what the cluster steps read from AWS. *cloud.Clients is the
+// real one.
+type ClusterAPI interface {
+	AccountID(ctx context.Context) (string, error)
+	ClusterExists(ctx context.Context, name string) (bool, error)
+	Stacks(ctx context.Context, prefix string) ([]cloud.Stack, error)
+	ClusterNetwork(ctx context.Context, name string) (*cloud.Network, error)
+}
+
+// OpenAWS opens the AWS clients of a region.
+type OpenAWS func(ctx context.Context, region string) (ClusterAPI, error)
+
+// DefaultAWS opens the SDK's clients (cloud.New).
+func DefaultAWS(ctx context.Context, region string) (ClusterAPI, error) {
+	return cloud.New(ctx, region)
+}
+
+// ClusterSteps is `bootstrap cluster`, in order.
+func ClusterSteps() []Step {
+	return []Step{
+		CheckEksctl{},                  // eksctl version >= eksctl.MinVersion
+		CreateCluster{AWS: DefaultAWS}, // render cluster.yaml; create, or reconcile what exists
+		ReadNetwork{AWS: DefaultAWS},   // VPC, subnets, cluster security group, OIDC issuer -> State.Network
+	}
+}
+
+// ClusterTeardownSteps deletes the cluster; it belongs after the data tier is
+// destroyed (its RDS and ElastiCache sit in the cluster's subnets).
+func ClusterTeardownSteps() []Step {
+	return []Step{
+		DeleteCluster{AWS: DefaultAWS}, // eksctl delete cluster --wait
+	}
+}
+
+// renderClusterFile renders the profile's ClusterConfig; eksctl's own
+// validation runs as part of Render.
+func renderClusterFile(st *State) (path string, content []byte, err error) {
+	cfg, err := eksctl.Render(st.Profile)
+	if err != nil {
+		return "", nil, err
+	}
+	content, err = eksctl.Marshal(cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	return st.Path(ClusterFile), content, nil
+}
+
+// writeClusterFile renders and writes .bootstrap/<env>/cluster.yaml.
+func writeClusterFile(st *State) (string, error) {
+	path, content, err := renderClusterFile(st)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(st.Dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating the run directory: %w", err)
+	}
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		return "", fmt.Errorf("writing the ClusterConfig: %w", err)
+	}
+	return path, nil
+}
+
+func eksctlCmd(st *State, args []string) proc.Cmd {
+	return proc.Cmd{Name: st.Tool("eksctl"), Args: args}
+}
+
+func eksctlAction(args []string, note string) Action {
+	return Action{Tool: "eksctl", Args: args, Note: note}
+}
+
+// CheckEksctl runs `eksctl version` and refuses one older than
+// eksctl.MinVersion. Changes nothing; safe to repeat.
+type CheckEksctl struct{}
+
+// Name implements Step.
+func (CheckEksctl) Name() string { return "Checking the eksctl version" }
+
+// Run implements Step.
+func (CheckEksctl) Run(ctx context.Context, st *State) error {
+	var out bytes.Buffer
+	c := eksctlCmd(st, eksctl.Version())
+	c.Stdout = &out
+	if err := st.Runner.Run(ctx, c); err != nil {
+		return fmt.Errorf("running eksctl (install eksctl %s or newer, or say where it is): %w", eksctl.MinVersion, err)
+	}
+	return eksctl.CheckVersion(out.String())
+}
+
+// Describe implements Describer.
+func (CheckEksctl) Describe(context.Context, *State) (Description, error) {
+	return Description{Actions: []Action{
+		eksctlAction(eksctl.Version(), "eksctl "+eksctl.MinVersion+" or newer"),
+	}}, nil
+}
+
+// CreateCluster renders the ClusterConfig to .bootstrap/<env>/cluster.yaml and
+// brings the cluster to it. With no cluster, `eksctl create cluster -f`
+// makes everything. With the cluster there (create is not idempotent), it
+// reconciles what eksctl can reconcile: the OIDC provider, the IRSA roles and
+// the node groups, each command skipping what exists. A CloudFormation stack
+// left failed by an earlier run stops it with the command that clears it.
+type CreateCluster struct {
+	AWS OpenAWS
+}
+
+// Name implements Step.
+func (CreateCluster) Name() string { return "Creating EKS cluster with eksctl" }
+
+// Run implements Step.
+func (s CreateCluster) Run(ctx context.Context, st *State) error {
+	p := st.Profile
+	path, err := writeClusterFile(st)
+	if err != nil {
+		return err
+	}
+	api, err := s.AWS(ctx, p.Region)
+	if err != nil {
+		return err
+	}
+	if st.AccountID == "" {
+		if st.AccountID, err = api.AccountID(ctx); err != nil {
+			return err
+		}
+	}
+	if err := checkStacks(ctx, api, st); err != nil {
+		return err
+	}
+	exists, err := api.ClusterExists(ctx, p.Cluster.Name)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		st.Progress.Info("creating cluster %s in %s (about 20 minutes)", p.Cluster.Name, p.Region)
+		if err := st.Runner.Run(ctx, eksctlCmd(st, eksctl.CreateCluster(path))); err != nil {
+			// A failed create leaves its stack behind; say how to clear it.
+			if serr := checkStacks(ctx, api, st); serr != nil {
+				return fmt.Errorf("%w\n%v", err, serr)
+			}
+			return err
+		}
+		return nil
+	}
+	st.Progress.Info("cluster %s exists: reconciling the OIDC provider, IRSA roles and node groups", p.Cluster.Name)
+	for _, args := range reconcileArgs(path) {
+		if err := st.Runner.Run(ctx, eksctlCmd(st, args)); err != nil {
+			if serr := checkStacks(ctx, api, st); serr != nil {
+				return fmt.Errorf("%w\n%v", err, serr)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// reconcileArgs are the commands run on an existing cluster, in order: the
+// IRSA roles need the OIDC provider.
+func reconcileArgs(path string) [][]string {
+	return [][]string{
+		eksctl.AssociateOIDCProvider(path),
+		eksctl.CreateIAMServiceAccounts(path),
+		eksctl.CreateNodeGroups(path),
+	}
+}
+
+func checkStacks(ctx context.Context, api ClusterAPI, st *State) error {
+	name := st.Profile.Cluster.Name
+	stacks, err := api.Stacks(ctx, eksctl.StackPrefix(name))
+	if err != nil {
+		return err
+	}
+	list := make([]eksctl.Stack, len(stacks))
+	for i, s := range stacks {
+		list[i] = eksctl.Stack{Name: s.Name, Status: s.Status, Reason: s.Reason}
+	}
+	if prob := eksctl.CheckStacks(name, st.Profile.Region, list); prob != nil {
+		return prob
+	}
+	return nil
+}
+
+// Describe implements Describer. It needs no AWS: it shows the file and
+// both paths, create and reconcile.
+func (CreateCluster) Describe(_ context.Context, st *State) (Description, error) {
+	path, content, err := renderClusterFile(st)
+	if err != nil {
+		return Description{}, err
+	}
+	create := eksctlAction(eksctl.CreateCluster(path), "when the cluster does not exist: VPC with 3 public and 3 private subnets, control plane, OIDC provider, IRSA roles, node group")
+	create.Files = []File{{Path: path, Content: string(content)}}
+	actions := []Action{create}
+	notes := []string{
+		"when the cluster exists: associate the OIDC provider (skipped if there)",
+		"when the cluster exists: create the IRSA roles that are missing",
+		"when the cluster exists: create the node groups that are missing",
+	}
+	for i, args := range reconcileArgs(path) {
+		actions = append(actions, eksctlAction(args, notes[i]))
+	}
+	return Description{Actions: actions}, nil
+}
+
+// ReadNetwork reads the cluster's VPC, subnets, security group and OIDC
+// issuer from EKS and EC2 into State.Network, for the data tier and the
+// add-ons. Changes nothing.
+type ReadNetwork struct {
+	AWS OpenAWS
+}
+
+// Name implements Step.
+func (ReadNetwork) Name() string { return "Reading the cluster's network" }
+
+// Run implements Step.
+func (s ReadNetwork) Run(ctx context.Context, st *State) error {
+	api, err := s.AWS(ctx, st.Profile.Region)
+	if err != nil {
+		return err
+	}
+	n, err := api.ClusterNetwork(ctx, st.Profile.Cluster.Name)
+	if err != nil {
+		return err
+	}
+	st.Network = &Network{
+		VPCID:                  n.VPCID,
+		PrivateSubnetIDs:       n.PrivateSubnetIDs,
+		PublicSubnetIDs:        n.PublicSubnetIDs,
+		ClusterSecurityGroupID: n.ClusterSecurityGroupID,
+		OIDCIssuer:             n.OIDCIssuer,
+	}
+	st.Progress.Info("VPC %s, private subnets %v, cluster security group %s", n.VPCID, n.PrivateSubnetIDs, n.ClusterSecurityGroupID)
+	return nil
+}
+
+// Describe implements Describer.
+func (ReadNetwork) Describe(_ context.Context, st *State) (Description, error) {
+	p := st.Profile
+	return Description{Actions: []Action{
+		eksctlAction(eksctl.GetCluster(p.Cluster.Name, p.Region),
+			"the VPC, private subnets, cluster security group and OIDC issuer the next phases use (bootstrap reads them from the EKS and EC2 APIs)"),
+	}}, nil
+}
+
+// DeleteCluster deletes the cluster and every stack eksctl made for it,
+// waiting until they are gone. A cluster that is already gone, with no
+// stack left, is success.
+type DeleteCluster struct {
+	AWS OpenAWS
+}
+
+// Name implements Step.
+func (DeleteCluster) Name() string { return "Deleting EKS cluster with eksctl" }
+
+// Run implements Step.
+func (s DeleteCluster) Run(ctx context.Context, st *State) error {
+	p := st.Profile
+	api, err := s.AWS(ctx, p.Region)
+	if err != nil {
+		return err
+	}
+	exists, err := api.ClusterExists(ctx, p.Cluster.Name)
+	if err != nil {
+		return err
+	}
+	stacks, err := api.Stacks(ctx, eksctl.StackPrefix(p.Cluster.Name))
+	if err != nil {
+		return err
+	}
+	if !exists && len(stacks) == 0 {
+		st.Progress.Info("cluster %s is already gone", p.Cluster.Name)
+		return nil
+	}
+	if err := st.Runner.Run(ctx, eksctlCmd(st, eksctl.DeleteCluster(p.Cluster.Name, p.Region))); err != nil {
+		return fmt.Errorf("deleting cluster %s: %w", p.Cluster.Name, err)
+	}
+	return nil
+}
+
+// Describe implements Describer.
+func (DeleteCluster) Describe(_ context.Context, st *State) (Description, error) {
+	p := st.Profile
+	return Description{Actions: []Action{
+		eksctlAction(eksctl.DeleteCluster(p.Cluster.Name, p.Region), "after the data tier is destroyed: its databases sit in the cluster's subnets"),
+	}}, nil
+}
