@@ -147,7 +147,7 @@ func Estimate(p *config.Profile, now time.Time) (Report, error) {
 	}
 	instances, az := 1, "Single-AZ"
 	if d.MultiAZ {
-		instances, az = 2, "Multi-AZ, primary and standby"
+		instances, az = 2, "Multi-AZ (primary + standby)"
 	}
 	add("RDS", fmt.Sprintf("%s PostgreSQL %s, %s", d.InstanceClass, d.EngineVersion, az),
 		float64(instances*HoursPerMonth), "instance-hour", rds)
@@ -184,19 +184,19 @@ func Estimate(p *config.Profile, now time.Time) (Report, error) {
 		float64(rg.NumCacheClusters*HoursPerMonth), "node-hour", cache)
 
 	// The app's load balancer, made by the AWS Load Balancer Controller.
-	add("ELB", "Application Load Balancer for the app's Ingress", AssumedLoadBalancers*HoursPerMonth, "ALB-hour", ALBHourly)
+	add("ELB", "Application Load Balancer (the app's Ingress)", AssumedLoadBalancers*HoursPerMonth, "ALB-hour", ALBHourly)
 	add("ELB", fmt.Sprintf("ALB capacity (assumed %d LCU on average)", AssumedALBLCUs), AssumedLoadBalancers*AssumedALBLCUs*HoursPerMonth, "LCU-hour", ALBLCUHourly)
 
 	// The app's three secrets and the one RDS keeps the master password in.
 	secrets := p.SecretNames()
-	add("Secrets Manager", fmt.Sprintf("%d secrets (%s/{database,jwt,redis} and the RDS-managed master secret)", len(secrets)+1, p.Secrets.Prefix),
+	add("Secrets Manager", fmt.Sprintf("%d secrets: %s/{database,jwt,redis}, RDS master", len(secrets)+1, p.Secrets.Prefix),
 		float64(len(secrets)+1), "secret-month", SecretsManagerSecretMonth)
 
 	add("S3", fmt.Sprintf("backups/logs bucket (assumed %d GB)", AssumedS3GB), AssumedS3GB, "GB-month", S3StandardGBMonth)
 	add("ECR", fmt.Sprintf("%d %s (assumed %d GB of images)", len(p.Registry.Repositories), plural(len(p.Registry.Repositories), "repository"), AssumedECRGB), AssumedECRGB, "GB-month", ECRGBMonth)
 
 	if n := len(c.Logging); n > 0 {
-		add("CloudWatch", fmt.Sprintf("EKS control-plane logs: %s (assumed %d GB each)", strings.Join(c.Logging, ", "), AssumedLogGBPerType),
+		add("CloudWatch", fmt.Sprintf("control-plane logs: %s (assumed %d GB each)", strings.Join(c.Logging, ", "), AssumedLogGBPerType),
 			float64(n*AssumedLogGBPerType), "GB ingested", CloudWatchLogsIngestGB)
 	}
 

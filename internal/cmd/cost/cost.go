@@ -1,12 +1,19 @@
-// Package cost is `bootstrap cost`.
+// Package cost is `bootstrap cost`: an environment's monthly cost by service,
+// from the profile and internal/cost's dated price table, checked against the
+// profile's budget band. It needs no AWS account and changes nothing.
 package cost
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sovd/bootstrap/internal/cmd/factory"
+	"github.com/sovd/bootstrap/internal/cost"
 )
 
 // Options are the command's flags.
@@ -21,7 +28,15 @@ func NewCmd(f *factory.Factory, runF func(context.Context, *Options) error) *cob
 	cmd := &cobra.Command{
 		Use:   "cost --env ENV",
 		Short: "Estimate the monthly cost of an environment",
-		Args:  cobra.NoArgs,
+		Long: `Estimates what the environment costs a month, line by line and by service,
+from us-east-1 on-demand list prices dated in the output, and says whether the
+total is inside the profile's budget band (budget.monthlyMin–monthlyMax).
+
+Usage AWS bills by volume (NAT traffic, load balancer capacity, bucket and
+registry sizes, logs) is estimated from stated assumptions, listed under the
+table. A total outside the band is reported plainly; the command still
+succeeds, since the estimate itself did not fail.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.Output.Check(); err != nil {
 				return err
@@ -29,13 +44,75 @@ func NewCmd(f *factory.Factory, runF func(context.Context, *Options) error) *cob
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			if _, err := f.Profile(opts.Env); err != nil {
-				return err
-			}
-			return &factory.NotBuiltError{What: "bootstrap cost"}
+			return run(f, opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "environment (staging, production, or one of bootstrap.yaml)")
 	factory.AddOutputFlag(cmd, &opts.Output)
 	return cmd
+}
+
+func run(f *factory.Factory, opts *Options) error {
+	p, err := f.Profile(opts.Env)
+	if err != nil {
+		return err
+	}
+	r, err := cost.Estimate(p, f.Now())
+	if err != nil {
+		return err
+	}
+	if opts.Output.JSON() {
+		return factory.WriteJSON(f.IO.Out, r)
+	}
+	return Write(f.IO.Out, r)
+}
+
+// Write renders an estimate for people: the lines, the total, the budget
+// verdict, the totals by service, warnings and assumptions.
+func Write(w io.Writer, r cost.Report) error {
+	fmt.Fprintf(w, "Estimated monthly cost of environment %q in %s\n", r.Environment, r.Region)
+	fmt.Fprintf(w, "Prices: %s on-demand list prices read %s; support tiers as of %s.\n\n", r.PriceRegion, r.PricesRead, r.On)
+
+	width := len(cost.Money(r.Total))
+	for _, l := range r.Lines {
+		width = max(width, len(cost.Money(l.Monthly)))
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "SERVICE\tITEM\tQUANTITY\t× UNIT PRICE\t%*s\n", width, "MONTHLY")
+	for _, l := range r.Lines {
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t× %s\t%*s\n", l.Service, l.Item, cost.Quantity(l.Quantity), units(l.Unit, l.Quantity), cost.Price(l.UnitPrice), width, cost.Money(l.Monthly))
+	}
+	fmt.Fprintf(tw, "TOTAL\t\t\t\t%*s\n", width, cost.Money(r.Total))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\nBudget: %s.\n", r.Message)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "Warning: %s.\n", warn)
+	}
+
+	fmt.Fprintln(w, "\nBy service:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range r.Services {
+		fmt.Fprintf(tw, "  %s\t%*s\n", s.Service, width, cost.Money(s.Monthly))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "\nAssumptions:")
+	for _, a := range r.Assumptions {
+		fmt.Fprintf(w, "  - %s\n", a)
+	}
+	return nil
+}
+
+// units makes a billing unit plural where a person would: 730
+// cluster-hours, 150 GB-months, 100 GB.
+func units(unit string, qty float64) string {
+	if qty != 1 && (strings.HasSuffix(unit, "hour") || strings.HasSuffix(unit, "month")) {
+		return unit + "s"
+	}
+	return unit
 }
