@@ -1,12 +1,31 @@
-// Package runbook is `bootstrap runbook`.
+// Package runbook is `bootstrap runbook`: the manual fallback, every step of
+// `bootstrap up` and `bootstrap teardown` as the shell commands a person would
+// type, in markdown. It is built from the same step definitions the tool
+// runs (their Describe), so the runbook and the tool cannot drift apart, and
+// docs/runbooks/infrastructure_setup.md embeds it under a test that keeps
+// the two equal.
+//
+// It runs nothing and needs no AWS account and no tool installed: steps are
+// described with a Runner that refuses every command, so the runbook is the
+// same on every machine; values only the live environment knows appear as
+// placeholders such as <vpc-id>.
 package runbook
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sovd/bootstrap/internal/cmd/factory"
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/pipeline"
+	"github.com/sovd/bootstrap/internal/proc"
 )
 
 // Options are the command's flags.
@@ -15,13 +34,32 @@ type Options struct {
 	Output factory.Output
 }
 
+// Runbook is the manual fallback for one environment, as data
+// (--output json).
+type Runbook struct {
+	Environment string `json:"environment"`
+	Region      string `json:"region"`
+	Cluster     string `json:"cluster"`
+	// Dir is the run directory the rendered files go to, relative to the
+	// repository's root.
+	Dir      string                 `json:"dir"`
+	Up       []pipeline.Description `json:"up"`
+	Teardown []pipeline.Description `json:"teardown"`
+}
+
 // NewCmd returns the command; runF replaces its run in tests.
 func NewCmd(f *factory.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
 		Use:   "runbook --env ENV",
 		Short: "Print the manual fallback: every step as shell commands",
-		Args:  cobra.NoArgs,
+		Long: `Prints, as markdown, every step of 'bootstrap up' and then of
+'bootstrap teardown' as the commands a person would run without bootstrap:
+rendered files as heredocs, commands in sh blocks, in order. Built from the
+steps the tool itself runs. Runs nothing; needs no AWS account and no tool
+installed. docs/runbooks/infrastructure_setup.md embeds its output for the
+production environment.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.Output.Check(); err != nil {
 				return err
@@ -29,13 +67,180 @@ func NewCmd(f *factory.Factory, runF func(context.Context, *Options) error) *cob
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			if _, err := f.Profile(opts.Env); err != nil {
-				return err
-			}
-			return &factory.NotBuiltError{What: "bootstrap runbook"}
+			return run(cmd.Context(), f, opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "environment (staging, production, or one of bootstrap.yaml)")
 	factory.AddOutputFlag(cmd, &opts.Output)
 	return cmd
 }
+
+func run(ctx context.Context, f *factory.Factory, opts *Options) error {
+	p, err := f.Profile(opts.Env)
+	if err != nil {
+		return err
+	}
+	rb, err := Build(ctx, p, f.Now())
+	if err != nil {
+		return err
+	}
+	if opts.Output.JSON() {
+		return factory.WriteJSON(f.IO.Out, rb)
+	}
+	return Write(f.IO.Out, rb)
+}
+
+// Render writes the markdown runbook of a validated profile: Build, then
+// Write. now is the clock steps see (support dates, snapshot names).
+func Render(ctx context.Context, w io.Writer, p *config.Profile, now time.Time) error {
+	rb, err := Build(ctx, p, now)
+	if err != nil {
+		return err
+	}
+	return Write(w, rb)
+}
+
+// Build describes the up steps, then the teardown steps, offline. Nothing is
+// written, nothing is run.
+func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, error) {
+	dir := path.Join(".bootstrap", p.Name)
+	st := &pipeline.State{
+		Profile: p,
+		Runner:  offline{},
+		Dir:     dir,
+		Redact:  &proc.Redactor{},
+		Log:     io.Discard,
+		Out:     io.Discard,
+		Now:     func() time.Time { return now },
+	}
+	rb := Runbook{Environment: p.Name, Region: p.Region, Cluster: p.Cluster.Name, Dir: dir}
+	var err error
+	if rb.Up, err = pipeline.Describe(ctx, st, pipeline.UpSteps()); err != nil {
+		return Runbook{}, fmt.Errorf("describing bootstrap up for environment %s: %w", p.Name, err)
+	}
+	if rb.Teardown, err = pipeline.Describe(ctx, st, pipeline.TeardownSteps()); err != nil {
+		return Runbook{}, fmt.Errorf("describing bootstrap teardown for environment %s: %w", p.Name, err)
+	}
+	return rb, nil
+}
+
+// offline is the Runner steps are described with: it runs nothing, so the
+// runbook needs no tool and is the same on every machine.
+type offline struct{}
+
+func (offline) Run(_ context.Context, c proc.Cmd) error {
+	return fmt.Errorf("%s: not run: the runbook runs nothing", c)
+}
+
+// Write renders a runbook as markdown: a heading per step, its notes, files
+// as heredocs and commands in sh blocks.
+func Write(w io.Writer, rb Runbook) error {
+	m := &writer{w: w, dirs: map[string]bool{}}
+	m.printf("## Runbook for environment `%s` (generated)\n\n", rb.Environment)
+	m.printf("Generated by `bootstrap runbook --env %s` from the steps `bootstrap up` and `bootstrap teardown` run, so it says what the tool does. ", rb.Environment)
+	m.printf("Run the commands from the repository's root, in order, with AWS credentials for the account, in region %s. ", rb.Region)
+	m.printf("Rendered files go to `%s/`. ", rb.Dir)
+	m.printf("Values only the live environment knows are placeholders such as `<vpc-id>` or `<account-id>`: fill them in first.\n")
+	m.section(fmt.Sprintf("Up: `bootstrap up --env %s`", rb.Environment), rb.Up)
+	m.section(fmt.Sprintf("Teardown: `bootstrap teardown --env %s`", rb.Environment), rb.Teardown)
+	return m.err
+}
+
+type writer struct {
+	w    io.Writer
+	err  error
+	dirs map[string]bool // directories already made with mkdir -p
+}
+
+func (m *writer) printf(format string, args ...any) {
+	if m.err != nil {
+		return
+	}
+	_, m.err = fmt.Fprintf(m.w, format, args...)
+}
+
+func (m *writer) section(title string, steps []pipeline.Description) {
+	m.printf("\n### %s\n", title)
+	if len(steps) == 0 {
+		m.printf("\nNo steps.\n")
+	}
+	for i, d := range steps {
+		m.printf("\n#### %d. %s\n", i+1, prose(d.Step))
+		if len(d.Summary) > 0 {
+			m.printf("\n")
+			for _, s := range d.Summary {
+				m.printf("- %s\n", prose(s))
+			}
+		}
+		if len(d.Actions) == 0 {
+			m.printf("\nThis version of bootstrap has no commands to show for this step: see \"Manual steps\" in docs/runbooks/infrastructure_setup.md.\n")
+		}
+		for _, a := range d.Actions {
+			m.action(a)
+		}
+	}
+}
+
+func (m *writer) action(a pipeline.Action) {
+	if a.Note != "" {
+		m.printf("\n%s\n", prose(sentence(a.Note, a.Tool)))
+	}
+	m.printf("\n```sh\n")
+	for _, f := range a.Files {
+		if dir := path.Dir(f.Path); dir != "." && dir != "/" && !m.dirs[dir] {
+			m.printf("mkdir -p %s\n", proc.Quote([]string{dir}))
+			m.dirs[dir] = true
+		}
+		content := f.Content
+		if content != "" && !strings.HasSuffix(content, "\n") {
+			content += "\n"
+		}
+		eof := delimiter(content)
+		m.printf("cat > %s <<'%s'\n%s%s\n", proc.Quote([]string{f.Path}), eof, content, eof)
+	}
+	cmd := proc.Quote(append([]string{a.Tool}, a.Args...))
+	if a.Dir != "" {
+		cmd = "(cd " + proc.Quote([]string{a.Dir}) + " && " + cmd + ")"
+	}
+	m.printf("%s\n```\n", cmd)
+}
+
+// delimiter is a heredoc delimiter that no line of content equals.
+func delimiter(content string) string {
+	lines := map[string]bool{}
+	for _, l := range strings.Split(content, "\n") {
+		lines[l] = true
+	}
+	eof := "EOF"
+	for i := 1; lines[eof]; i++ {
+		eof = fmt.Sprintf("EOF_%d", i)
+	}
+	return eof
+}
+
+// sentence turns a step's note ("when the cluster exists: ...") into a
+// sentence for prose; a note that starts with a program's name keeps it as
+// it is spelled.
+func sentence(note, tool string) string {
+	s := strings.TrimSpace(note)
+	if s == "" {
+		return s
+	}
+	first, _, _ := strings.Cut(s, " ")
+	if c := s[0]; c >= 'a' && c <= 'z' && first != tool && !knownTools[first] {
+		s = string(c-'a'+'A') + s[1:]
+	}
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, ":") {
+		s += "."
+	}
+	return s
+}
+
+// placeholderRE finds placeholders such as <vpc-id>, which markdown would
+// take for HTML tags and hide.
+var placeholderRE = regexp.MustCompile(`<[a-z][a-z0-9-]*>`)
+
+// prose makes a step's text safe in markdown: placeholders become code.
+func prose(s string) string { return placeholderRE.ReplaceAllString(s, "`$0`") }
+
+var knownTools = map[string]bool{"eksctl": true, "helm": true, "kubectl": true, "terraform": true, "aws": true}
