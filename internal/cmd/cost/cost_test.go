@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sovd/bootstrap/internal/cmd/factory"
+	"github.com/sovd/bootstrap/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // priceDay is the day internal/cost's table was read; later days move
 // Kubernetes versions into extended support, which one case shows.
@@ -64,7 +61,7 @@ func TestGolden(t *testing.T) {
 			if !strings.Contains(out.String(), tt.want) {
 				t.Errorf("output lacks %q:\n%s", tt.want, out)
 			}
-			golden(t, tt.golden, out.Bytes())
+			golden.Assert(t, tt.golden, out.Bytes())
 		})
 	}
 }
@@ -95,24 +92,5 @@ func TestUnknownEnvironment(t *testing.T) {
 	f, out := newFactory(priceDay, "")
 	if err := execute(f, "--env", "nope"); err == nil || out.Len() != 0 {
 		t.Errorf("unknown environment: err %v, output %q", err, out)
-	}
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/cmd/cost -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test ./internal/cmd/cost -update and review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +13,9 @@ import (
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/cmd/runbook"
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/golden"
 	"github.com/sovd/bootstrap/internal/pipeline"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata and the generated blocks of docs/runbooks/infrastructure_setup.md")
 
 // day is the clock of every test here: the day internal/cost's prices were
 // read, so outputs that depend on the date (support tiers) stay put.
@@ -65,7 +62,7 @@ func TestWrite(t *testing.T) {
 	if strings.Count(out.String(), "mkdir -p .bootstrap/demo\n") != 1 {
 		t.Error("the run directory is made more than once")
 	}
-	golden(t, "write.md", out.Bytes())
+	golden.Assert(t, "write.md", out.Bytes())
 }
 
 func newFactory() (*factory.Factory, *bytes.Buffer) {
@@ -92,7 +89,7 @@ func TestStaging(t *testing.T) {
 	if err := execute(f, "--env", "staging"); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "staging.md", out.Bytes())
+	golden.Assert(t, "staging.md", out.Bytes())
 
 	f, out = newFactory()
 	if err := execute(f, "--env", "staging", "-o", "json"); err != nil {
@@ -168,24 +165,5 @@ func TestFlags(t *testing.T) {
 		if err := execute(f, args...); !errors.As(err, &fe) {
 			t.Errorf("bootstrap runbook %q: got %v, want a usage error", args, err)
 		}
-	}
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/cmd/runbook -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test ./internal/cmd/runbook -update and review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
