@@ -1,0 +1,599 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	api "github.com/weaveworks/eksctl/pkg/apis/eksctl.io/v1alpha5"
+)
+
+func clusterStack(name string) string { return "eksctl-" + name + "-cluster" }
+
+func nodeGroupStack(cluster, ng string) string { return "eksctl-" + cluster + "-nodegroup-" + ng }
+
+func irsaStack(cluster string, sa *api.ClusterIAMServiceAccount) string {
+	return "eksctl-" + cluster + "-addon-iamserviceaccount-" + sa.Namespace + "-" + sa.Name
+}
+
+// createCluster is `eksctl create cluster -f`: everything in one go, and
+// CloudFormation's AlreadyExists when the cluster stack is there.
+func createCluster(ctx context.Context, e *env, cfg *api.ClusterConfig, _ *flags) error {
+	name := cfg.Metadata.Name
+	if len(cfg.AvailabilityZones) < api.MinRequiredAvailabilityZones {
+		return fmt.Errorf("fakeeksctl: availabilityZones must be listed (eksctl would pick %d zones itself)", api.MinRequiredAvailabilityZones)
+	}
+	info("eksctl version %s", Version)
+	info("using region %s", e.region)
+	info("setting availability zones to %v", cfg.AvailabilityZones)
+	stack := clusterStack(name)
+	if _, exists, err := e.stackOutputs(ctx, stack); err != nil {
+		return err
+	} else if exists {
+		logf("✖", "creating CloudFormation stack %q: operation error CloudFormation: CreateStack, https response error StatusCode: 400, AlreadyExistsException: Stack [%s] already exists", stack, stack)
+		return fmt.Errorf("failed to create cluster %q", name)
+	}
+	if _, err := e.eks.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)}); err == nil {
+		logf("✖", "creating EKS cluster %q: ResourceInUseException: Cluster already exists with name: %s", name, name)
+		return fmt.Errorf("failed to create cluster %q", name)
+	}
+	info("building cluster stack %q", stack)
+
+	net, err := createNetwork(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	tags := clusterTags(cfg, map[string]string{api.ClusterOIDCEnabledTag: fmt.Sprint(api.IsEnabled(cfg.IAM.WithOIDC))})
+	serviceRole, err := e.createRole(ctx, stack+"-ServiceRole-"+suffix(), trustService("eks.amazonaws.com"), tags)
+	if err != nil {
+		return err
+	}
+	if err := e.attachManaged(ctx, roleName(serviceRole), "AmazonEKSClusterPolicy"); err != nil {
+		return err
+	}
+
+	in := &eks.CreateClusterInput{
+		Name:    aws.String(name),
+		Version: aws.String(cfg.Metadata.Version),
+		RoleArn: aws.String(serviceRole),
+		ResourcesVpcConfig: &ekstypes.VpcConfigRequest{
+			SubnetIds:             append(append([]string(nil), net.public...), net.private...),
+			SecurityGroupIds:      []string{net.controlPlaneSG},
+			EndpointPublicAccess:  cfg.VPC.ClusterEndpoints.PublicAccess,
+			EndpointPrivateAccess: cfg.VPC.ClusterEndpoints.PrivateAccess,
+		},
+		Tags: cfg.Metadata.Tags,
+	}
+	if cfg.HasClusterCloudWatchLogging() {
+		var types []ekstypes.LogType
+		for _, t := range cfg.CloudWatch.ClusterLogging.EnableTypes {
+			types = append(types, ekstypes.LogType(t))
+		}
+		in.Logging = &ekstypes.Logging{ClusterLogging: []ekstypes.LogSetup{{Types: types, Enabled: aws.Bool(true)}}}
+	}
+	if cfg.SecretsEncryption != nil && cfg.SecretsEncryption.KeyARN != "" {
+		in.EncryptionConfig = []ekstypes.EncryptionConfig{{
+			Resources: []string{"secrets"},
+			Provider:  &ekstypes.Provider{KeyArn: aws.String(cfg.SecretsEncryption.KeyARN)},
+		}}
+	}
+	info("creating EKS cluster %q in %q region with managed nodes", name, e.region)
+	created, err := e.eks.CreateCluster(ctx, in)
+	if err != nil {
+		return fmt.Errorf("creating EKS cluster %q: %w", name, err)
+	}
+	// EKS makes the cluster security group itself (moto through the
+	// harness's patch, hack/moto/patches.py) and deletes it with the cluster.
+	if vc := created.Cluster.ResourcesVpcConfig; vc != nil {
+		net.clusterSG = aws.ToString(vc.ClusterSecurityGroupId)
+	}
+	outputs := map[string]string{
+		"ARN":                     aws.ToString(created.Cluster.Arn),
+		"Endpoint":                aws.ToString(created.Cluster.Endpoint),
+		"ClusterStackName":        stack,
+		"FeatureNATMode":          *cfg.VPC.NAT.Gateway,
+		"VPC":                     net.vpc,
+		"SubnetsPublic":           strings.Join(net.public, ","),
+		"SubnetsPrivate":          strings.Join(net.private, ","),
+		"SecurityGroup":           net.controlPlaneSG,
+		"SharedNodeSecurityGroup": net.sharedNodeSG,
+		"ClusterSecurityGroupId":  net.clusterSG,
+		"ServiceRoleARN":          serviceRole,
+		// Not in eksctl's outputs, which leave these to CloudFormation's
+		// resource list; the fake's delete needs them.
+		"InternetGateway": net.igw,
+		"NATGateways":     strings.Join(net.nats, ","),
+		"EIPAllocations":  strings.Join(net.eips, ","),
+		"RouteTables":     strings.Join(net.routeTables, ","),
+	}
+	if err := e.createStackRecord(ctx, stack, fmt.Sprintf("EKS cluster (dedicated VPC: true, dedicated IAM: true)"), tags, outputs); err != nil {
+		return err
+	}
+	success("EKS cluster %q control plane is ready", name)
+
+	if api.IsEnabled(cfg.IAM.WithOIDC) {
+		if err := associateOIDC(ctx, e, cfg, &flags{approve: true}); err != nil {
+			return err
+		}
+		if len(cfg.IAM.ServiceAccounts) > 0 {
+			if err := createIAMServiceAccounts(ctx, e, cfg, &flags{approve: true}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := createNodeGroups(ctx, e, cfg, nil); err != nil {
+		return err
+	}
+	success("EKS cluster %q in %q region is ready", name, e.region)
+	return nil
+}
+
+// network is what the cluster stack's VPC part holds.
+type network struct {
+	vpc, igw, controlPlaneSG, sharedNodeSG, clusterSG string
+	public, private, nats, eips, routeTables          []string
+}
+
+// azTag is eksctl's logical-id spelling of a zone: us-east-1a -> USEAST1A.
+func azTag(az string) string { return strings.ToUpper(strings.ReplaceAll(az, "-", "")) }
+
+// createNetwork makes eksctl's dedicated VPC: the CIDR cut into eighths,
+// public subnets from the first, private from the fourth, one of each per
+// zone; an internet gateway; NAT gateways per vpc.nat.gateway; route tables;
+// and the control-plane and shared node security groups.
+func createNetwork(ctx context.Context, e *env, cfg *api.ClusterConfig) (*network, error) {
+	name := cfg.Metadata.Name
+	stack := clusterStack(name)
+	tags := func(res string, extra map[string]string) map[string]string {
+		t := clusterTags(cfg, extra)
+		t["Name"] = stack + "/" + res
+		return t
+	}
+	prefix, err := netip.ParsePrefix(cfg.VPC.CIDR.String())
+	if err != nil {
+		return nil, err
+	}
+	zones := cfg.AvailabilityZones
+	if len(zones) > 4 {
+		return nil, fmt.Errorf("fakeeksctl: %d zones; eksctl cuts the VPC into eighths, at most 4 zones", len(zones))
+	}
+	cuts := eighths(prefix)
+	n := &network{}
+
+	vpc, err := e.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{
+		CidrBlock:         aws.String(prefix.String()),
+		TagSpecifications: ec2Tags(ec2types.ResourceTypeVpc, tags("VPC", nil)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating VPC: %w", err)
+	}
+	n.vpc = aws.ToString(vpc.Vpc.VpcId)
+	for _, attr := range []*ec2.ModifyVpcAttributeInput{
+		{VpcId: vpc.Vpc.VpcId, EnableDnsSupport: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}},
+		{VpcId: vpc.Vpc.VpcId, EnableDnsHostnames: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}},
+	} {
+		if _, err := e.ec2.ModifyVpcAttribute(ctx, attr); err != nil {
+			return nil, err
+		}
+	}
+
+	for i, az := range zones {
+		for _, kind := range []string{"Public", "Private"} {
+			role, cidr := "kubernetes.io/role/elb", cuts[i]
+			if kind == "Private" {
+				role, cidr = "kubernetes.io/role/internal-elb", cuts[len(zones)+i]
+			}
+			info("subnet for %s - %s:%s", az, strings.ToLower(kind), cidr)
+			s, err := e.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{
+				VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String(cidr), AvailabilityZone: aws.String(az),
+				TagSpecifications: ec2Tags(ec2types.ResourceTypeSubnet, tags("Subnet"+kind+azTag(az), map[string]string{
+					role: "1", "kubernetes.io/cluster/" + name: "shared",
+				})),
+			})
+			if err != nil {
+				return nil, fmt.Errorf("creating %s subnet in %s: %w", strings.ToLower(kind), az, err)
+			}
+			id := aws.ToString(s.Subnet.SubnetId)
+			if kind == "Public" {
+				n.public = append(n.public, id)
+				if _, err := e.ec2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{
+					SubnetId: s.Subnet.SubnetId, MapPublicIpOnLaunch: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)},
+				}); err != nil {
+					return nil, err
+				}
+			} else {
+				n.private = append(n.private, id)
+			}
+		}
+	}
+
+	igw, err := e.ec2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{
+		TagSpecifications: ec2Tags(ec2types.ResourceTypeInternetGateway, tags("InternetGateway", nil)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.igw = aws.ToString(igw.InternetGateway.InternetGatewayId)
+	if _, err := e.ec2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: vpc.Vpc.VpcId}); err != nil {
+		return nil, err
+	}
+	publicRT, err := e.routeTable(ctx, n, vpc.Vpc.VpcId, tags("PublicRouteTable", nil))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.ec2.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: publicRT, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw.InternetGateway.InternetGatewayId}); err != nil {
+		return nil, err
+	}
+	for _, s := range n.public {
+		if _, err := e.ec2.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: publicRT, SubnetId: aws.String(s)}); err != nil {
+			return nil, err
+		}
+	}
+
+	mode := *cfg.VPC.NAT.Gateway
+	info("NAT gateway mode %s", mode)
+	var natFor []string // per zone
+	switch mode {
+	case api.ClusterHighlyAvailableNAT, api.ClusterSingleNAT:
+		count := len(zones)
+		if mode == api.ClusterSingleNAT {
+			count = 1
+		}
+		for i := 0; i < count; i++ {
+			az := zones[i]
+			res := "NATGateway"
+			if mode == api.ClusterHighlyAvailableNAT {
+				res += azTag(az)
+			}
+			eip, err := e.ec2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
+				Domain: ec2types.DomainTypeVpc, TagSpecifications: ec2Tags(ec2types.ResourceTypeElasticIp, tags("NATIP"+azTag(az), nil)),
+			})
+			if err != nil {
+				return nil, err
+			}
+			n.eips = append(n.eips, aws.ToString(eip.AllocationId))
+			nat, err := e.ec2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
+				SubnetId: aws.String(n.public[i]), AllocationId: eip.AllocationId,
+				TagSpecifications: ec2Tags(ec2types.ResourceTypeNatgateway, tags(res, nil)),
+			})
+			if err != nil {
+				return nil, err
+			}
+			n.nats = append(n.nats, aws.ToString(nat.NatGateway.NatGatewayId))
+		}
+		for i := range zones {
+			natFor = append(natFor, n.nats[min(i, len(n.nats)-1)])
+		}
+	case api.ClusterDisableNAT:
+	default:
+		return nil, fmt.Errorf("invalid NAT gateway mode %q", mode)
+	}
+	for i, az := range zones {
+		rt, err := e.routeTable(ctx, n, vpc.Vpc.VpcId, tags("PrivateRouteTable"+azTag(az), nil))
+		if err != nil {
+			return nil, err
+		}
+		if natFor != nil {
+			if _, err := e.ec2.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: rt, DestinationCidrBlock: aws.String("0.0.0.0/0"), NatGatewayId: aws.String(natFor[i])}); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := e.ec2.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: rt, SubnetId: aws.String(n.private[i])}); err != nil {
+			return nil, err
+		}
+	}
+
+	sg := func(groupName, desc string, t map[string]string) (string, error) {
+		out, err := e.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+			GroupName: aws.String(groupName), Description: aws.String(desc), VpcId: vpc.Vpc.VpcId,
+			TagSpecifications: ec2Tags(ec2types.ResourceTypeSecurityGroup, t),
+		})
+		if err != nil {
+			return "", fmt.Errorf("creating security group %s: %w", groupName, err)
+		}
+		return aws.ToString(out.GroupId), nil
+	}
+	if n.controlPlaneSG, err = sg(stack+"-ControlPlaneSecurityGroup-"+suffix(), "Communication between the control plane and worker nodegroups", tags("ControlPlaneSecurityGroup", nil)); err != nil {
+		return nil, err
+	}
+	if n.sharedNodeSG, err = sg(stack+"-ClusterSharedNodeSecurityGroup-"+suffix(), "Communication between all nodes in the cluster", tags("ClusterSharedNodeSecurityGroup", nil)); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func (e *env) routeTable(ctx context.Context, n *network, vpc *string, t map[string]string) (*string, error) {
+	rt, err := e.ec2.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: vpc, TagSpecifications: ec2Tags(ec2types.ResourceTypeRouteTable, t)})
+	if err != nil {
+		return nil, err
+	}
+	n.routeTables = append(n.routeTables, aws.ToString(rt.RouteTable.RouteTableId))
+	return rt.RouteTable.RouteTableId, nil
+}
+
+// eighths cuts a prefix into eight equal subnets, in address order.
+func eighths(p netip.Prefix) []string {
+	bits := p.Bits() + 3
+	size := uint32(1) << (32 - bits)
+	a := p.Masked().Addr().As4()
+	base := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	out := make([]string, 8)
+	for i := range out {
+		v := base + uint32(i)*size
+		addr := netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+		out[i] = netip.PrefixFrom(addr, bits).String()
+	}
+	return out
+}
+
+// describeCluster is the cluster, or an eksctl-like error.
+func describeCluster(ctx context.Context, e *env, name string) (*ekstypes.Cluster, error) {
+	out, err := e.eks.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
+	if err != nil {
+		var nf *ekstypes.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return nil, fmt.Errorf("unable to describe cluster control plane: operation error EKS: DescribeCluster, ResourceNotFoundException: No cluster found for name: %s.", name)
+		}
+		return nil, err
+	}
+	return out.Cluster, nil
+}
+
+func issuerHost(cl *ekstypes.Cluster) string {
+	if cl.Identity == nil || cl.Identity.Oidc == nil {
+		return ""
+	}
+	return strings.TrimPrefix(aws.ToString(cl.Identity.Oidc.Issuer), "https://")
+}
+
+// oidcProviderARN is the cluster's provider, or "" when not associated.
+func oidcProviderARN(ctx context.Context, e *env, cl *ekstypes.Cluster) (string, error) {
+	host := issuerHost(cl)
+	out, err := e.iam.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+	if err != nil {
+		return "", err
+	}
+	for _, p := range out.OpenIDConnectProviderList {
+		if strings.HasSuffix(aws.ToString(p.Arn), ":oidc-provider/"+host) {
+			return aws.ToString(p.Arn), nil
+		}
+	}
+	return "", nil
+}
+
+// associateOIDC is `eksctl utils associate-iam-oidc-provider`.
+func associateOIDC(ctx context.Context, e *env, cfg *api.ClusterConfig, f *flags) error {
+	name := cfg.Metadata.Name
+	cl, err := describeCluster(ctx, e, name)
+	if err != nil {
+		return err
+	}
+	arn, err := oidcProviderARN(ctx, e, cl)
+	if err != nil {
+		return err
+	}
+	if arn != "" {
+		info("IAM Open ID Connect provider is already associated with cluster %q in %q", name, e.region)
+		return nil
+	}
+	if !f.approve {
+		info("(plan) would create IAM Open ID Connect provider for cluster %q in %q", name, e.region)
+		warn("no changes were applied, run again with '--approve' to apply the changes")
+		return nil
+	}
+	_, err = e.iam.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
+		Url:            cl.Identity.Oidc.Issuer,
+		ClientIDList:   []string{"sts.amazonaws.com"},
+		ThumbprintList: []string{"9e99a48a9960b14926bb7f3b02e22da2b0ab7280"},
+		Tags:           iamTags(clusterTags(cfg, nil)),
+	})
+	if err != nil {
+		return fmt.Errorf("creating OIDC provider: %w", err)
+	}
+	success("created IAM Open ID Connect provider for cluster %q in %q", name, e.region)
+	return nil
+}
+
+// createIAMServiceAccounts is `eksctl create iamserviceaccount -f`: roles
+// whose stack exists are excluded, the rest get a role (named roleName, or
+// generated) trusting the cluster's OIDC provider for the service account,
+// with the inline policy as <stack>-Policy1.
+func createIAMServiceAccounts(ctx context.Context, e *env, cfg *api.ClusterConfig, f *flags) error {
+	name := cfg.Metadata.Name
+	cl, err := describeCluster(ctx, e, name)
+	if err != nil {
+		return err
+	}
+	provider, err := oidcProviderARN(ctx, e, cl)
+	if err != nil {
+		return err
+	}
+	if provider == "" {
+		warn("no IAM OIDC provider associated with cluster, try 'eksctl utils associate-iam-oidc-provider --region=%s --cluster=%s'", e.region, name)
+		return errors.New("unable to create iamserviceaccount(s) without IAM OIDC provider enabled")
+	}
+	var todo []*api.ClusterIAMServiceAccount
+	var existing []string
+	for _, sa := range cfg.IAM.ServiceAccounts {
+		_, exists, err := e.stackOutputs(ctx, irsaStack(name, sa))
+		if err != nil {
+			return err
+		}
+		if exists {
+			existing = append(existing, sa.Namespace+"/"+sa.Name)
+			continue
+		}
+		todo = append(todo, sa)
+	}
+	if len(existing) > 0 {
+		info("%d existing iamserviceaccount(s) (%s) will be excluded", len(existing), strings.Join(existing, ","))
+	}
+	if !f.approve {
+		for _, sa := range todo {
+			info("(plan) would create IAM role for serviceaccount %q", sa.Namespace+"/"+sa.Name)
+		}
+		warn("no tasks were applied, run again with '--approve' to apply the changes")
+		return nil
+	}
+	host := issuerHost(cl)
+	for _, sa := range todo {
+		stack := irsaStack(name, sa)
+		role := sa.RoleName
+		if role == "" {
+			role = stack + "-Role1-" + suffix()
+		}
+		trust := map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{map[string]any{
+				"Effect":    "Allow",
+				"Principal": map[string]any{"Federated": provider},
+				"Action":    []string{"sts:AssumeRoleWithWebIdentity"},
+				"Condition": map[string]any{"StringEquals": map[string]string{
+					host + ":aud": "sts.amazonaws.com",
+					host + ":sub": "system:serviceaccount:" + sa.Namespace + ":" + sa.Name,
+				}},
+			}},
+		}
+		tags := clusterTags(cfg, map[string]string{api.IAMServiceAccountNameTag: sa.Namespace + "/" + sa.Name})
+		for k, v := range sa.Tags {
+			tags[k] = v
+		}
+		info("creating IAM role for serviceaccount %q (stack %q)", sa.Namespace+"/"+sa.Name, stack)
+		arn, err := e.createRole(ctx, role, trust, tags)
+		if err != nil {
+			logf("✖", "waiting for CloudFormation stack %q: ResourceNotReady: failed waiting for successful resource state", stack)
+			return fmt.Errorf("failed to create iamserviceaccount %q: %w", sa.Namespace+"/"+sa.Name, err)
+		}
+		if len(sa.AttachPolicy) > 0 {
+			doc, _ := json.Marshal(sa.AttachPolicy)
+			if _, err := e.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+				RoleName: aws.String(role), PolicyName: aws.String(stack + "-Policy1"), PolicyDocument: aws.String(string(doc)),
+			}); err != nil {
+				return fmt.Errorf("attaching the inline policy of %s: %w", role, err)
+			}
+		}
+		for _, p := range sa.AttachPolicyARNs {
+			if _, err := e.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(p)}); err != nil {
+				return fmt.Errorf("attaching %s to %s: %w", p, role, err)
+			}
+		}
+		if sa.WellKnownPolicies.HasPolicy() {
+			return errors.New("fakeeksctl: wellKnownPolicies are not imitated")
+		}
+		if err := e.createStackRecord(ctx, stack, fmt.Sprintf("IAM role for serviceaccount %q", sa.Namespace+"/"+sa.Name), tags,
+			map[string]string{"Role1": arn}); err != nil {
+			return err
+		}
+		if !api.IsEnabled(sa.RoleOnly) {
+			warn("fakeeksctl: no Kubernetes API here; serviceaccount %q not created", sa.Namespace+"/"+sa.Name)
+		}
+		success("created IAM role %s for serviceaccount %q", arn, sa.Namespace+"/"+sa.Name)
+	}
+	return nil
+}
+
+// createNodeGroups is `eksctl create nodegroup -f`: managed node groups that
+// exist are excluded, the rest are created in the private subnets when
+// privateNetworking is set, else in the public ones.
+func createNodeGroups(ctx context.Context, e *env, cfg *api.ClusterConfig, _ *flags) error {
+	name := cfg.Metadata.Name
+	cl, err := describeCluster(ctx, e, name)
+	if err != nil {
+		return err
+	}
+	outputs, owned, err := e.stackOutputs(ctx, clusterStack(name))
+	if err != nil {
+		return err
+	}
+	if !owned {
+		return fmt.Errorf("getting existing configuration for cluster %q: no eksctl-managed CloudFormation stacks found for %q", name, name)
+	}
+	list, err := e.eks.ListNodegroups(ctx, &eks.ListNodegroupsInput{ClusterName: aws.String(name)})
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, ng := range list.Nodegroups {
+		have[ng] = true
+	}
+	var existing []string
+	for _, ng := range cfg.ManagedNodeGroups {
+		if have[ng.Name] {
+			existing = append(existing, ng.Name)
+		}
+	}
+	if len(existing) > 0 {
+		info("%d existing nodegroup(s) (%s) will be excluded", len(existing), strings.Join(existing, ","))
+	}
+	for _, ng := range cfg.ManagedNodeGroups {
+		if have[ng.Name] {
+			continue
+		}
+		stack := nodeGroupStack(name, ng.Name)
+		tags := clusterTags(cfg, map[string]string{api.NodeGroupNameTag: ng.Name, api.NodeGroupTypeTag: string(api.NodeGroupTypeManaged)})
+		for k, v := range ng.Tags {
+			tags[k] = v
+		}
+		nodeRole, err := e.createRole(ctx, stack+"-NodeInstanceRole-"+suffix(), trustService("ec2.amazonaws.com"), tags)
+		if err != nil {
+			return err
+		}
+		for _, p := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore"} {
+			if err := e.attachManaged(ctx, roleName(nodeRole), p); err != nil {
+				return err
+			}
+		}
+		subnets := strings.Split(outputs["SubnetsPublic"], ",")
+		if ng.PrivateNetworking {
+			subnets = strings.Split(outputs["SubnetsPrivate"], ",")
+		}
+		in := &eks.CreateNodegroupInput{
+			ClusterName:   aws.String(name),
+			NodegroupName: aws.String(ng.Name),
+			NodeRole:      aws.String(nodeRole),
+			Subnets:       subnets,
+			ScalingConfig: &ekstypes.NodegroupScalingConfig{
+				DesiredSize: int32p(ng.DesiredCapacity), MinSize: int32p(ng.MinSize), MaxSize: int32p(ng.MaxSize),
+			},
+			Labels: ng.Labels,
+			Tags:   ng.Tags,
+		}
+		if ng.InstanceType != "" {
+			in.InstanceTypes = []string{ng.InstanceType}
+		} else {
+			in.InstanceTypes = ng.InstanceTypes
+		}
+		if ng.VolumeSize != nil {
+			in.DiskSize = aws.Int32(int32(*ng.VolumeSize))
+		}
+		if ng.AMIFamily == api.NodeImageFamilyAmazonLinux2023 {
+			in.AmiType = ekstypes.AMITypesAl2023X8664Standard
+		}
+		info("creating managed nodegroup %q (stack %q)", ng.Name, stack)
+		if _, err := e.eks.CreateNodegroup(ctx, in); err != nil {
+			return fmt.Errorf("creating nodegroup %q: %w", ng.Name, err)
+		}
+		if err := e.createStackRecord(ctx, stack, fmt.Sprintf("EKS Managed Nodes (SSH access: false)"), tags,
+			map[string]string{"NodeInstanceRoleARN": nodeRole}); err != nil {
+			return err
+		}
+		success("created managed nodegroup %q in cluster %q (version %s)", ng.Name, aws.ToString(cl.Name), aws.ToString(cl.Version))
+	}
+	return nil
+}
+
+func int32p(p *int) *int32 {
+	if p == nil {
+		return nil
+	}
+	return aws.Int32(int32(*p))
+}

@@ -1,0 +1,183 @@
+// Command fakeeksctl is a test double of eksctl for bootstrap's process tests.
+// It is never part of the bootstrap binary.
+//
+// It takes eksctl's command line for the commands bootstrap runs, loads and
+// validates a ClusterConfig file the way eksctl does (strict decoding, then
+// eksctl's own defaulting and validation from its API package), and makes in
+// AWS what eksctl's CloudFormation stacks would make, through the AWS SDK, so
+// that a moto server (AWS_ENDPOINT_URL) holds what a real run leaves behind:
+//
+//   - create cluster -f: VPC, three public and three private subnets with
+//     eksctl's tags, internet gateway, NAT gateways as vpc.nat says, route
+//     tables, security groups, the EKS cluster, its OIDC provider, the IRSA
+//     roles with their inline policies, the managed node groups, and a
+//     CloudFormation stack record for each (eksctl-<cluster>-cluster, ...).
+//     A second create fails with CloudFormation's AlreadyExists, as eksctl's.
+//   - create iamserviceaccount -f [--approve] and create nodegroup -f: create
+//     what has no stack or node group yet, skip what exists.
+//   - utils associate-iam-oidc-provider -f [--approve]: create the provider
+//     unless it is already associated.
+//   - get cluster --name --region -o json: the EKS description, as a list.
+//   - delete cluster (--name/--region or -f) [--wait]: delete what the stacks
+//     hold, then the stacks.
+//   - version [-o json]: 0.230.0, or $FAKE_EKSCTL_VERSION.
+//
+// With $FAKE_EKSCTL_RECORD set to a directory, every call appends its argv
+// and the config file it was given to calls.jsonl there, before doing
+// anything, failed calls included.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is the eksctl release this fake imitates.
+const Version = "0.230.0"
+
+// Call is one recorded invocation.
+type Call struct {
+	Argv []string `json:"argv"`
+	// ConfigFile is the -f argument, Config its content at call time.
+	ConfigFile string `json:"configFile,omitempty"`
+	Config     string `json:"config,omitempty"`
+}
+
+func main() {
+	record(os.Args[1:])
+	root := rootCmd()
+	root.SetArgs(os.Args[1:])
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func record(argv []string) {
+	dir := os.Getenv("FAKE_EKSCTL_RECORD")
+	if dir == "" {
+		return
+	}
+	c := Call{Argv: argv}
+	for i, a := range argv {
+		switch {
+		case (a == "-f" || a == "--config-file") && i+1 < len(argv):
+			c.ConfigFile = argv[i+1]
+		case strings.HasPrefix(a, "--config-file="):
+			c.ConfigFile = strings.TrimPrefix(a, "--config-file=")
+		}
+	}
+	if c.ConfigFile != "" {
+		if b, err := os.ReadFile(c.ConfigFile); err == nil {
+			c.Config = string(b)
+		}
+	}
+	line, _ := json.Marshal(c)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "fakeeksctl: recording:", err)
+		os.Exit(3)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "calls.jsonl"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakeeksctl: recording:", err)
+		os.Exit(3)
+	}
+	defer f.Close()
+	_, _ = f.Write(append(line, '\n'))
+}
+
+// logf prints a progress line the way eksctl's logger does.
+func logf(mark, format string, args ...any) {
+	fmt.Printf("%s [%s]  %s\n", time.Now().Format("2006-01-02 15:04:05"), mark, fmt.Sprintf(format, args...))
+}
+
+func info(format string, args ...any)    { logf("ℹ", format, args...) }
+func success(format string, args ...any) { logf("✔", format, args...) }
+func warn(format string, args ...any)    { logf("!", format, args...) }
+
+type flags struct {
+	file, name, region, cluster, output string
+	approve, wait, noEviction, force    bool
+}
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{Use: "eksctl", SilenceUsage: true, SilenceErrors: true}
+	create := &cobra.Command{Use: "create"}
+	get := &cobra.Command{Use: "get"}
+	del := &cobra.Command{Use: "delete"}
+	utils := &cobra.Command{Use: "utils"}
+	root.AddCommand(create, get, del, utils, versionCmd())
+
+	create.AddCommand(
+		withFlags("cluster", func(f *flags) error { return run(f, createCluster) }, "f"),
+		withFlags("iamserviceaccount", func(f *flags) error { return run(f, createIAMServiceAccounts) }, "f", "approve"),
+		withFlags("nodegroup", func(f *flags) error { return run(f, createNodeGroups) }, "f"),
+	)
+	utils.AddCommand(withFlags("associate-iam-oidc-provider", func(f *flags) error { return run(f, associateOIDC) }, "f", "approve"))
+	get.AddCommand(withFlags("cluster", getCluster, "f", "name", "region", "output"))
+	del.AddCommand(withFlags("cluster", deleteCluster, "f", "name", "region", "wait", "disable-nodegroup-eviction", "force"))
+	return root
+}
+
+func withFlags(use string, do func(*flags) error, names ...string) *cobra.Command {
+	f := &flags{}
+	c := &cobra.Command{
+		Use:  use,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return do(f) },
+	}
+	fs := c.Flags()
+	for _, n := range names {
+		switch n {
+		case "f":
+			fs.StringVarP(&f.file, "config-file", "f", "", "load configuration from a file")
+		case "name":
+			fs.StringVarP(&f.name, "name", "n", "", "EKS cluster name")
+		case "region":
+			fs.StringVarP(&f.region, "region", "r", "", "AWS region")
+		case "output":
+			fs.StringVarP(&f.output, "output", "o", "table", "output format (table, json, yaml)")
+		case "approve":
+			fs.BoolVar(&f.approve, "approve", false, "apply the changes")
+		case "wait":
+			fs.BoolVarP(&f.wait, "wait", "w", false, "wait for deletion of all resources")
+		case "disable-nodegroup-eviction":
+			fs.BoolVar(&f.noEviction, "disable-nodegroup-eviction", false, "drain with delete")
+		case "force":
+			fs.BoolVar(&f.force, "force", false, "continue on errors")
+		}
+	}
+	return c
+}
+
+func versionCmd() *cobra.Command {
+	var output string
+	c := &cobra.Command{
+		Use:  "version",
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			v := Version
+			if env := os.Getenv("FAKE_EKSCTL_VERSION"); env != "" {
+				v = env
+			}
+			switch output {
+			case "":
+				fmt.Println(v)
+			case "json":
+				b, _ := json.Marshal(map[string]any{"Version": v, "PreReleaseID": "", "Metadata": map[string]string{"BuildDate": "", "GitCommit": ""}})
+				fmt.Println(string(b))
+			default:
+				return fmt.Errorf("unknown output: %s", output)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&output, "output", "o", "", "output format (json)")
+	return c
+}
