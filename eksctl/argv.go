@@ -49,6 +49,13 @@ func GetCluster(name, region string) []string {
 	return []string{"get", "cluster", "--name", name, "--region", region, "-o", "json"}
 }
 
+// WriteKubeconfig writes a kubeconfig for the cluster to path (for helm and
+// kubectl in the add-ons phase), leaving the user's ~/.kube/config alone.
+// Its user runs `aws eks get-token`.
+func WriteKubeconfig(name, region, path string) []string {
+	return []string{"utils", "write-kubeconfig", "--cluster", name, "--region", region, "--kubeconfig", path}
+}
+
 // DeleteCluster deletes the cluster and every stack eksctl made for it,
 // waiting until they are gone. Nodes are drained without the eviction API:
 // by the time teardown gets here the workloads are being destroyed on

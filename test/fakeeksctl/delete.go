@@ -82,6 +82,52 @@ func getCluster(f *flags) error {
 	return nil
 }
 
+// writeKubeconfig is `eksctl utils write-kubeconfig`.
+func writeKubeconfig(f *flags) error {
+	name, region, err := nameAndRegion(f)
+	if err != nil {
+		return err
+	}
+	if f.kubeconfig == "" {
+		return errors.New("fakeeksctl: give --kubeconfig; the fake never writes ~/.kube/config")
+	}
+	ctx := context.Background()
+	e, err := newEnv(ctx, region)
+	if err != nil {
+		return err
+	}
+	cl, err := describeCluster(ctx, e, name)
+	if err != nil {
+		return err
+	}
+	user := "eksctl@" + name + "." + region + ".eksctl.io"
+	cfg := map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Config",
+		"clusters": []any{map[string]any{"name": name + "." + region + ".eksctl.io", "cluster": map[string]any{
+			"server": aws.ToString(cl.Endpoint), "certificate-authority-data": aws.ToString(cl.CertificateAuthority.Data),
+		}}},
+		"contexts": []any{map[string]any{"name": user, "context": map[string]any{
+			"cluster": name + "." + region + ".eksctl.io", "user": user,
+		}}},
+		"current-context": user,
+		"users": []any{map[string]any{"name": user, "user": map[string]any{"exec": map[string]any{
+			"apiVersion": "client.authentication.k8s.io/v1beta1",
+			"command":    "aws",
+			"args":       []string{"eks", "get-token", "--output", "json", "--cluster-name", name, "--region", region},
+		}}}},
+	}
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(f.kubeconfig, b, 0o600); err != nil {
+		return err
+	}
+	success("saved kubeconfig as %q", f.kubeconfig)
+	return nil
+}
+
 // deleteCluster is `eksctl delete cluster`: node groups, IRSA roles, the OIDC
 // provider, the control plane, then the VPC and everything in it, each
 // stack's record last. A cluster that has neither stack nor control plane

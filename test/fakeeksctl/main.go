@@ -20,6 +20,8 @@
 //   - get cluster --name --region -o json: the EKS description, as a list.
 //   - delete cluster (--name/--region or -f) [--wait]: delete what the stacks
 //     hold, then the stacks.
+//   - utils write-kubeconfig --cluster --region --kubeconfig: a kubeconfig
+//     for the cluster's endpoint whose user runs `aws eks get-token`.
 //   - version [-o json]: 0.230.0, or $FAKE_EKSCTL_VERSION.
 //
 // With $FAKE_EKSCTL_RECORD set to a directory, every call appends its argv
@@ -102,8 +104,8 @@ func success(format string, args ...any) { logf("✔", format, args...) }
 func warn(format string, args ...any)    { logf("!", format, args...) }
 
 type flags struct {
-	file, name, region, cluster, output string
-	approve, wait, noEviction, force    bool
+	file, name, region, output, kubeconfig string
+	approve, wait, noEviction, force       bool
 }
 
 func rootCmd() *cobra.Command {
@@ -119,7 +121,10 @@ func rootCmd() *cobra.Command {
 		withFlags("iamserviceaccount", func(f *flags) error { return run(f, createIAMServiceAccounts) }, "f", "approve"),
 		withFlags("nodegroup", func(f *flags) error { return run(f, createNodeGroups) }, "f"),
 	)
-	utils.AddCommand(withFlags("associate-iam-oidc-provider", func(f *flags) error { return run(f, associateOIDC) }, "f", "approve"))
+	utils.AddCommand(
+		withFlags("associate-iam-oidc-provider", func(f *flags) error { return run(f, associateOIDC) }, "f", "approve"),
+		withFlags("write-kubeconfig", writeKubeconfig, "f", "cluster", "region", "kubeconfig"),
+	)
 	get.AddCommand(withFlags("cluster", getCluster, "f", "name", "region", "output"))
 	del.AddCommand(withFlags("cluster", deleteCluster, "f", "name", "region", "wait", "disable-nodegroup-eviction", "force"))
 	return root
@@ -139,6 +144,10 @@ func withFlags(use string, do func(*flags) error, names ...string) *cobra.Comman
 			fs.StringVarP(&f.file, "config-file", "f", "", "load configuration from a file")
 		case "name":
 			fs.StringVarP(&f.name, "name", "n", "", "EKS cluster name")
+		case "cluster":
+			fs.StringVarP(&f.name, "cluster", "c", "", "EKS cluster name")
+		case "kubeconfig":
+			fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to write kubeconfig")
 		case "region":
 			fs.StringVarP(&f.region, "region", "r", "", "AWS region")
 		case "output":
