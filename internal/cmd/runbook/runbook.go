@@ -141,8 +141,8 @@ func Write(w io.Writer, rb Runbook) error {
 	m.printf("Run the commands from the repository's root, in order, with AWS credentials for the account, in region %s. ", rb.Region)
 	m.printf("Rendered files go to `%s/`. ", rb.Dir)
 	m.printf("Values only the live environment knows are placeholders such as `<vpc-id>` or `<account-id>`: fill them in first.\n")
-	m.section(fmt.Sprintf("Up: `bootstrap up --env %s`", rb.Environment), rb.Up)
-	m.section(fmt.Sprintf("Teardown: `bootstrap teardown --env %s`", rb.Environment), rb.Teardown)
+	m.section(fmt.Sprintf("Up: `bootstrap up --env %s`", rb.Environment), "Manual steps", rb.Up)
+	m.section(fmt.Sprintf("Teardown: `bootstrap teardown --env %s`", rb.Environment), "Teardown", rb.Teardown)
 	return m.err
 }
 
@@ -159,7 +159,10 @@ func (m *writer) printf(format string, args ...any) {
 	_, m.err = fmt.Fprintf(m.w, format, args...)
 }
 
-func (m *writer) section(title string, steps []pipeline.Description) {
+// section writes one list of steps; manual names the section of
+// docs/runbooks/infrastructure_setup.md with the hand-written commands for
+// steps that have none yet.
+func (m *writer) section(title, manual string, steps []pipeline.Description) {
 	m.printf("\n### %s\n", title)
 	if len(steps) == 0 {
 		m.printf("\nNo steps.\n")
@@ -173,7 +176,7 @@ func (m *writer) section(title string, steps []pipeline.Description) {
 			}
 		}
 		if len(d.Actions) == 0 {
-			m.printf("\nThis version of bootstrap has no commands to show for this step: see \"Manual steps\" in docs/runbooks/infrastructure_setup.md.\n")
+			m.printf("\nThis version of bootstrap has no commands to show for this step: see %q in docs/runbooks/infrastructure_setup.md.\n", manual)
 		}
 		for _, a := range d.Actions {
 			m.action(a)
