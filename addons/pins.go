@@ -1,7 +1,7 @@
 // Package addons renders what the add-ons phase installs with Helm: the pinned
-// charts, their values as typed data, helm's argv, and the in-cluster
-// manifests (ClusterSecretStore, ExternalSecrets). It runs nothing and prints
-// nothing; the pipeline runs the argv it builds.
+// charts, their values as typed data, helm's and kubectl's argv, and the
+// in-cluster manifests (ClusterSecretStore, ExternalSecret). It runs nothing
+// and prints nothing; the pipeline runs the argv it builds.
 package addons
 
 // Chart is one pinned Helm chart and the release bootstrap makes of it.
@@ -10,7 +10,7 @@ type Chart struct {
 	Release string
 	// Namespace is where the release lives.
 	Namespace string
-	// Repo is the chart repository's name and URL (helm repo add).
+	// RepoName and RepoURL are the chart repository (helm repo add).
 	RepoName string
 	RepoURL  string
 	// Chart is the chart's name in the repository.
@@ -19,26 +19,42 @@ type Chart struct {
 	Version string
 	// AppVersion is the version of the software the chart runs.
 	AppVersion string
+	// CRDsDir says the chart ships its CRDs in crds/, which Helm creates on
+	// the first install and never upgrades: bootstrap applies them itself,
+	// server-side, before every upgrade. A chart whose CRDs are templates
+	// (External Secrets with installCRDs) has Helm upgrade them like any
+	// other resource and needs nothing more.
+	CRDsDir bool
 }
 
-// Ref is the chart as helm names it: repo/chart.
+// Ref is the chart as helm names it in its repository: repo/chart.
 func (c Chart) Ref() string { return c.RepoName + "/" + c.Chart }
 
-// The pins, in install order. Changing a version here is the whole upgrade:
-// the IRSA policy of the load balancer controller is kept beside it
+// NameVersion is how `helm list` shows the chart of a release: chart-version.
+func (c Chart) NameVersion() string { return c.Chart + "-" + c.Version }
+
+// The pins. Changing a version here is the whole upgrade: the IRSA policy of
+// the load balancer controller is kept beside it
 // (iam/aws-load-balancer-controller-<AppVersion>.json) because eksctl's
 // well-known policy lags behind the controller.
 var (
+	// LoadBalancerController: since 3.0 the eks-charts chart version equals
+	// the controller version. 3.4.2 is the release eks-charts published in
+	// July 2026, and the one whose IAM policy iam/ holds.
 	LoadBalancerController = Chart{
 		Release: "aws-load-balancer-controller", Namespace: "kube-system",
 		RepoName: "eks", RepoURL: "https://aws.github.io/eks-charts",
 		Chart: "aws-load-balancer-controller", Version: "3.4.2", AppVersion: "v3.4.2",
+		CRDsDir: true,
 	}
+	// ExternalSecrets: chart version equals the operator version. 1.x serves
+	// external-secrets.io/v1 only (v1beta1 stopped being served in 0.17).
 	ExternalSecrets = Chart{
 		Release: "external-secrets", Namespace: "external-secrets",
 		RepoName: "external-secrets", RepoURL: "https://charts.external-secrets.io",
 		Chart: "external-secrets", Version: "1.1.0", AppVersion: "v1.1.0",
 	}
+	// MetricsServer: chart 3.13.0 runs metrics-server 0.8.0.
 	MetricsServer = Chart{
 		Release: "metrics-server", Namespace: "kube-system",
 		RepoName: "metrics-server", RepoURL: "https://kubernetes-sigs.github.io/metrics-server/",
@@ -47,9 +63,11 @@ var (
 )
 
 // Charts lists every pinned chart in install order: metrics-server first (the
-// HPA needs it, nothing depends on the others), then the load balancer
-// controller (its webhook must run before any Service or Ingress is made),
-// then External Secrets.
+// HPA needs it, it needs nothing), then the load balancer controller (its
+// mutating webhook sees every Service created after it, so it must be
+// running before the charts that make Services), then External Secrets
+// (whose webhook must be ready before the ClusterSecretStore is applied).
+// Teardown goes in the reverse order.
 var Charts = []Chart{MetricsServer, LoadBalancerController, ExternalSecrets}
 
 // Service accounts the charts create, annotated with the IRSA roles eksctl

@@ -1,0 +1,409 @@
+package addons
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/golden"
+)
+
+var live = Live{AccountID: "123456789012", VPCID: "vpc-0123456789abcdef0"}
+
+// outputs is what terraform output -json gives for the production data tier
+// (values invented, shapes as terraform/stateful/outputs.tf declares).
+func outputs(t *testing.T) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile("testdata/terraform-output.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseTerraformOutputJSON(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestValuesGolden(t *testing.T) {
+	t.Parallel()
+	for _, env := range []string{"staging", "production"} {
+		for _, c := range Charts {
+			t.Run(env+"/"+c.Release, func(t *testing.T) {
+				t.Parallel()
+				got, err := ValuesYAML(c, config.Builtin(env), live)
+				if err != nil {
+					t.Fatal(err)
+				}
+				golden.Assert(t, "values-"+env+"-"+c.Release+".yaml", got)
+			})
+		}
+	}
+}
+
+// The contract with the charts: the keys each chart is known to read.
+func TestValuesContract(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("production")
+	get := func(c Chart) map[string]any {
+		b, err := ValuesYAML(c, p, live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	lbc := get(LoadBalancerController)
+	for path, want := range map[string]any{
+		"clusterName":                        "sovd-production-cluster",
+		"region":                             "us-east-1",
+		"vpcId":                              live.VPCID,
+		"replicaCount":                       float64(2),
+		"serviceAccount.create":              true,
+		"serviceAccount.name":                "aws-load-balancer-controller",
+		"podDisruptionBudget.maxUnavailable": float64(1),
+	} {
+		if got := dig(lbc, path); got != want {
+			t.Errorf("aws-load-balancer-controller %s = %v, want %v", path, got, want)
+		}
+	}
+	if got := lbc["serviceAccount"].(map[string]any)["annotations"].(map[string]any)[IRSAAnnotation]; got != "arn:aws:iam::123456789012:role/sovd-production-aws-load-balancer-controller" {
+		t.Errorf("load balancer controller role = %v", got)
+	}
+	eso := get(ExternalSecrets)
+	if dig(eso, "installCRDs") != true || dig(eso, "serviceAccount.name") != "external-secrets" {
+		t.Errorf("external-secrets values: %v", eso)
+	}
+	if got := eso["serviceAccount"].(map[string]any)["annotations"].(map[string]any)[IRSAAnnotation]; got != "arn:aws:iam::123456789012:role/sovd-production-external-secrets" {
+		t.Errorf("external-secrets role = %v", got)
+	}
+	ms := get(MetricsServer)
+	if dig(ms, "replicas") != float64(2) || dig(ms, "podDisruptionBudget.enabled") != true {
+		t.Errorf("metrics-server values: %v", ms)
+	}
+}
+
+func dig(m map[string]any, path string) any {
+	var cur any = m
+	for _, k := range strings.Split(path, ".") {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+func TestPins(t *testing.T) {
+	t.Parallel()
+	lbc := LoadBalancerController
+	if !strings.HasPrefix(lbc.Version, "3.") || "v"+lbc.Version != lbc.AppVersion {
+		t.Errorf("load balancer controller chart %s runs %s: since 3.x the chart version equals the controller version", lbc.Version, lbc.AppVersion)
+	}
+	if _, err := LoadBalancerControllerPolicy(); err != nil {
+		t.Error(err)
+	}
+	seen := map[string]bool{}
+	for _, c := range Charts {
+		if seen[c.Release] {
+			t.Errorf("release %s pinned twice", c.Release)
+		}
+		seen[c.Release] = true
+		if c.Version == "" || c.RepoURL == "" || c.Namespace == "" {
+			t.Errorf("incomplete pin %+v", c)
+		}
+		if _, err := Values(c, config.Builtin("production"), live); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestArgv(t *testing.T) {
+	t.Parallel()
+	const kc = ".bootstrap/production/kubeconfig"
+	local := Source{Local: map[string]string{"metrics-server": "/charts/metrics-server"}}
+	tests := []struct {
+		name string
+		got  []string
+		want string
+	}{
+		{"repo add", RepoAdd(LoadBalancerController), "repo add eks https://aws.github.io/eks-charts --force-update"},
+		{"repo update", RepoUpdate("eks", "external-secrets"), "repo update eks external-secrets"},
+		{"pull", Pull(LoadBalancerController, "d/charts"), "pull eks/aws-load-balancer-controller --version 3.4.2 --untar --untardir d/charts"},
+		{"list", List(ExternalSecrets, kc), "list --namespace external-secrets --filter ^external-secrets$ --all --output json --kubeconfig " + kc},
+		{"get values", GetValues(MetricsServer, kc), "get values metrics-server --namespace kube-system --output json --kubeconfig " + kc},
+		{"upgrade", UpgradeInstall(MetricsServer, MetricsServer.Ref(), "v.yaml", 0, kc),
+			"upgrade --install metrics-server metrics-server/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 10m --kubeconfig " + kc},
+		{"upgrade local", UpgradeInstall(MetricsServer, local.Ref(MetricsServer), "v.yaml", 90*time.Second, kc),
+			"upgrade --install metrics-server /charts/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 90s --kubeconfig " + kc},
+		{"uninstall", Uninstall(ExternalSecrets, 5*time.Minute, kc), "uninstall external-secrets --namespace external-secrets --wait --timeout 5m --kubeconfig " + kc},
+		{"apply", KubectlApply("m.yaml", kc), "apply --server-side --field-manager bootstrap --force-conflicts --filename m.yaml --kubeconfig " + kc},
+		{"delete", KubectlDelete("m.yaml", time.Minute, kc), "delete --filename m.yaml --ignore-not-found --wait --timeout 1m --kubeconfig " + kc},
+		{"delete namespace", KubectlDeleteNamespace("production", 1500*time.Millisecond, kc), "delete namespace production --ignore-not-found --wait --timeout 1.5s --kubeconfig " + kc},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := strings.Join(tt.got, " "); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSource(t *testing.T) {
+	t.Parallel()
+	var upstream Source
+	if got := upstream.Ref(ExternalSecrets); got != "external-secrets/external-secrets" {
+		t.Errorf("upstream ref = %s", got)
+	}
+	if got := upstream.Repos(Charts); len(got) != 3 {
+		t.Errorf("upstream repos = %v", got)
+	}
+	if got := upstream.CRDsDir(LoadBalancerController, "pull"); got != "pull/aws-load-balancer-controller/crds" {
+		t.Errorf("upstream crds dir = %s", got)
+	}
+	local := Source{Local: map[string]string{"aws-load-balancer-controller": "/c/lbc"}}
+	if got := local.CRDsDir(LoadBalancerController, "pull"); got != "/c/lbc/crds" {
+		t.Errorf("local crds dir = %s", got)
+	}
+	if got := local.Repos(Charts); len(got) != 2 || got[0].Release != "metrics-server" || got[1].Release != "external-secrets" {
+		t.Errorf("repos with a local chart = %v", got)
+	}
+}
+
+func TestManifestsGolden(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("production")
+	out, err := ParseOutputs(outputs(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Manifests(p, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "manifests-production.yaml", got)
+	if !bytes.Contains(got, []byte("apiVersion: external-secrets.io/v1\n")) {
+		t.Error("manifests do not use external-secrets.io/v1")
+	}
+	// Offline, every live value is a placeholder.
+	off, err := Manifests(config.Builtin("staging"), PlaceholderOutputs(config.Builtin("staging")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "manifests-staging-placeholders.yaml", off)
+}
+
+// The template of the ExternalSecret renders the URLs the app expects, with
+// the password escaped, using the functions External Secrets' v2 engine has
+// (Go's text/template builtins).
+func TestExternalSecretTemplate(t *testing.T) {
+	t.Parallel()
+	es := AppExternalSecret(config.Builtin("production"), DataOutputs{RedisHost: "redis.example", RedisPort: "6379", DBMasterSecretARN: "arn"})
+	vars := map[string]string{
+		"db_host": "db.example", "db_port": "5432", "db_name": "sovd_production",
+		"db_username": "sovd_admin", "db_password": "p@ss:w/rd#1", "jwt_secret": "j", "redis_auth_token": "t0k",
+	}
+	for _, d := range es.Spec.Data {
+		if _, ok := vars[d.SecretKey]; !ok {
+			t.Errorf("data key %s has no test value", d.SecretKey)
+		}
+	}
+	got := map[string]string{}
+	for k, tmpl := range es.Spec.Target.Template.Data {
+		got[k] = execTemplate(t, tmpl, vars)
+	}
+	want := map[string]string{
+		"DATABASE_URL": "postgresql://sovd_admin:p%40ss%3Aw%2Frd%231@db.example:5432/sovd_production?sslmode=require",
+		"REDIS_URL":    "rediss://:t0k@redis.example:6379/0",
+		"JWT_SECRET":   "j",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rendered secret:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestAppOverlay(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("production")
+	out, err := ParseOutputs(outputs(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := AppOverlay(p, out, "123456789012")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "app-values-production.yaml", got)
+	if w := v.Warnings(); len(w) != 0 {
+		t.Errorf("warnings with a certificate: %v", w)
+	}
+
+	// Exactly the keys of the chart's values-production.yaml that only the
+	// live environment knows (seed: infrastructure/helm/sovd-webapp).
+	m, _ := v.Map()
+	var paths []string
+	walk("", m, &paths)
+	want := []string{
+		"backend.image.repository",
+		"config.database.host", "config.database.name", "config.database.port", "config.database.user",
+		"config.redis.host", "config.redis.port",
+		"frontend.image.repository",
+		"ingress.annotations.alb.ingress.kubernetes.io/certificate-arn",
+		"serviceAccount.annotations.eks.amazonaws.com/role-arn",
+		"serviceAccount.name",
+	}
+	if !reflect.DeepEqual(paths, want) {
+		t.Errorf("overlay keys:\n got %v\nwant %v", paths, want)
+	}
+
+	// No certificate (no domain): the key is left out, with a warning.
+	out.CertificateARN = ""
+	v, err = AppOverlay(p, out, "123456789012")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Ingress != nil || len(v.Warnings()) != 1 {
+		t.Errorf("without a certificate: ingress %v, warnings %v", v.Ingress, v.Warnings())
+	}
+
+	// A repository the outputs lack is an error.
+	delete(out.ECRRepositoryURLs, "sovd-frontend")
+	if _, err := AppOverlay(p, out, "123456789012"); err == nil || !strings.Contains(err.Error(), "sovd-frontend") {
+		t.Errorf("missing repository: err = %v", err)
+	}
+}
+
+func walk(prefix string, v any, out *[]string) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		*out = append(*out, prefix)
+		return
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		walk(p, m[k], out)
+	}
+}
+
+func TestParseOutputs(t *testing.T) {
+	t.Parallel()
+	m := outputs(t)
+	out, err := ParseOutputs(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.DBPort != "5432" || out.RedisPort != "6379" {
+		t.Errorf("ports as strings: %q %q", out.DBPort, out.RedisPort)
+	}
+	acct, err := AccountFromRepositoryURL(out.ECRRepositoryURLs)
+	if err != nil || acct != "123456789012" {
+		t.Errorf("account from ECR URL: %q, %v", acct, err)
+	}
+	// Every problem at once.
+	delete(m, OutDBHost)
+	delete(m, OutRedisHost)
+	m[OutDBPort] = true
+	m[OutCertificateARN] = nil // optional: no domain
+	_, err = ParseOutputs(m)
+	if err == nil {
+		t.Fatal("no error for missing outputs")
+	}
+	for _, want := range []string{"db_host is missing", "redis_host is missing", "db_port: want a string"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "certificate_arn") {
+		t.Errorf("certificate_arn is optional: %v", err)
+	}
+}
+
+func TestUpToDate(t *testing.T) {
+	t.Parallel()
+	want, _ := Values(MetricsServer, config.Builtin("production"), live)
+	same, _ := json.Marshal(want)
+	list := []byte(`[{"name":"metrics-server","namespace":"kube-system","revision":"1","status":"deployed","chart":"metrics-server-3.13.0","app_version":"0.8.0"}]`)
+	r, err := ParseList(MetricsServer, list)
+	if err != nil || r == nil {
+		t.Fatalf("ParseList: %v %v", r, err)
+	}
+	tests := []struct {
+		name   string
+		r      *ReleaseStatus
+		values string
+		want   bool
+	}{
+		{"same", r, `{"podDisruptionBudget":{"minAvailable":1,"enabled":true},"replicas":2}`, true},
+		{"same, marshalled", r, string(same), true},
+		{"other values", r, `{"replicas":3,"podDisruptionBudget":{"enabled":true,"minAvailable":1}}`, false},
+		{"no values", r, `null`, false},
+		{"absent", nil, `{}`, false},
+		{"other chart version", &ReleaseStatus{Name: "metrics-server", Status: "deployed", Chart: "metrics-server-3.12.2"}, string(same), false},
+		{"failed", &ReleaseStatus{Name: "metrics-server", Status: "failed", Chart: "metrics-server-3.13.0"}, string(same), false},
+	}
+	for _, tt := range tests {
+		got, err := UpToDate(MetricsServer, tt.r, []byte(tt.values), want)
+		if err != nil || got != tt.want {
+			t.Errorf("%s: UpToDate = %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+	}
+	if r, _ := ParseList(MetricsServer, []byte(`[]`)); r != nil {
+		t.Errorf("empty list gave %v", r)
+	}
+	for status, pending := range map[string]bool{"pending-upgrade": true, "pending-install": true, "deployed": false, "failed": false} {
+		if got := (&ReleaseStatus{Status: status}).Pending(); got != pending {
+			t.Errorf("Pending(%s) = %v", status, got)
+		}
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{0: "10m", 5 * time.Minute: "5m", 90 * time.Second: "90s", 1500 * time.Millisecond: "1.5s"} {
+		if got := Timeout(d); got != want {
+			t.Errorf("Timeout(%v) = %s, want %s", d, got, want)
+		}
+	}
+}
+
+// execTemplate renders a template as External Secrets' v2 engine does for
+// these templates: Go text/template over the fetched values.
+func execTemplate(t *testing.T, text string, vars map[string]string) string {
+	t.Helper()
+	tmpl, err := template.New("t").Option("missingkey=error").Parse(text)
+	if err != nil {
+		t.Fatalf("template %q: %v", text, err)
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, vars); err != nil {
+		t.Fatalf("template %q: %v", text, err)
+	}
+	return b.String()
+}
