@@ -18,7 +18,7 @@ step "checking tools"
 need go "install Go 1.26 or newer"
 need terraform "install Terraform 1.11 or newer"
 need python3 "install Python 3"
-need kubectl "install kubectl (apt-get install kubectl)"
+need kubectl "install kubectl (the Kubernetes project's packages, or your cloud SDK's)"
 python3 -c 'import moto, flask, flask_cors' 2>/dev/null || {
   echo "moto (server mode) is missing: pip install 'moto[server]==5.2.1'" >&2; exit 1; }
 

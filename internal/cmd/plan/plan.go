@@ -13,6 +13,7 @@ import (
 
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/cost"
 	"github.com/sovd/bootstrap/internal/pipeline"
 	"github.com/sovd/bootstrap/internal/proc"
 )
@@ -29,6 +30,7 @@ type Result struct {
 	Region      string                 `json:"region"`
 	Warnings    []string               `json:"warnings,omitempty"`
 	Steps       []pipeline.Description `json:"steps"`
+	Cost        *cost.Report           `json:"cost,omitempty"`
 }
 
 // NewCmd returns the command; runF replaces its run in tests.
@@ -71,6 +73,11 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 		return fmt.Errorf("planning environment %s: %w", p.Name, err)
 	}
 	res := Result{Environment: p.Name, Region: p.Region, Warnings: config.Warnings(p, f.Now()), Steps: descs}
+	if est, err := cost.Estimate(p, f.Now()); err == nil {
+		res.Cost = &est
+	} else {
+		res.Warnings = append(res.Warnings, "no cost estimate: "+err.Error())
+	}
 	if opts.Output.JSON() {
 		return factory.WriteJSON(f.IO.Out, res)
 	}
@@ -104,6 +111,14 @@ func Write(w io.Writer, res Result, account string) error {
 			}
 			fmt.Fprintf(w, "   $ %s\n", cmd)
 		}
+	}
+	if c := res.Cost; c != nil {
+		fmt.Fprintf(w, "\nEstimated cost: %s a month (%s prices read %s; budget %s-%s: %s)\n",
+			cost.Money(c.Total), c.PriceRegion, c.PricesRead, cost.Money(c.Budget.MonthlyMin), cost.Money(c.Budget.MonthlyMax), c.Verdict)
+		for _, s := range c.Services {
+			fmt.Fprintf(w, "   %-16s %10s\n", s.Service, cost.Money(s.Monthly))
+		}
+		fmt.Fprintf(w, "   `bootstrap cost --env %s` itemises it.\n", res.Environment)
 	}
 	return nil
 }
