@@ -1,0 +1,48 @@
+# PostgreSQL and Redis admit only the EKS cluster security group, which every
+# managed node and pod ENI carries, and only on their own port.
+
+resource "aws_security_group" "db" {
+  name        = "${local.name}-postgres"
+  description = "PostgreSQL of ${local.name}: 5432 from the EKS cluster security group only"
+  vpc_id      = var.vpc_id
+
+  tags = { Name = "${local.name}-postgres" }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "db_from_cluster" {
+  security_group_id            = aws_security_group.db.id
+  description                  = "PostgreSQL from the EKS cluster"
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+  referenced_security_group_id = var.cluster_security_group_id
+
+  tags = { Name = "${local.name}-postgres-from-cluster" }
+}
+
+resource "aws_security_group" "redis" {
+  name        = "${local.name}-redis"
+  description = "Redis of ${local.name}: 6379 from the EKS cluster security group only"
+  vpc_id      = var.vpc_id
+
+  tags = { Name = "${local.name}-redis" }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "redis_from_cluster" {
+  security_group_id            = aws_security_group.redis.id
+  description                  = "Redis from the EKS cluster"
+  ip_protocol                  = "tcp"
+  from_port                    = 6379
+  to_port                      = 6379
+  referenced_security_group_id = var.cluster_security_group_id
+
+  tags = { Name = "${local.name}-redis-from-cluster" }
+}
