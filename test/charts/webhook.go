@@ -60,11 +60,11 @@ func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
 		Request    struct {
-			UID       string `json:"uid"`
+			UID       string                `json:"uid"`
 			Kind      struct{ Kind string } `json:"kind"`
-			Name      string `json:"name"`
-			Namespace string `json:"namespace"`
-			Operation string `json:"operation"`
+			Name      string                `json:"name"`
+			Namespace string                `json:"namespace"`
+			Operation string                `json:"operation"`
 		} `json:"request"`
 	}
 	if err := json.Unmarshal(body, &review); err != nil {
