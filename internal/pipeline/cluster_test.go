@@ -1,18 +1,31 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/proc/proctest"
+	"github.com/sovd/bootstrap/internal/testenv"
 )
 
 // fakeAWS is a ClusterAPI answering from fields.
@@ -254,5 +267,320 @@ func noAWS(t *testing.T) OpenAWS {
 	return func(context.Context, string) (ClusterAPI, error) {
 		t.Error("Describe opened AWS clients")
 		return nil, errors.New("offline")
+	}
+}
+
+// --- Process tests: the fake eksctl against moto (skipped with -short). ---
+
+// buildFakeEksctl builds test/fakeeksctl into a temporary directory.
+func buildFakeEksctl(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "eksctl")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/sovd/bootstrap/test/fakeeksctl")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the fake eksctl: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// recordedCalls reads the fake's calls.jsonl.
+func recordedCalls(t *testing.T, dir string) []fakeCall {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "calls.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []fakeCall
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var c fakeCall
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatal(err)
+		}
+		calls = append(calls, c)
+	}
+	return calls
+}
+
+type fakeCall struct {
+	Argv       []string `json:"argv"`
+	ConfigFile string   `json:"configFile"`
+	Config     string   `json:"config"`
+}
+
+func argvLines(calls []fakeCall) []string {
+	out := make([]string, len(calls))
+	for i, c := range calls {
+		out[i] = strings.Join(c.Argv, " ")
+	}
+	return out
+}
+
+// processState is a State running real processes for a built-in profile.
+func processState(t *testing.T, env, eksctlBin string) (*State, *bytes.Buffer) {
+	t.Helper()
+	p := config.Builtin(env)
+	if probs := config.ValidateProfile(p, time.Now()); len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	log := &bytes.Buffer{}
+	return &State{
+		Profile: p,
+		Runner:  &proc.Exec{Log: log},
+		Tools:   map[string]string{"eksctl": eksctlBin},
+		Dir:     filepath.Join(t.TempDir(), ".bootstrap", env),
+	}, log
+}
+
+// clusterCounts counts what the fake made for a cluster, to show a re-run
+// creates nothing twice.
+type clusterCounts struct {
+	vpcs, subnets, nats, roles, oidc, nodegroups int
+}
+
+func countCluster(t *testing.T, ctx context.Context, c *cloud.Clients, st *State, vpcID string) clusterCounts {
+	t.Helper()
+	name := st.Profile.Cluster.Name
+	tag := []ec2types.Filter{{Name: aws.String("tag:alpha.eksctl.io/cluster-name"), Values: []string{name}}}
+	var n clusterCounts
+	vpcs, err := c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: tag})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.vpcs = len(vpcs.Vpcs)
+	subnets, err := c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: tag})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.subnets = len(subnets.Subnets)
+	nats, err := c.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{Filter: []ec2types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpcID}},
+		{Name: aws.String("state"), Values: []string{"pending", "available"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.nats = len(nats.NatGateways)
+	for _, sa := range eksctl.ServiceAccounts(st.Profile) {
+		if arn, err := c.RoleARN(ctx, sa.RoleName); err != nil {
+			t.Fatal(err)
+		} else if arn != "" {
+			n.roles++
+		}
+	}
+	providers, err := c.IAM.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range providers.OpenIDConnectProviderList {
+		tags, err := c.IAM.ListOpenIDConnectProviderTags(ctx, &iam.ListOpenIDConnectProviderTagsInput{OpenIDConnectProviderArn: p.Arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tg := range tags.Tags {
+			if aws.ToString(tg.Key) == "alpha.eksctl.io/cluster-name" && aws.ToString(tg.Value) == name {
+				n.oidc++
+			}
+		}
+	}
+	if ngs, err := c.EKS.ListNodegroups(ctx, &eks.ListNodegroupsInput{ClusterName: aws.String(name)}); err == nil {
+		n.nodegroups = len(ngs.Nodegroups)
+	}
+	return n
+}
+
+// runClusterProcess is the whole cluster phase against moto: create, check
+// what exists, re-run (reconcile, nothing twice), tear down.
+func runClusterProcess(t *testing.T, env string) {
+	ctx := context.Background()
+	bin := buildFakeEksctl(t)
+	st, log := processState(t, env, bin)
+	rec := t.TempDir()
+	t.Setenv("FAKE_EKSCTL_RECORD", rec)
+	p := st.Profile
+	path := st.Path(ClusterFile)
+
+	if err := Run(ctx, st, "bootstrap cluster", ClusterSteps()); err != nil {
+		t.Fatalf("%v\nrun log:\n%s", err, log)
+	}
+
+	// eksctl ran as bootstrap says, on the file bootstrap rendered.
+	calls := recordedCalls(t, rec)
+	wantArgv := []string{"version", "create cluster -f " + path}
+	if got := argvLines(calls); strings.Join(got, "\n") != strings.Join(wantArgv, "\n") {
+		t.Fatalf("eksctl calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantArgv, "\n"))
+	}
+	cfg, err := eksctl.Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := eksctl.Marshal(cfg)
+	if calls[1].Config != string(want) {
+		t.Errorf("eksctl was given a config other than the rendered one:\n%s", calls[1].Config)
+	}
+
+	// What the next phases read.
+	n := st.Network
+	if n == nil {
+		t.Fatal("State.Network not set")
+	}
+	c, err := cloud.New(ctx, p.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpcs, err := c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{n.VPCID}})
+	if err != nil || len(vpcs.Vpcs) != 1 || aws.ToString(vpcs.Vpcs[0].CidrBlock) != p.Cluster.VPCCIDR {
+		t.Fatalf("VPC %s: %v %+v, want CIDR %s", n.VPCID, err, vpcs, p.Cluster.VPCCIDR)
+	}
+	if len(n.PrivateSubnetIDs) != 3 || len(n.PublicSubnetIDs) != 3 {
+		t.Fatalf("subnets: private %v, public %v; want 3 + 3", n.PrivateSubnetIDs, n.PublicSubnetIDs)
+	}
+	subnets, err := c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: n.PrivateSubnetIDs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones := map[string]bool{}
+	for _, s := range subnets.Subnets {
+		zones[aws.ToString(s.AvailabilityZone)] = true
+		if aws.ToBool(s.MapPublicIpOnLaunch) {
+			t.Errorf("private subnet %s maps public IPs", aws.ToString(s.SubnetId))
+		}
+	}
+	if len(zones) != 3 {
+		t.Errorf("private subnets span %d zones, want 3", len(zones))
+	}
+	if n.ClusterSecurityGroupID == "" || !strings.HasPrefix(n.OIDCIssuer, "https://") {
+		t.Errorf("cluster security group %q, OIDC issuer %q", n.ClusterSecurityGroupID, n.OIDCIssuer)
+	}
+	ng, err := c.EKS.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(p.Cluster.Name), NodegroupName: aws.String("general")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ng.Nodegroup.Subnets; strings.Join(sortedCopy(got), ",") != strings.Join(sortedCopy(n.PrivateSubnetIDs), ",") {
+		t.Errorf("node group subnets %v, want the private ones %v", got, n.PrivateSubnetIDs)
+	}
+	wantNG := p.Cluster.NodeGroup
+	if got := ng.Nodegroup.InstanceTypes; len(got) != 1 || got[0] != wantNG.InstanceType || aws.ToInt32(ng.Nodegroup.ScalingConfig.DesiredSize) != int32(wantNG.Desired) {
+		t.Errorf("node group %v x%d, want %s x%d", got, aws.ToInt32(ng.Nodegroup.ScalingConfig.DesiredSize), wantNG.InstanceType, wantNG.Desired)
+	}
+	// The IRSA roles exist under their fixed names, trusting the cluster's
+	// provider for their service account, with their inline policy.
+	for _, sa := range eksctl.ServiceAccounts(p) {
+		role, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(sa.RoleName)})
+		if err != nil {
+			t.Fatalf("IRSA role %s: %v", sa.RoleName, err)
+		}
+		trust, _ := url.QueryUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument))
+		host := strings.TrimPrefix(n.OIDCIssuer, "https://")
+		if !strings.Contains(trust, "oidc-provider/"+host) || !strings.Contains(trust, "system:serviceaccount:"+sa.Namespace+":"+sa.Name) {
+			t.Errorf("role %s trust policy does not bind %s/%s to the cluster's provider:\n%s", sa.RoleName, sa.Namespace, sa.Name, trust)
+		}
+		pols, err := c.IAM.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(sa.RoleName)})
+		if err != nil || len(pols.PolicyNames) != 1 {
+			t.Errorf("role %s inline policies %v: %v", sa.RoleName, pols, err)
+		}
+	}
+	first := countCluster(t, ctx, c, st, n.VPCID)
+	// A NAT gateway per zone when HighlyAvailable, one when Single.
+	nats := 3
+	if p.Cluster.NAT == "Single" {
+		nats = 1
+	}
+	if (first != clusterCounts{vpcs: 1, subnets: 6, nats: nats, roles: 3, oidc: 1, nodegroups: 1}) {
+		t.Errorf("made %+v", first)
+	}
+
+	// A second run reconciles instead of failing, and creates nothing twice.
+	st.Network = nil
+	if err := Run(ctx, st, "bootstrap cluster", ClusterSteps()); err != nil {
+		t.Fatalf("re-run: %v\nrun log:\n%s", err, log)
+	}
+	wantArgv = append(wantArgv,
+		"version",
+		"utils associate-iam-oidc-provider -f "+path+" --approve",
+		"create iamserviceaccount -f "+path+" --approve",
+		"create nodegroup -f "+path,
+	)
+	if got := argvLines(recordedCalls(t, rec)); strings.Join(got, "\n") != strings.Join(wantArgv, "\n") {
+		t.Errorf("eksctl calls after the re-run:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantArgv, "\n"))
+	}
+	if again := countCluster(t, ctx, c, st, n.VPCID); again != first {
+		t.Errorf("re-run changed what exists: %+v, was %+v", again, first)
+	}
+	if st.Network == nil || st.Network.VPCID != n.VPCID {
+		t.Errorf("re-run read network %+v, want VPC %s", st.Network, n.VPCID)
+	}
+
+	// Teardown removes what create made; a second teardown has nothing to do.
+	for i := 0; i < 2; i++ {
+		if err := Run(ctx, st, "bootstrap teardown", ClusterTeardownSteps()); err != nil {
+			t.Fatalf("teardown %d: %v\nrun log:\n%s", i+1, err, log)
+		}
+	}
+	if gone := countCluster(t, ctx, c, st, n.VPCID); gone != (clusterCounts{}) {
+		t.Errorf("left after teardown: %+v", gone)
+	}
+	if exists, err := c.ClusterExists(ctx, p.Cluster.Name); err != nil || exists {
+		t.Errorf("cluster still exists (%v)", err)
+	}
+	if got := argvLines(recordedCalls(t, rec)); len(got) != len(wantArgv)+1 {
+		t.Errorf("teardown ran eksctl %d times, want once: %v", len(got)-len(wantArgv), got[len(wantArgv):])
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+// TestCheckEksctlWithFake runs the version check on a real process: the
+// fake prints what eksctl prints.
+func TestCheckEksctlWithFake(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the fake eksctl")
+	}
+	st, _ := processState(t, "staging", buildFakeEksctl(t))
+	if err := (CheckEksctl{}).Run(context.Background(), st); err != nil {
+		t.Fatalf("eksctl %s refused: %v", eksctl.MinVersion, err)
+	}
+	t.Setenv("FAKE_EKSCTL_VERSION", "0.229.0")
+	err := (CheckEksctl{}).Run(context.Background(), st)
+	if err == nil || !strings.Contains(err.Error(), "0.229.0 is older than "+eksctl.MinVersion) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestClusterProcess runs the cluster phase with the fake eksctl against a
+// moto server of its own, for each built-in profile (production: a NAT
+// gateway per zone, 3 x t3.large; staging: one NAT): create, then a re-run
+// that reconciles and creates nothing twice, then teardown.
+func TestClusterProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test: builds the fake eksctl and starts moto")
+	}
+	for _, env := range config.BuiltinEnvironments {
+		t.Run(env, func(t *testing.T) {
+			useMoto(t, testenv.Moto(t))
+			runClusterProcess(t, env)
+		})
+	}
+}
+
+// useMoto points this process, and the programs it starts, at moto and
+// nowhere else: the server's AWS_* entries set, any other AWS_* unset.
+func useMoto(t *testing.T, m *testenv.MotoServer) {
+	t.Helper()
+	set := map[string]bool{}
+	for _, kv := range m.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+		set[k] = true
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") && !set[k] {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
 	}
 }
