@@ -1,0 +1,308 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sovd/bootstrap/addons"
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/golden"
+	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/internal/proc/proctest"
+)
+
+// dataTier is what the data tier's outputs hold once read into State.Data
+// (values invented, names as terraform/stateful/outputs.tf declares them).
+func dataTier() map[string]any {
+	return map[string]any{
+		"db_host":                   "sovd-production.c9akciq32xyz.us-east-1.rds.amazonaws.com",
+		"db_port":                   float64(5432),
+		"db_name":                   "sovd_production",
+		"db_username":               "sovd_admin",
+		"db_master_user_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-5a9c0e2f-AbCdEf",
+		"redis_host":                "master.sovd-production.abc123.use1.cache.amazonaws.com",
+		"redis_port":                float64(6379),
+		"certificate_arn":           "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c",
+		"ecr_repository_urls": map[string]any{
+			"sovd-backend":  "123456789012.dkr.ecr.us-east-1.amazonaws.com/sovd-backend",
+			"sovd-frontend": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sovd-frontend",
+		},
+	}
+}
+
+// addonState is a production State with the live environment known, its run
+// directory in a temporary directory.
+func addonState(t *testing.T, r proc.Runner) *State {
+	t.Helper()
+	return &State{
+		Profile:   config.Builtin("production"),
+		Runner:    r,
+		Tools:     map[string]string{},
+		Dir:       filepath.Join(t.TempDir(), ".bootstrap", "production"),
+		AccountID: "123456789012",
+		Network:   &Network{VPCID: "vpc-0123456789abcdef0"},
+		Data:      dataTier(),
+	}
+}
+
+// transcript is the commands run, one a line, with the run directory shown
+// as <run-dir> so that the golden file is the same on every machine.
+func transcript(st *State, r *proctest.Runner) []byte {
+	var b strings.Builder
+	for _, l := range r.Lines() {
+		b.WriteString(strings.ReplaceAll(l, st.Dir, "<run-dir>"))
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
+}
+
+func valuesJSON(t *testing.T, c addons.Chart, st *State) string {
+	t.Helper()
+	v, err := addons.Values(c, st.Profile, addons.Live{AccountID: st.AccountID, VPCID: st.Network.VPCID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func deployed(c addons.Chart, revision string) string {
+	return `[{"name":"` + c.Release + `","namespace":"` + c.Namespace + `","revision":"` + revision +
+		`","status":"deployed","chart":"` + c.NameVersion() + `","app_version":"` + c.AppVersion + `"}]`
+}
+
+// A first run on AWS: repositories, the controller's CRDs from the pulled
+// chart, each release installed, then the manifests and the overlay.
+func TestAddonsFirstRunTranscript(t *testing.T) {
+	t.Parallel()
+	r := proctest.New(t)
+	st := addonState(t, r)
+	r.Expect(`eksctl utils write-kubeconfig .*`)
+	for range addons.Charts {
+		r.Expect(`helm repo add .*`)
+	}
+	r.Expect(`helm repo update metrics-server eks external-secrets`)
+	r.Expect(`helm pull eks/aws-load-balancer-controller .*`).Do(func(c proc.Cmd) error {
+		// helm pull --untar refuses an existing directory: it must not be there.
+		if _, err := os.Stat(c.Args[len(c.Args)-1]); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("untar directory exists before helm pull: %v", err)
+		}
+		return nil
+	})
+	r.Expect(`kubectl apply .*/charts/aws-load-balancer-controller-3.4.2/aws-load-balancer-controller/crds .*`)
+	for _, c := range addons.Charts {
+		r.Expect(listRE(c)).Stdout("[]")
+		r.Expect(`helm upgrade --install ` + c.Release + ` .*`).Do(func(cmd proc.Cmd) error {
+			// The values file is written before helm reads it.
+			path := cmd.Args[indexOf(cmd.Args, "--values")+1]
+			got, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			want, _ := addons.ValuesYAML(c, st.Profile, addons.Live{AccountID: st.AccountID, VPCID: st.Network.VPCID})
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: values file differs from the rendered values", c.Release)
+			}
+			return nil
+		})
+	}
+	r.Expect(`kubectl apply .* --filename <?.*manifests/external-secrets.yaml .*`).Do(func(cmd proc.Cmd) error {
+		got, err := os.ReadFile(cmd.Args[indexOf(cmd.Args, "--filename")+1])
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(got, []byte("kind: ClusterSecretStore")) || !bytes.Contains(got, []byte("rds!db-5a9c0e2f-AbCdEf")) {
+			t.Errorf("manifests:\n%s", got)
+		}
+		return nil
+	})
+	if err := Run(context.Background(), st, "bootstrap addons --env production", AddonSteps(AddonOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "addons-first-run.txt", transcript(st, r))
+	overlay, err := os.ReadFile(st.Path(AppValuesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(overlay, []byte("host: sovd-production.c9akciq32xyz.us-east-1.rds.amazonaws.com")) {
+		t.Errorf("overlay:\n%s", overlay)
+	}
+}
+
+// listRE matches the helm list of a chart's release.
+func listRE(c addons.Chart) string {
+	return `helm list --namespace ` + c.Namespace + ` --filter '\^` + c.Release + `\$' .*`
+}
+
+func indexOf(args []string, s string) int {
+	for i, a := range args {
+		if a == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// A re-run finds every release at its pin with its values and upgrades
+// nothing.
+func TestAddonsRerunUpgradesNothing(t *testing.T) {
+	t.Parallel()
+	r := proctest.New(t)
+	st := addonState(t, r)
+	src := addons.Source{Local: map[string]string{}}
+	for _, c := range addons.Charts {
+		src.Local[c.Release] = "/charts/" + c.Release
+	}
+	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src}
+	r.Expect(`kubectl apply .* --filename /charts/aws-load-balancer-controller/crds --kubeconfig /kube/config`)
+	for _, c := range addons.Charts {
+		r.Expect(listRE(c)).Stdout(deployed(c, "1"))
+		r.Expect(`helm get values ` + c.Release + ` .*`).Stdout(valuesJSON(t, c, st))
+	}
+	r.Expect(`kubectl apply .*manifests/external-secrets.yaml .*`)
+	var progress bytes.Buffer
+	st.Progress = NewProgress(&progress, false, false)
+	if err := Run(context.Background(), st, "bootstrap addons --env production", AddonSteps(o)); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "addons-rerun.txt", transcript(st, r))
+	if !strings.Contains(progress.String(), "metrics-server is already metrics-server-3.13.0 with these values (revision 1): nothing to do") {
+		t.Errorf("progress:\n%s", progress.String())
+	}
+}
+
+// Changed values, an older chart version, a failed release: each is
+// upgraded. A release helm left pending stops the run with the command that
+// clears it.
+func TestInstallReleaseDecides(t *testing.T) {
+	t.Parallel()
+	c := addons.MetricsServer
+	tests := []struct {
+		name    string
+		list    string
+		values  string // "" when helm get values must not run
+		upgrade bool
+		errs    string
+	}{
+		{"other values", deployed(c, "3"), `{"replicas":1}`, true, ""},
+		{"older chart", strings.Replace(deployed(c, "3"), c.NameVersion(), "metrics-server-3.12.2", 1), "", true, ""},
+		{"failed", strings.Replace(deployed(c, "2"), `"deployed"`, `"failed"`, 1), "", true, ""},
+		{"pending", strings.Replace(deployed(c, "2"), `"deployed"`, `"pending-upgrade"`, 1), "", false, "helm rollback metrics-server --namespace kube-system"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := proctest.New(t)
+			st := addonState(t, r)
+			r.Expect(`helm list .*`).Stdout(tt.list)
+			if tt.values != "" {
+				r.Expect(`helm get values .*`).Stdout(tt.values)
+			}
+			if tt.upgrade {
+				r.Expect(`helm upgrade --install metrics-server .*`)
+			}
+			err := InstallRelease{Options: AddonOptions{Kubeconfig: "k"}, Chart: c}.Run(context.Background(), st)
+			if tt.errs == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tt.errs != "" && (err == nil || !strings.Contains(err.Error(), tt.errs)) {
+				t.Fatalf("err = %v, want it to say %q", err, tt.errs)
+			}
+		})
+	}
+}
+
+// Without what the live environment knows, a step says what is missing and
+// runs nothing.
+func TestAddonStepsNeedTheLiveEnvironment(t *testing.T) {
+	t.Parallel()
+	r := proctest.New(t) // nothing may run
+	st := addonState(t, r)
+	st.AccountID, st.Network, st.Data = "", nil, nil
+	o := AddonOptions{Kubeconfig: "k"}
+	err := InstallRelease{Options: o, Chart: addons.LoadBalancerController}.Run(context.Background(), st)
+	if err == nil || !strings.Contains(err.Error(), "account ID is not known") || !strings.Contains(err.Error(), "VPC is not known") {
+		t.Errorf("load balancer controller without account and VPC: %v", err)
+	}
+	err = ApplySecretManifests{Options: o}.Run(context.Background(), st)
+	if err == nil || !strings.Contains(err.Error(), "bootstrap data --env production") {
+		t.Errorf("manifests without the data tier: %v", err)
+	}
+	if err := (WriteAppValues{}).Run(context.Background(), st); err == nil {
+		t.Error("overlay written without the data tier")
+	}
+}
+
+func TestAddonTeardownTranscript(t *testing.T) {
+	t.Parallel()
+	r := proctest.New(t)
+	st := addonState(t, r)
+	st.Data = nil // teardown needs only names
+	r.Expect(`eksctl utils write-kubeconfig .*`)
+	r.Expect(listRE(addons.ExternalSecrets)).Stdout(deployed(addons.ExternalSecrets, "1"))
+	r.Expect(`kubectl delete --filename .*manifests/external-secrets.yaml --ignore-not-found .*`)
+	for i := len(addons.Charts) - 1; i >= 0; i-- {
+		c := addons.Charts[i]
+		r.Expect(listRE(c)).Stdout(deployed(c, "1"))
+		r.Expect(`helm uninstall ` + c.Release + ` .*`)
+	}
+	r.Expect(`kubectl delete namespace external-secrets .*`)
+	r.Expect(`helm repo add eks .*`)
+	r.Expect(`helm repo update eks`)
+	r.Expect(`helm pull eks/aws-load-balancer-controller .*`)
+	r.Expect(`kubectl delete --filename .*/aws-load-balancer-controller/crds .*`)
+	if err := Run(context.Background(), st, "bootstrap teardown --env production", AddonTeardownSteps(AddonOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "addons-teardown.txt", transcript(st, r))
+}
+
+// Teardown after External Secrets is gone deletes only the namespace: the
+// store and the ExternalSecret went with the CRDs.
+func TestDeleteSecretManifestsWithoutExternalSecrets(t *testing.T) {
+	t.Parallel()
+	r := proctest.New(t)
+	st := addonState(t, r)
+	r.Expect(`helm list .*`).Stdout("[]")
+	r.Expect(`kubectl delete namespace production --ignore-not-found --wait --timeout 10m --kubeconfig k`)
+	if err := (DeleteSecretManifests{Options: AddonOptions{Kubeconfig: "k"}}).Run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Offline, every add-on step describes itself with placeholders for what
+// only the live environment knows.
+func TestAddonStepsDescribeOffline(t *testing.T) {
+	t.Parallel()
+	st := &State{Profile: config.Builtin("staging"), Dir: ".bootstrap/staging", Runner: proctest.New(t)}
+	descs, err := Describe(context.Background(), st, AddonSteps(AddonOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, d := range descs {
+		b.WriteString("## " + d.Step + "\n")
+		for _, a := range d.Actions {
+			for _, f := range a.Files {
+				b.WriteString("file " + f.Path + ":\n" + f.Content)
+			}
+			b.WriteString("$ " + proc.Quote(append([]string{a.Tool}, a.Args...)) + "\n")
+		}
+	}
+	got := b.String()
+	for _, want := range []string{"vpcId: <vpc-id>", "arn:aws:iam::<account-id>:role/sovd-staging-external-secrets", "<db-master-user-secret-arn>", "host: <db-host>"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("description lacks %q", want)
+		}
+	}
+	golden.Assert(t, "addons-describe-staging.txt", []byte(got))
+}
