@@ -39,6 +39,7 @@ def apply() -> None:
     _patch_eks()
     _patch_rds()
     _patch_ec2()
+    _patch_route53()
 
 
 # ---------------------------------------------------------------------------
@@ -647,3 +648,22 @@ def _patch_ec2() -> None:
         return (self.ip_range or {}).get("Description") or (self.source_group or {}).get("Description")
 
     security_groups.SecurityGroupRule.description = property(description)
+
+
+# ---------------------------------------------------------------------------
+# Route53
+# ---------------------------------------------------------------------------
+
+def _patch_route53() -> None:
+    from moto.route53 import models
+
+    original = models.create_route53_zone_id
+
+    def create_route53_zone_id(*args, **kwargs):
+        # AWS hosted zone IDs start with "Z" (Z1RWWTK7Y8UDDQ,
+        # Z0123456789ABCDEFGHIJ); moto 5.2.1 drew all 22 characters at
+        # random, so validation that expects a zone ID refused moto's.
+        zone_id = original(*args, **kwargs)
+        return zone_id if zone_id.startswith("Z") else "Z" + zone_id[1:]
+
+    models.create_route53_zone_id = create_route53_zone_id
