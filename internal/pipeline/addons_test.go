@@ -6,15 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/golden"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/proc/proctest"
+	"github.com/sovd/bootstrap/internal/testenv"
+	"github.com/sovd/bootstrap/test/charts"
 )
 
 // dataTier is what the data tier's outputs hold once read into State.Data
@@ -305,4 +311,229 @@ func TestAddonStepsDescribeOffline(t *testing.T) {
 		}
 	}
 	golden.Assert(t, "addons-describe-staging.txt", []byte(got))
+}
+
+// --- Against a real control plane -------------------------------------------
+
+// kube runs kubectl against the local control plane and returns its output.
+type kube struct {
+	t          *testing.T
+	kubectl    string
+	kubeconfig string
+}
+
+func (k kube) run(stdin string, args ...string) (string, error) {
+	cmd := exec.Command(k.kubectl, append(args, "--kubeconfig", k.kubeconfig)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (k kube) must(args ...string) string {
+	k.t.Helper()
+	out, err := k.run("", args...)
+	if err != nil {
+		k.t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// releases maps each pinned release to "status/revision", or "" when absent.
+func releases(t *testing.T, helm, kubeconfig string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, c := range addons.Charts {
+		b, err := exec.Command(helm, addons.List(c, kubeconfig)...).Output()
+		if err != nil {
+			t.Fatalf("helm list: %v", err)
+		}
+		r, err := addons.ParseList(c, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[c.Release] = ""
+		if r != nil {
+			out[c.Release] = r.Status + "/" + r.Revision
+		}
+	}
+	return out
+}
+
+// TestAddonsOnLocalControlPlane installs the three releases from charts of
+// the upstream shape with the real helm on a real API server: a chart that
+// fails in the middle leaves the releases before it deployed and a re-run
+// completes; another re-run changes nothing; the ClusterSecretStore and the
+// ExternalSecret pass External Secrets' real CRD schema and its webhook;
+// teardown leaves nothing, twice.
+func TestAddonsOnLocalControlPlane(t *testing.T) {
+	if testing.Short() {
+		t.Skip("installs charts on the local control plane")
+	}
+	helm := testenv.Helm(t)
+	kubeconfig := testenv.Kube(t)
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		testenv.Missing(t, "kubectl", "not on PATH")
+	}
+	k := kube{t: t, kubectl: kubectl, kubeconfig: kubeconfig}
+
+	hook := charts.StartWebhook(t)
+	good, err := charts.Build(filepath.Join(t.TempDir(), "good"), charts.Options{WebhookURL: hook.URL, WebhookCA: hook.CA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken, err := charts.Build(filepath.Join(t.TempDir(), "broken"), charts.Options{WebhookURL: hook.URL, WebhookCA: hook.CA, Broken: addons.ExternalSecrets.Release})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var log bytes.Buffer
+	st := addonState(t, &proc.Exec{Log: &log})
+	st.Tools = map[string]string{"helm": helm, "kubectl": kubectl}
+	var progress bytes.Buffer
+	st.Progress = NewProgress(&progress, false, false)
+	opts := func(src addons.Source) AddonOptions {
+		return AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 15 * time.Second}
+	}
+	run := func(name string, steps []Step) error {
+		start := time.Now()
+		log.Reset()
+		err := Run(context.Background(), st, "bootstrap addons --env production", steps)
+		t.Logf("%s: %s", name, time.Since(start).Round(100*time.Millisecond))
+		if err != nil {
+			t.Logf("%s failed: %v\nrun log tail:\n%s", name, err, tail(log.String(), 30))
+		}
+		return err
+	}
+	// Whatever happens, leave the shared control plane as it was: no
+	// webhook of ours may outlive the handler it calls.
+	t.Cleanup(func() {
+		if err := run("cleanup", AddonTeardownSteps(opts(good))); err != nil {
+			for _, kind := range []string{"mutatingwebhookconfiguration/aws-load-balancer-webhook", "validatingwebhookconfiguration/aws-load-balancer-webhook",
+				"validatingwebhookconfiguration/secretstore-validate", "validatingwebhookconfiguration/externalsecret-validate"} {
+				_, _ = k.run("", "delete", kind, "--ignore-not-found")
+			}
+		}
+	})
+	if got := releases(t, helm, kubeconfig); got["metrics-server"]+got["aws-load-balancer-controller"]+got["external-secrets"] != "" {
+		t.Fatalf("releases already on the control plane: %v", got)
+	}
+
+	// 1. External Secrets' chart cannot become ready: helm --atomic removes
+	// it, the two releases installed before it stay deployed.
+	err = run("first run, broken external-secrets", AddonSteps(opts(broken)))
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != "Installing external-secrets 1.1.0 with Helm" {
+		t.Fatalf("want the external-secrets step to fail, got %v", err)
+	}
+	want := map[string]string{"metrics-server": "deployed/1", "aws-load-balancer-controller": "deployed/1", "external-secrets": ""}
+	if got := releases(t, helm, kubeconfig); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the failed run: %v, want %v", got, want)
+	}
+
+	// 2. The re-run completes, and upgrades nothing that was right.
+	if err := run("second run", AddonSteps(opts(good))); err != nil {
+		t.Fatal(err)
+	}
+	want["external-secrets"] = "deployed/1"
+	if got := releases(t, helm, kubeconfig); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the re-run: %v, want %v", got, want)
+	}
+	for _, obj := range []string{"deployment/aws-load-balancer-controller", "deployment/metrics-server"} {
+		if got := k.must("get", obj, "-n", "kube-system", "-o", "jsonpath={.status.readyReplicas}"); got != "2" {
+			t.Errorf("%s ready replicas = %q, want 2", obj, got)
+		}
+	}
+	for _, pdb := range []string{"kube-system/aws-load-balancer-controller", "kube-system/metrics-server", "external-secrets/external-secrets-pdb", "external-secrets/external-secrets-webhook-pdb"} {
+		ns, name, _ := strings.Cut(pdb, "/")
+		k.must("get", "poddisruptionbudget", name, "-n", ns)
+	}
+	if got := k.must("get", "serviceaccount", "external-secrets", "-n", "external-secrets", "-o", "jsonpath={.metadata.annotations.eks\\.amazonaws\\.com/role-arn}"); got != "arn:aws:iam::123456789012:role/sovd-production-external-secrets" {
+		t.Errorf("External Secrets' IRSA role = %q", got)
+	}
+	k.must("get", "crd", "targetgroupbindings.elbv2.k8s.aws", "ingressclassparams.elbv2.k8s.aws",
+		"externalsecrets.external-secrets.io", "clustersecretstores.external-secrets.io", "secretstores.external-secrets.io")
+	// The API server accepted the store and the ExternalSecret, with the
+	// real schema, and called External Secrets' webhook for them.
+	if got := k.must("get", "clustersecretstore", addons.SecretStoreName, "-o", "jsonpath={.spec.provider.aws.region}/{.spec.provider.aws.auth.jwt.serviceAccountRef.name}"); got != "us-east-1/external-secrets" {
+		t.Errorf("ClusterSecretStore = %q", got)
+	}
+	if got := k.must("get", "externalsecret", addons.AppSecretName, "-n", "production", "-o", "jsonpath={.spec.target.name}/{.spec.target.template.engineVersion}/{.spec.data[4].remoteRef.key}"); got != "sovd-webapp-secrets/v2/arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-5a9c0e2f-AbCdEf" {
+		t.Errorf("ExternalSecret = %q", got)
+	}
+	var called []string
+	for _, r := range hook.Seen() {
+		called = append(called, r.Operation+" "+r.Kind+" "+r.Name)
+	}
+	for _, want := range []string{"CREATE ClusterSecretStore aws-secrets-manager", "CREATE ExternalSecret sovd-webapp-secrets", "CREATE Service external-secrets-webhook"} {
+		if !slices.Contains(called, want) {
+			t.Errorf("webhook was not called for %q; it saw %v", want, called)
+		}
+	}
+	// The schema is External Secrets' own: what it forbids, the API server
+	// refuses.
+	for name, bad := range map[string]string{
+		"store without region": `{"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager"}}}}`,
+		"store with two providers": `{"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager","region":"us-east-1"},"fake":{}}}}`,
+		"secret key with a slash": `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"bad","namespace":"production"},"spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"x"},"data":[{"secretKey":"a/b","remoteRef":{"key":"k"}}]}}`,
+		"template engine v1": `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"bad","namespace":"production"},"spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"x"},"target":{"template":{"engineVersion":"v1"}}}}`,
+		"v1beta1": `{"apiVersion":"external-secrets.io/v1beta1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager","region":"us-east-1"}}}}`,
+	} {
+		if out, err := k.run(bad, "apply", "--dry-run=server", "-f", "-"); err == nil {
+			t.Errorf("%s: accepted: %s", name, out)
+		}
+	}
+
+	// 3. Another run changes nothing: no new revision, no new resourceVersion.
+	versions := func() string {
+		return k.must("get", "clustersecretstore/"+addons.SecretStoreName, "crd/targetgroupbindings.elbv2.k8s.aws", "-o", "jsonpath={.items[*].metadata.resourceVersion}") +
+			" " + k.must("get", "externalsecret/"+addons.AppSecretName, "-n", "production", "-o", "jsonpath={.metadata.resourceVersion}")
+	}
+	before := versions()
+	progress.Reset()
+	if err := run("third run", AddonSteps(opts(good))); err != nil {
+		t.Fatal(err)
+	}
+	if got := releases(t, helm, kubeconfig); !reflect.DeepEqual(got, want) {
+		t.Errorf("after a run with nothing to do: %v, want %v", got, want)
+	}
+	if after := versions(); after != before {
+		t.Errorf("resourceVersions changed on a run with nothing to do: %s -> %s", before, after)
+	}
+	if n := strings.Count(progress.String(), "nothing to do"); n != len(addons.Charts) {
+		t.Errorf("%d releases reported up to date, want %d:\n%s", n, len(addons.Charts), progress.String())
+	}
+	overlay, err := os.ReadFile(st.Path(AppValuesFile))
+	if err != nil || !bytes.Contains(overlay, []byte("name: sovd-webapp-production-sa")) {
+		t.Errorf("overlay: %v\n%s", err, overlay)
+	}
+
+	// 4. Teardown leaves nothing; a second teardown finds nothing to do.
+	for _, name := range []string{"teardown", "teardown again"} {
+		if err := run(name, AddonTeardownSteps(opts(good))); err != nil {
+			t.Fatal(err)
+		}
+		if got := releases(t, helm, kubeconfig); got["metrics-server"]+got["aws-load-balancer-controller"]+got["external-secrets"] != "" {
+			t.Errorf("%s: releases left: %v", name, got)
+		}
+		left := k.must("get", "crd,mutatingwebhookconfiguration,validatingwebhookconfiguration,clusterrole,clusterrolebinding,ingressclass,namespace", "-o", "name")
+		for _, line := range strings.Split(left, "\n") {
+			for _, ours := range []string{"elbv2.k8s.aws", "external-secrets", "aws-load-balancer", "metrics-server", "ingressclass.networking.k8s.io/alb", "namespace/production"} {
+				if strings.Contains(line, ours) {
+					t.Errorf("%s left %s", name, line)
+				}
+			}
+		}
+		if out := k.must("get", "all,serviceaccount,role,rolebinding,poddisruptionbudget", "-n", "kube-system", "-o", "name"); strings.Contains(out, "aws-load-balancer") || strings.Contains(out, "metrics-server") {
+			t.Errorf("%s left in kube-system:\n%s", name, out)
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
