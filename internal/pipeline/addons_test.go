@@ -473,11 +473,11 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	// The schema is External Secrets' own: what it forbids, the API server
 	// refuses.
 	for name, bad := range map[string]string{
-		"store without region": `{"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager"}}}}`,
+		"store without region":     `{"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager"}}}}`,
 		"store with two providers": `{"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager","region":"us-east-1"},"fake":{}}}}`,
-		"secret key with a slash": `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"bad","namespace":"production"},"spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"x"},"data":[{"secretKey":"a/b","remoteRef":{"key":"k"}}]}}`,
-		"template engine v1": `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"bad","namespace":"production"},"spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"x"},"target":{"template":{"engineVersion":"v1"}}}}`,
-		"v1beta1": `{"apiVersion":"external-secrets.io/v1beta1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager","region":"us-east-1"}}}}`,
+		"secret key with a slash":  `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"bad","namespace":"production"},"spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"x"},"data":[{"secretKey":"a/b","remoteRef":{"key":"k"}}]}}`,
+		"template engine v1":       `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"bad","namespace":"production"},"spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"x"},"target":{"template":{"engineVersion":"v1"}}}}`,
+		"v1beta1":                  `{"apiVersion":"external-secrets.io/v1beta1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager","region":"us-east-1"}}}}`,
 	} {
 		if out, err := k.run(bad, "apply", "--dry-run=server", "-f", "-"); err == nil {
 			t.Errorf("%s: accepted: %s", name, out)
