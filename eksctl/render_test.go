@@ -127,7 +127,7 @@ func TestProductionRules(t *testing.T) {
 		t.Errorf("cloudWatch.clusterLogging.enableTypes = %v", got)
 	}
 	for _, tags := range []map[string]string{cfg.Metadata.Tags, ng.Tags} {
-		for k, v := range map[string]string{"Environment": "production", "Application": "sovd-webapp", "ManagedBy": "bootstrap"} {
+		for k, v := range map[string]string{"Environment": "production", "Application": "sovd", "ManagedBy": "bootstrap"} {
 			if tags[k] != v {
 				t.Errorf("tag %s = %q, want %q (in %v)", k, tags[k], v, tags)
 			}

@@ -182,7 +182,7 @@ func (p *Profile) ExternalSecretsRole() string { return p.Prefix() + "-external-
 func (p *Profile) AllTags() map[string]string {
 	t := map[string]string{
 		"Environment": p.Name,
-		"Application": "sovd-webapp",
+		"Application": "sovd",
 		"ManagedBy":   "bootstrap",
 	}
 	for k, v := range p.Tags {

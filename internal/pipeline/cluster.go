@@ -202,10 +202,11 @@ func checkStacks(ctx context.Context, api ClusterAPI, st *State) error {
 // Describe implements Describer. It needs no AWS: it shows the file and
 // both paths, create and reconcile.
 func (CreateCluster) Describe(_ context.Context, st *State) (Description, error) {
-	path, content, err := renderClusterFile(st)
+	_, content, err := renderClusterFile(st)
 	if err != nil {
 		return Description{}, err
 	}
+	path := st.RelPath(ClusterFile)
 	create := eksctlAction(eksctl.CreateCluster(path), "when the cluster does not exist: VPC with 3 public and 3 private subnets, control plane, OIDC provider, IRSA roles, node group")
 	create.Files = []File{{Path: path, Content: string(content)}}
 	actions := []Action{create}

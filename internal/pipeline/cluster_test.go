@@ -242,7 +242,7 @@ func TestClusterDescribeOffline(t *testing.T) {
 			}
 		}
 	}
-	path := st.Path(ClusterFile)
+	path := st.RelPath(ClusterFile)
 	want := []string{
 		"eksctl version",
 		"eksctl create cluster -f " + path,
@@ -258,8 +258,8 @@ func TestClusterDescribeOffline(t *testing.T) {
 	if file == nil || file.Path != path || !strings.Contains(file.Content, "kind: ClusterConfig") {
 		t.Fatalf("the create action does not carry cluster.yaml: %+v", file)
 	}
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("Describe wrote %s", path)
+	if _, err := os.Stat(st.Path(ClusterFile)); !os.IsNotExist(err) {
+		t.Errorf("Describe wrote %s", st.Path(ClusterFile))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/proc"
 )
@@ -41,14 +42,9 @@ type State struct {
 	Data map[string]any
 }
 
-// Network is what the data tier and add-ons need from the cluster.
-type Network struct {
-	VPCID                  string   `json:"vpcId"`
-	PrivateSubnetIDs       []string `json:"privateSubnetIds"`
-	PublicSubnetIDs        []string `json:"publicSubnetIds"`
-	ClusterSecurityGroupID string   `json:"clusterSecurityGroupId"`
-	OIDCIssuer             string   `json:"oidcIssuer"`
-}
+// Network is what the data tier and add-ons need from the cluster, as read
+// from AWS.
+type Network = cloud.Network
 
 // Tool returns the path of a program.
 func (st *State) Tool(name string) string {
@@ -60,6 +56,12 @@ func (st *State) Tool(name string) string {
 
 // Path returns a path inside the run directory.
 func (st *State) Path(name string) string { return filepath.Join(st.Dir, name) }
+
+// RelPath is a run-directory path as a person types it from the checkout
+// (.bootstrap/<env>/<name>), for plans and the runbook.
+func (st *State) RelPath(name string) string {
+	return filepath.ToSlash(filepath.Join(".bootstrap", st.Profile.Name, name))
+}
 
 // Account returns the account id, or a placeholder when it is not known
 // (offline plan).

@@ -18,9 +18,7 @@ func UpSteps() []Step {
 
 // ClusterPhase is `bootstrap cluster`.
 func ClusterPhase() []Step {
-	return []Step{
-		NotBuilt{Title: "Creating EKS cluster with eksctl", Phase: "the cluster phase"}, // create, or reconcile the one there
-	}
+	return ClusterSteps() // check eksctl, create or reconcile, read the network back
 }
 
 // DataPhase is `bootstrap data`.
@@ -45,7 +43,7 @@ func TeardownSteps() []Step {
 		NotBuilt{Title: "Deleting Ingresses and LoadBalancer Services", Phase: "teardown"}, // while the controller can still delete their load balancers
 		NotBuilt{Title: "Uninstalling cluster add-ons", Phase: "teardown"},                 // helm uninstall
 		NotBuilt{Title: "Destroying the data tier", Phase: "teardown"},                     // final snapshot first in production
-		NotBuilt{Title: "Deleting EKS cluster with eksctl", Phase: "teardown"},             // eksctl delete cluster --wait
+		DeleteCluster{AWS: DefaultAWS},                                                     // eksctl delete cluster --wait
 		NotBuilt{Title: "Sweeping leftovers tagged for the cluster", Phase: "teardown"},    // ENIs, security groups, EIPs
 	}
 }

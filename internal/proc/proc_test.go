@@ -33,7 +33,7 @@ func TestRunCapturesOutputAndTail(t *testing.T) {
 	t.Parallel()
 	var log, stdout bytes.Buffer
 	e := &Exec{Log: &log, TailLines: 3}
-	err := e.Run(context.Background(), Cmd{Name: "sh", Args: []string{"-c", "echo data; for i in 1 2 3 4 5; do echo line$i >&2; done; exit 3"}, Stdout: &stdout})
+	err := e.Run(context.Background(), Cmd{Name: "sh", Args: []string{"-c", "echo data; sleep 0.3; for i in 1 2 3 4 5; do echo line$i >&2; done; exit 3"}, Stdout: &stdout})
 	var re *RunError
 	if !errors.As(err, &re) {
 		t.Fatalf("want *RunError, got %v", err)
