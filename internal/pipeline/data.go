@@ -1,0 +1,370 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/terraform"
+	roots "github.com/sovd/bootstrap/terraform"
+)
+
+// The data phase: the Terraform state bucket, then terraform/stateful
+// applied through terraform-exec with the cluster's network as input, then
+// the Redis AUTH token set from Secrets Manager (outside Terraform, so it
+// never enters state).
+
+// Files of the data phase in the run directory.
+const (
+	StatefulDir     = "terraform/stateful"
+	StatefulVars    = "stateful.tfvars.json"
+	StatefulPlan    = "stateful.tfplan"
+	StatefulRootRef = "terraform/stateful" // the root in a checkout, for the runbook
+)
+
+// DataAPI is what the data steps need from AWS; *cloud.Clients is the real one.
+type DataAPI interface {
+	AccountID(ctx context.Context) (string, error)
+	ClusterNetwork(ctx context.Context, name string) (*cloud.Network, error)
+	EnsureStateBucket(ctx context.Context, name string, tags map[string]string) (bool, error)
+	BucketExists(ctx context.Context, name string) (bool, error)
+	SecretField(ctx context.Context, secretID, field string) (string, error)
+	RedisAuthEnabled(ctx context.Context, groupID string) (bool, error)
+	SetRedisAuth(ctx context.Context, groupID, token string) error
+}
+
+// OpenDataAPI opens the data steps' AWS clients for a region.
+type OpenDataAPI func(ctx context.Context, region string) (DataAPI, error)
+
+// DefaultDataAPI opens the SDK's clients.
+func DefaultDataAPI(ctx context.Context, region string) (DataAPI, error) {
+	return cloud.New(ctx, region)
+}
+
+// DataSteps is `bootstrap data`, in order.
+func DataSteps() []Step {
+	return []Step{
+		EnsureStateBucket{AWS: DefaultDataAPI}, // versioned, encrypted, private; one per account and region
+		ApplyData{AWS: DefaultDataAPI},         // init, plan, apply of terraform/stateful; outputs -> State.Data
+		SetRedisAuth{AWS: DefaultDataAPI},      // AUTH token from sovd/<env>/redis, never through Terraform state
+	}
+}
+
+// EnsureStateBucket creates the state bucket, or checks the one there.
+type EnsureStateBucket struct{ AWS OpenDataAPI }
+
+// Name implements Step.
+func (EnsureStateBucket) Name() string { return "Ensuring the Terraform state bucket" }
+
+// Run implements Step.
+func (s EnsureStateBucket) Run(ctx context.Context, st *State) error {
+	api, err := s.AWS(ctx, st.Profile.Region)
+	if err != nil {
+		return err
+	}
+	if err := ensureAccount(ctx, api, st); err != nil {
+		return err
+	}
+	bucket := st.Profile.StateBucketName(st.AccountID)
+	created, err := api.EnsureStateBucket(ctx, bucket, map[string]string{"ManagedBy": "bootstrap", "Purpose": "terraform-state"})
+	if err != nil {
+		return err
+	}
+	if created {
+		st.Progress.Info("created s3://%s", bucket)
+	}
+	return nil
+}
+
+// Describe implements Describer.
+func (s EnsureStateBucket) Describe(_ context.Context, st *State) (Description, error) {
+	b := st.Profile.StateBucketName(st.Account())
+	create := []string{"s3api", "create-bucket", "--bucket", b, "--region", st.Profile.Region}
+	if st.Profile.Region != "us-east-1" {
+		create = append(create, "--create-bucket-configuration", "LocationConstraint="+st.Profile.Region)
+	}
+	return Description{Actions: []Action{
+		{Tool: "aws", Args: create, Note: "the Terraform state bucket, one per account and region (skip if it exists)"},
+		{Tool: "aws", Args: []string{"s3api", "put-bucket-versioning", "--bucket", b, "--versioning-configuration", "Status=Enabled"}},
+		{Tool: "aws", Args: []string{"s3api", "put-bucket-encryption", "--bucket", b, "--server-side-encryption-configuration",
+			`{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}`}},
+		{Tool: "aws", Args: []string{"s3api", "put-public-access-block", "--bucket", b, "--public-access-block-configuration",
+			"BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"}},
+	}}, nil
+}
+
+// ApplyData applies terraform/stateful.
+type ApplyData struct{ AWS OpenDataAPI }
+
+// Name implements Step.
+func (ApplyData) Name() string { return "Applying the data tier with Terraform" }
+
+// Run implements Step. A plan with no changes applies nothing, so a re-run
+// after a completed apply changes nothing; after a failed apply, Terraform
+// picks up from its state and creates only what is missing.
+func (s ApplyData) Run(ctx context.Context, st *State) error {
+	api, err := s.AWS(ctx, st.Profile.Region)
+	if err != nil {
+		return err
+	}
+	if err := ensureAccount(ctx, api, st); err != nil {
+		return err
+	}
+	if err := ensureNetwork(ctx, api, st); err != nil {
+		return err
+	}
+	d, err := openStateful(ctx, st)
+	if err != nil {
+		return err
+	}
+	vars := terraform.Vars(st.Profile, dataInputs(st), nil)
+	varFile := st.Path(StatefulVars)
+	if err := terraform.WriteVarFile(varFile, vars); err != nil {
+		return err
+	}
+	if err := d.Init(ctx, backend(st)); err != nil {
+		return err
+	}
+	planFile := st.Path(StatefulPlan)
+	sum, err := d.Plan(ctx, varFile, planFile, false)
+	if err != nil {
+		return err
+	}
+	st.Progress.Info("plan: %s", sum)
+	if sum.Changed() {
+		if err := d.Apply(ctx, planFile); err != nil {
+			return err
+		}
+	}
+	out, err := d.Outputs(ctx)
+	if err != nil {
+		return err
+	}
+	st.Data = out
+	return nil
+}
+
+// Describe implements Describer.
+func (s ApplyData) Describe(_ context.Context, st *State) (Description, error) {
+	vars := terraform.Vars(st.Profile, dataInputs(st), nil)
+	content, err := json.MarshalIndent(vars, "", "  ")
+	if err != nil {
+		return Description{}, err
+	}
+	varPath := st.RelPath(StatefulVars)
+	rel := "../../" + varPath // from terraform/stateful
+	init := []string{"-chdir=" + StatefulRootRef, "init"}
+	for _, a := range backend(st).Args() {
+		init = append(init, "-backend-config="+a)
+	}
+	return Description{
+		Summary: []string{"inputs <vpc-id>, <private-subnet-ids> and <cluster-security-group-id> come from the live cluster (bootstrap cluster reads them back)"},
+		Actions: []Action{
+			{Tool: "terraform", Args: init, Files: []File{{Path: varPath, Content: string(content) + "\n"}},
+				Note: "state in S3 with S3's own lock file; one key per environment"},
+			{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "plan", "-var-file=" + rel, "-out=" + StatefulPlan}},
+			{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", StatefulPlan}},
+		},
+	}, nil
+}
+
+// DataTeardownSteps destroys the data tier; it comes before the cluster is
+// deleted, since RDS and ElastiCache sit in the cluster's subnets.
+func DataTeardownSteps() []Step {
+	return []Step{
+		DestroyData{AWS: DefaultDataAPI}, // production: protection lifted and a final snapshot named first
+	}
+}
+
+// DestroyData destroys terraform/stateful. For a protected environment it
+// first applies the teardown settings (deletion protection off, a final
+// snapshot with a unique name), so the data survives as a snapshot. The
+// teardown command's typed confirmation stands in front of it.
+type DestroyData struct{ AWS OpenDataAPI }
+
+// Name implements Step.
+func (DestroyData) Name() string { return "Destroying the data tier" }
+
+// FinalSnapshotID is a unique name for the database's final snapshot.
+func FinalSnapshotID(st *State) string {
+	return st.Profile.Prefix() + "-final-" + st.Now().UTC().Format("20060102-150405")
+}
+
+// Run implements Step: no state bucket, or an empty state, is "already gone".
+func (s DestroyData) Run(ctx context.Context, st *State) error {
+	api, err := s.AWS(ctx, st.Profile.Region)
+	if err != nil {
+		return err
+	}
+	if err := ensureAccount(ctx, api, st); err != nil {
+		return err
+	}
+	b := backend(st)
+	if ok, err := api.BucketExists(ctx, b.Bucket); err != nil || !ok {
+		if err == nil {
+			st.Progress.Info("no state bucket s3://%s: nothing to destroy", b.Bucket)
+		}
+		return err
+	}
+	d, err := openStateful(ctx, st)
+	if err != nil {
+		return err
+	}
+	if err := d.Init(ctx, b); err != nil {
+		return err
+	}
+	res, err := d.Resources(ctx)
+	if err != nil {
+		return err
+	}
+	if len(res) == 0 {
+		st.Progress.Info("the data tier's state is empty: nothing to destroy")
+		return nil
+	}
+	in := dataInputs(st)
+	if st.Network == nil {
+		n, clusterErr := api.ClusterNetwork(ctx, st.Profile.Cluster.Name)
+		if clusterErr == nil {
+			st.Network = n
+			in = dataInputs(st)
+		} else if in, err = d.StateInputs(ctx); err != nil {
+			return fmt.Errorf("cluster %s is unreadable (%v) and %w", st.Profile.Cluster.Name, clusterErr, err)
+		}
+		in.AccountID = st.AccountID
+	}
+	td := &terraform.Teardown{FinalSnapshotID: FinalSnapshotID(st)}
+	varFile := st.Path(StatefulVars)
+	if err := terraform.WriteVarFile(varFile, terraform.Vars(st.Profile, in, td)); err != nil {
+		return err
+	}
+	// Lift deletion protection and name the final snapshot in state first:
+	// destroy reads both from there.
+	planFile := st.Path(StatefulPlan)
+	sum, err := d.Plan(ctx, varFile, planFile, false)
+	if err != nil {
+		return err
+	}
+	if sum.Add > 0 || sum.Replace > 0 {
+		return fmt.Errorf("the data tier is incomplete (%s before destroy); run `bootstrap data --env %s` to converge it first, or destroy by hand (runbook)", sum, st.Profile.Name)
+	}
+	if sum.Changed() {
+		if err := d.Apply(ctx, planFile); err != nil {
+			return err
+		}
+	}
+	if err := d.Destroy(ctx, varFile); err != nil {
+		return err
+	}
+	if st.Profile.Protected() {
+		st.Progress.Info("final snapshot of %s: %s (RDS snapshots in %s)", st.Profile.Prefix(), td.FinalSnapshotID, st.Profile.Region)
+		fmt.Fprintf(st.Out, "final database snapshot: %s (region %s)\n", td.FinalSnapshotID, st.Profile.Region)
+	}
+	return nil
+}
+
+// Describe implements Describer.
+func (DestroyData) Describe(_ context.Context, st *State) (Description, error) {
+	vars := terraform.Vars(st.Profile, dataInputs(st), &terraform.Teardown{FinalSnapshotID: st.Profile.Prefix() + "-final-<yyyymmdd-hhmmss>"})
+	content, err := json.MarshalIndent(vars, "", "  ")
+	if err != nil {
+		return Description{}, err
+	}
+	varPath := st.RelPath("stateful-teardown.tfvars.json")
+	rel := "../../" + varPath
+	return Description{Actions: []Action{
+		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", "-var-file=" + rel},
+			Files: []File{{Path: varPath, Content: string(content) + "\n"}},
+			Note:  "lift deletion protection and name the final snapshot (unique) before destroying"},
+		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "destroy", "-var-file=" + rel}},
+	}}, nil
+}
+
+// SetRedisAuth gives the replication group its AUTH token.
+type SetRedisAuth struct{ AWS OpenDataAPI }
+
+// Name implements Step.
+func (SetRedisAuth) Name() string { return "Setting the Redis AUTH token from Secrets Manager" }
+
+// Run implements Step: when the group already has a token nothing is done.
+func (s SetRedisAuth) Run(ctx context.Context, st *State) error {
+	api, err := s.AWS(ctx, st.Profile.Region)
+	if err != nil {
+		return err
+	}
+	group := st.Profile.Prefix()
+	on, err := api.RedisAuthEnabled(ctx, group)
+	if err != nil || on {
+		return err
+	}
+	token, err := api.SecretField(ctx, st.Profile.Secrets.Prefix+"/redis", "auth_token")
+	if err != nil {
+		return err
+	}
+	st.Redact.Add(token)
+	return api.SetRedisAuth(ctx, group, token)
+}
+
+// Describe implements Describer.
+func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) {
+	secret := st.Profile.Secrets.Prefix + "/redis"
+	return Description{Actions: []Action{{
+		Tool: "aws",
+		Args: []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Prefix(),
+			"--auth-token", "$(aws secretsmanager get-secret-value --secret-id " + secret + " --query SecretString --output text | jq -r .auth_token)",
+			"--auth-token-update-strategy", "ROTATE", "--apply-immediately"},
+		Note: "only when the group has no AUTH token yet (describe-replication-groups shows AuthTokenEnabled); the token stays out of Terraform state",
+	}}}, nil
+}
+
+func ensureAccount(ctx context.Context, api DataAPI, st *State) error {
+	if st.AccountID != "" {
+		return nil
+	}
+	id, err := api.AccountID(ctx)
+	if err != nil {
+		return err
+	}
+	st.AccountID = id
+	return nil
+}
+
+// ensureNetwork reads the cluster's network when no earlier step has.
+func ensureNetwork(ctx context.Context, api DataAPI, st *State) error {
+	if st.Network != nil {
+		return nil
+	}
+	n, err := api.ClusterNetwork(ctx, st.Profile.Cluster.Name)
+	if err != nil {
+		return fmt.Errorf("reading the network of cluster %s (run `bootstrap cluster --env %s` first): %w", st.Profile.Cluster.Name, st.Profile.Name, err)
+	}
+	st.Network = n
+	return nil
+}
+
+func dataInputs(st *State) terraform.Inputs {
+	in := terraform.Inputs{AccountID: st.AccountID,
+		VPCID: "<vpc-id>", PrivateSubnetIDs: []string{"<private-subnet-ids>"}, ClusterSecurityGroupID: "<cluster-security-group-id>"}
+	if n := st.Network; n != nil {
+		in.VPCID, in.PrivateSubnetIDs, in.ClusterSecurityGroupID = n.VPCID, n.PrivateSubnetIDs, n.ClusterSecurityGroupID
+	}
+	return in
+}
+
+func backend(st *State) *terraform.Backend {
+	return &terraform.Backend{Bucket: st.Profile.StateBucketName(st.Account()), Key: st.Profile.StateKey(), Region: st.Profile.Region}
+}
+
+// openStateful writes the embedded root into the run directory and returns
+// a driver for it.
+func openStateful(ctx context.Context, st *State) (*terraform.Driver, error) {
+	dir := st.Path(StatefulDir)
+	if err := terraform.WriteRoot(roots.Stateful(), dir); err != nil {
+		return nil, err
+	}
+	exe, err := terraform.Find(ctx, st.Path("tools"))
+	if err != nil {
+		return nil, err
+	}
+	return terraform.New(terraform.Options{ExecPath: exe, Dir: dir, Log: st.Log})
+}

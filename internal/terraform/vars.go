@@ -1,0 +1,105 @@
+package terraform
+
+import (
+	"encoding/json"
+	"os"
+
+	"github.com/sovd/bootstrap/internal/config"
+)
+
+// Inputs are what the data tier takes from the live cluster and account.
+type Inputs struct {
+	AccountID              string
+	VPCID                  string
+	PrivateSubnetIDs       []string
+	ClusterSecurityGroupID string
+}
+
+// Teardown are the settings applied just before destroy, after the typed
+// confirmation: deletion protection lifted, a final snapshot with a unique
+// name, and the bucket and repositories allowed to go with their contents.
+type Teardown struct {
+	FinalSnapshotID string
+}
+
+// Application is the name prefix of every data-tier resource ("sovd" in
+// sovd-production) and the root's application variable.
+const Application = "sovd"
+
+// Vars maps a profile onto terraform/stateful's variables. A nil teardown is
+// the normal apply.
+func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
+	protected := p.Protected()
+	v := map[string]any{
+		"environment":               p.Name,
+		"application":               Application,
+		"region":                    p.Region,
+		"vpc_id":                    in.VPCID,
+		"private_subnet_ids":        in.PrivateSubnetIDs,
+		"cluster_security_group_id": in.ClusterSecurityGroupID,
+		"tags":                      nonNil(p.Tags),
+		// Production changes wait for the maintenance window; elsewhere now.
+		"apply_immediately": !protected,
+
+		"db_instance_class":        p.Database.InstanceClass,
+		"db_engine_version":        p.Database.EngineVersion,
+		"db_allocated_storage":     p.Database.AllocatedStorageGB,
+		"db_max_allocated_storage": p.Database.MaxAllocatedStorageGB,
+		"db_multi_az":              p.Database.MultiAZ,
+		"db_backup_retention_days": p.Database.BackupRetentionDays,
+		"db_name":                  p.Database.Name,
+		"db_username":              p.Database.Username,
+		"db_deletion_protection":   p.Database.DeletionProtection,
+		// Protected data leaves a final snapshot; elsewhere nothing is kept.
+		"db_skip_final_snapshot": !protected,
+
+		"redis_node_type":          p.Redis.NodeType,
+		"redis_engine_version":     p.Redis.EngineVersion,
+		"redis_num_cache_clusters": p.Redis.NumCacheClusters,
+		"redis_automatic_failover": p.Redis.AutomaticFailover,
+		"redis_multi_az":           p.Redis.MultiAZ,
+
+		"bucket_name":                 p.StorageBucketName(orPlaceholder(in.AccountID)),
+		"bucket_force_destroy":        !protected,
+		"ecr_repository_names":        p.Registry.Repositories,
+		"ecr_force_delete":            !protected,
+		"secrets_prefix":              p.Secrets.Prefix,
+		"secret_recovery_window_days": p.Secrets.RecoveryWindowDays,
+	}
+	if p.App.Domain != "" {
+		v["domain_name"] = p.App.Domain
+		v["route53_zone_id"] = p.App.HostedZoneID
+	}
+	if td != nil {
+		v["db_deletion_protection"] = false
+		v["bucket_force_destroy"] = true
+		v["ecr_force_delete"] = true
+		if protected {
+			v["db_final_snapshot_identifier"] = td.FinalSnapshotID
+		}
+	}
+	return v
+}
+
+func orPlaceholder(account string) string {
+	if account == "" {
+		return "<account-id>"
+	}
+	return account
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// WriteVarFile writes variables as a .tfvars.json file.
+func WriteVarFile(path string, vars map[string]any) error {
+	data, err := json.MarshalIndent(vars, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
