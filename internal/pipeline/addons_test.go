@@ -472,15 +472,21 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	}
 	// The schema is External Secrets' own: what it forbids, the API server
 	// refuses.
-	for name, bad := range map[string]string{
-		"store without region":     `{"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager"}}}}`,
-		"store with two providers": `{"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager","region":"us-east-1"},"fake":{}}}}`,
-		"secret key with a slash":  `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"bad","namespace":"production"},"spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"x"},"data":[{"secretKey":"a/b","remoteRef":{"key":"k"}}]}}`,
-		"template engine v1":       `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"bad","namespace":"production"},"spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"x"},"target":{"template":{"engineVersion":"v1"}}}}`,
-		"v1beta1":                  `{"apiVersion":"external-secrets.io/v1beta1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager","region":"us-east-1"}}}}`,
+	for _, bad := range []struct{ name, obj, says string }{
+		{"store without region", `{"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager"}}}}`,
+			"spec.provider.aws.region: Required value"},
+		{"store of another AWS service", `{"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"KMS","region":"us-east-1"}}}}`,
+			`spec.provider.aws.service: Unsupported value: "KMS"`},
+		{"secret key with a slash", `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"bad","namespace":"production"},"spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"x"},"data":[{"secretKey":"a/b","remoteRef":{"key":"k"}}]}}`,
+			"spec.data[0].secretKey: Invalid value"},
+		{"template engine v1", `{"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":"bad","namespace":"production"},"spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"x"},"target":{"template":{"engineVersion":"v1"}}}}`,
+			`spec.target.template.engineVersion: Unsupported value: "v1"`},
+		{"v1beta1", `{"apiVersion":"external-secrets.io/v1beta1","kind":"ClusterSecretStore","metadata":{"name":"bad"},"spec":{"provider":{"aws":{"service":"SecretsManager","region":"us-east-1"}}}}`,
+			`no matches for kind "ClusterSecretStore" in version "external-secrets.io/v1beta1"`},
 	} {
-		if out, err := k.run(bad, "apply", "--dry-run=server", "-f", "-"); err == nil {
-			t.Errorf("%s: accepted: %s", name, out)
+		out, err := k.run(bad.obj, "apply", "--dry-run=server", "-f", "-")
+		if err == nil || !strings.Contains(out, bad.says) {
+			t.Errorf("%s: want it refused with %q, got %v:\n%s", bad.name, bad.says, err, out)
 		}
 	}
 
