@@ -53,6 +53,14 @@ func (o AddonOptions) kubeconfig(st *State) string {
 	return st.Path(KubeconfigFile)
 }
 
+// describedKubeconfig is the kubeconfig as plans and the runbook show it.
+func (o AddonOptions) describedKubeconfig(st *State) string {
+	if o.Kubeconfig != "" {
+		return o.Kubeconfig
+	}
+	return st.RelPath(KubeconfigFile)
+}
+
 // AddonSteps are the add-on steps proper: everything after the live
 // environment has been read (account, network, data tier outputs).
 func AddonSteps(o AddonOptions) []Step {
@@ -177,36 +185,56 @@ func (WriteKubeconfig) Run(ctx context.Context, st *State) error {
 // Describe implements Describer.
 func (WriteKubeconfig) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
-	return Description{Actions: []Action{eksctlAction(eksctl.WriteKubeconfig(p.Cluster.Name, p.Region, st.Path(KubeconfigFile)),
+	return Description{Actions: []Action{eksctlAction(eksctl.WriteKubeconfig(p.Cluster.Name, p.Region, st.RelPath(KubeconfigFile)),
 		"a kubeconfig for helm and kubectl, in the run directory")}}, nil
 }
 
-// ReadAccountID reads the AWS account ID into State.AccountID (the IRSA
-// role ARNs need it) unless an earlier step did. Changes nothing.
-type ReadAccountID struct {
+// ReadAddonInputs reads what the add-ons' values need from AWS when no
+// earlier step of the run has: the account ID (the IRSA role ARNs are made
+// of it) and the cluster's VPC (the load balancer controller is told it).
+// Changes nothing.
+type ReadAddonInputs struct {
 	AWS OpenAWS
 }
 
 // Name implements Step.
-func (ReadAccountID) Name() string { return "Reading the AWS account" }
+func (ReadAddonInputs) Name() string { return "Reading the account and the cluster's VPC" }
 
 // Run implements Step.
-func (s ReadAccountID) Run(ctx context.Context, st *State) error {
-	if st.AccountID != "" {
+func (s ReadAddonInputs) Run(ctx context.Context, st *State) error {
+	if st.AccountID != "" && st.Network != nil {
 		return nil
 	}
 	api, err := s.AWS(ctx, st.Profile.Region)
 	if err != nil {
 		return err
 	}
-	st.AccountID, err = api.AccountID(ctx)
-	return err
+	if st.AccountID == "" {
+		if st.AccountID, err = api.AccountID(ctx); err != nil {
+			return err
+		}
+	}
+	if st.Network == nil {
+		n, err := api.ClusterNetwork(ctx, st.Profile.Cluster.Name)
+		if err != nil {
+			return fmt.Errorf("reading the network of cluster %s (bootstrap cluster --env %s makes it): %w", st.Profile.Cluster.Name, st.Profile.Name, err)
+		}
+		st.Network = &Network{
+			VPCID: n.VPCID, PrivateSubnetIDs: n.PrivateSubnetIDs, PublicSubnetIDs: n.PublicSubnetIDs,
+			ClusterSecurityGroupID: n.ClusterSecurityGroupID, OIDCIssuer: n.OIDCIssuer,
+		}
+	}
+	return nil
 }
 
 // Describe implements Describer.
-func (ReadAccountID) Describe(context.Context, *State) (Description, error) {
-	return Description{Actions: []Action{{Tool: "aws", Args: []string{"sts", "get-caller-identity", "--query", "Account", "--output", "text"},
-		Note: "the account ID the IRSA role ARNs are made of (bootstrap asks STS)"}}}, nil
+func (ReadAddonInputs) Describe(_ context.Context, st *State) (Description, error) {
+	p := st.Profile
+	return Description{Actions: []Action{
+		{Tool: "aws", Args: []string{"sts", "get-caller-identity", "--query", "Account", "--output", "text"},
+			Note: "the account ID the IRSA role ARNs are made of (bootstrap asks STS, unless an earlier step of the run did)"},
+		eksctlAction(eksctl.GetCluster(p.Cluster.Name, p.Region), "the cluster's VPC ID, for the load balancer controller's vpcId (bootstrap reads it from the EKS API)"),
+	}}, nil
 }
 
 // AddChartRepos adds the chart repositories of the pins to helm and fetches
@@ -269,9 +297,9 @@ func crdCharts() []addons.Chart {
 // pullDir is where a chart is unpacked for its CRDs: one directory per
 // chart version, emptied before each pull (helm pull --untar refuses to
 // unpack over an existing one).
-func pullDir(st *State, c addons.Chart) string {
-	return st.Path(filepath.Join("charts", c.Chart+"-"+c.Version))
-}
+func pullDir(st *State, c addons.Chart) string { return st.Path(pullDirName(c)) }
+
+func pullDirName(c addons.Chart) string { return filepath.Join("charts", c.Chart+"-"+c.Version) }
 
 // crdsDir fetches (upstream) or finds (local) the crds/ directory of c.
 func crdsDir(ctx context.Context, st *State, o AddonOptions, c addons.Chart) (string, error) {
@@ -288,7 +316,7 @@ func crdsDir(ctx context.Context, st *State, o AddonOptions, c addons.Chart) (st
 }
 
 func crdsActions(st *State, o AddonOptions, c addons.Chart) (dir string, actions []Action) {
-	pd := pullDir(st, c)
+	pd := st.RelPath(pullDirName(c))
 	if !o.Charts.IsLocal(c) {
 		actions = append(actions, Action{Tool: "helm", Args: addons.Pull(c, pd),
 			Note: fmt.Sprintf("the %s chart, unpacked for its crds/ directory (into an empty directory: bootstrap empties it first, helm pull --untar refuses an existing one)", c.Chart)})
@@ -329,7 +357,7 @@ func (s ApplyChartCRDs) Describe(_ context.Context, st *State) (Description, err
 	for _, c := range crdCharts() {
 		dir, pull := crdsActions(st, s.Options, c)
 		actions = append(actions, pull...)
-		actions = append(actions, Action{Tool: "kubectl", Args: addons.KubectlApply(dir, s.Options.kubeconfig(st)),
+		actions = append(actions, Action{Tool: "kubectl", Args: addons.KubectlApply(dir, s.Options.describedKubeconfig(st)),
 			Note: "server-side, before helm upgrade: helm installs a chart's crds/ only on the first install and never upgrades them"})
 	}
 	return Description{Actions: actions}, nil
@@ -350,9 +378,7 @@ func (s InstallRelease) Name() string {
 	return fmt.Sprintf("Installing %s %s with Helm", s.Chart.Release, s.Chart.Version)
 }
 
-func (s InstallRelease) valuesPath(st *State) string {
-	return st.Path(filepath.Join("values", s.Chart.Release+".yaml"))
-}
+func (s InstallRelease) valuesName() string { return filepath.Join("values", s.Chart.Release+".yaml") }
 
 // Run implements Step.
 func (s InstallRelease) Run(ctx context.Context, st *State) error {
@@ -369,7 +395,7 @@ func (s InstallRelease) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	path := s.valuesPath(st)
+	path := st.Path(s.valuesName())
 	if err := writeFile(path, content); err != nil {
 		return err
 	}
@@ -412,8 +438,8 @@ func (s InstallRelease) Describe(_ context.Context, st *State) (Description, err
 	if err != nil {
 		return Description{}, err
 	}
-	path := s.valuesPath(st)
-	kc := s.Options.kubeconfig(st)
+	path := st.RelPath(s.valuesName())
+	kc := s.Options.describedKubeconfig(st)
 	install := Action{
 		Tool:  "helm",
 		Args:  addons.UpgradeInstall(c, s.Options.Charts.Ref(c), path, s.Options.Timeout, kc),
@@ -470,10 +496,10 @@ func (s ApplySecretManifests) Describe(_ context.Context, st *State) (Descriptio
 	if err != nil {
 		return Description{}, err
 	}
-	path := st.Path(ManifestsFile)
+	path := st.RelPath(ManifestsFile)
 	return Description{Actions: []Action{{
 		Tool:  "kubectl",
-		Args:  addons.KubectlApply(path, s.Options.kubeconfig(st)),
+		Args:  addons.KubectlApply(path, s.Options.describedKubeconfig(st)),
 		Files: []File{{Path: path, Content: string(content)}},
 		Note: fmt.Sprintf("namespace %s, ClusterSecretStore %s (Secrets Manager in %s, as External Secrets' service account), ExternalSecret %s (DATABASE_URL, REDIS_URL, JWT_SECRET from %s/* and the RDS-managed master secret)",
 			st.Profile.App.Namespace, addons.SecretStoreName, st.Profile.Region, addons.AppSecretName, st.Profile.Secrets.Prefix),
@@ -536,7 +562,7 @@ func (WriteAppValues) Describe(_ context.Context, st *State) (Description, error
 	return Description{Actions: []Action{{
 		Tool:  "terraform",
 		Args:  []string{"-chdir=terraform/stateful", "output", "-json"},
-		Files: []File{{Path: st.Path(AppValuesFile), Content: string(content)}},
+		Files: []File{{Path: st.RelPath(AppValuesFile), Content: string(content)}},
 		Note:  "the data tier's outputs the overlay for the app's chart is made of (bootstrap values --env " + st.Profile.Name + " prints it); give it after the chart's values-production.yaml",
 	}}}, nil
 }
@@ -591,7 +617,7 @@ func (s DeleteSecretManifests) Run(ctx context.Context, st *State) error {
 func (s DeleteSecretManifests) Describe(_ context.Context, st *State) (Description, error) {
 	return Description{Actions: []Action{{
 		Tool: "kubectl",
-		Args: addons.KubectlDelete(st.Path(ManifestsFile), s.Options.Timeout, s.Options.kubeconfig(st)),
+		Args: addons.KubectlDelete(st.RelPath(ManifestsFile), s.Options.Timeout, s.Options.describedKubeconfig(st)),
 		Note: "the file bootstrap addons applied; while External Secrets still runs, so that its webhook admits the deletes",
 	}}}, nil
 }
@@ -637,7 +663,7 @@ func (s UninstallRelease) Run(ctx context.Context, st *State) error {
 // Describe implements Describer.
 func (s UninstallRelease) Describe(_ context.Context, st *State) (Description, error) {
 	c := s.Chart
-	kc := s.Options.kubeconfig(st)
+	kc := s.Options.describedKubeconfig(st)
 	actions := []Action{{Tool: "helm", Args: addons.Uninstall(c, s.Options.Timeout, kc), Note: "skipped when `helm list` does not show it"}}
 	if ownNamespace(c) {
 		actions = append(actions, Action{Tool: "kubectl", Args: addons.KubectlDeleteNamespace(c.Namespace, s.Options.Timeout, kc),
@@ -678,7 +704,7 @@ func (s DeleteChartCRDs) Describe(_ context.Context, st *State) (Description, er
 	for _, c := range crdCharts() {
 		dir, pull := crdsActions(st, s.Options, c)
 		actions = append(actions, pull...)
-		actions = append(actions, Action{Tool: "kubectl", Args: addons.KubectlDelete(dir, s.Options.Timeout, s.Options.kubeconfig(st)),
+		actions = append(actions, Action{Tool: "kubectl", Args: addons.KubectlDelete(dir, s.Options.Timeout, s.Options.describedKubeconfig(st)),
 			Note: "helm uninstall never deletes a chart's crds/"})
 	}
 	return Description{Actions: actions}, nil

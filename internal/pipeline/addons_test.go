@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sovd/bootstrap/addons"
+	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/golden"
 	"github.com/sovd/bootstrap/internal/proc"
@@ -401,7 +402,7 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 		err := Run(context.Background(), st, "bootstrap addons --env production", steps)
 		t.Logf("%s: %s", name, time.Since(start).Round(100*time.Millisecond))
 		if err != nil {
-			t.Logf("%s failed: %v\nrun log tail:\n%s", name, err, tail(log.String(), 30))
+			t.Logf("%s failed: %v\nrun log tail:\n%s", name, err, lastLines(log.String(), 30))
 		}
 		return err
 	}
@@ -536,10 +537,44 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	}
 }
 
-func tail(s string, n int) string {
+func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// addonsAWS answers what ReadAddonInputs asks.
+type addonsAWS struct {
+	ClusterAPI
+	calls []string
+}
+
+func (a *addonsAWS) AccountID(context.Context) (string, error) {
+	a.calls = append(a.calls, "AccountID")
+	return "123456789012", nil
+}
+
+func (a *addonsAWS) ClusterNetwork(_ context.Context, name string) (*cloud.Network, error) {
+	a.calls = append(a.calls, "ClusterNetwork "+name)
+	return &cloud.Network{VPCID: "vpc-1"}, nil
+}
+
+func TestReadAddonInputs(t *testing.T) {
+	t.Parallel()
+	st := addonState(t, proctest.New(t))
+	aws := &addonsAWS{}
+	open := func(context.Context, string) (ClusterAPI, error) { return aws, nil }
+	// Known from earlier steps: nothing is asked.
+	if err := (ReadAddonInputs{AWS: open}).Run(context.Background(), st); err != nil || len(aws.calls) != 0 {
+		t.Fatalf("err %v, calls %v", err, aws.calls)
+	}
+	st.AccountID, st.Network = "", nil
+	if err := (ReadAddonInputs{AWS: open}).Run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if st.AccountID != "123456789012" || st.Network.VPCID != "vpc-1" || len(aws.calls) != 2 {
+		t.Errorf("account %q, network %+v, calls %v", st.AccountID, st.Network, aws.calls)
+	}
 }
