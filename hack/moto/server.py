@@ -37,10 +37,10 @@ EXIT_MISSING = 3
 
 def _answers(port: int) -> bool:
     """True once the server answers HTTP on the loopback port."""
+    # Straight to the loopback port, whatever HTTP(S)_PROXY says.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/moto-api/data.json", timeout=5
-        ) as resp:
+        with opener.open(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=5) as resp:
             return resp.status == 200
     except OSError:
         return False

@@ -127,11 +127,13 @@ cat >"$work/production.tfvars.json" <<EOF
 EOF
 vars=(-var-file="$work/production.tfvars.json")
 
+t0=$(now)
 tf init -no-color \
 	-backend-config="bucket=$state_bucket" \
 	-backend-config="key=stateful/production.tfstate" \
 	-backend-config="region=us-east-1" \
 	-backend-config="use_lockfile=true" >"$work/init.log"
+echo "init took $(($(now) - t0)) s" >&2
 
 step "terraform apply (production sizes)"
 t0=$(now)
@@ -139,10 +141,12 @@ tf apply -no-color -auto-approve "${vars[@]}" >"$work/apply.log"
 echo "apply took $(($(now) - t0)) s" >&2
 
 step "second plan shows no changes"
+t0=$(now)
 set +e
 tf plan -no-color -detailed-exitcode "${vars[@]}" >"$work/plan2.log"
 rc=$?
 set -e
+echo "plan took $(($(now) - t0)) s" >&2
 [ $rc -eq 0 ] || { echo "second plan exit code $rc (2 = changes):" >&2; cat "$work/plan2.log" >&2; exit 1; }
 
 step "setting the Redis AUTH token from the secret (bootstrap data's part)"
@@ -181,7 +185,9 @@ EOF
 step "teardown: lift deletion protection, name the final snapshot, destroy"
 snapshot="sovd-production-final-$(date -u +%Y%m%dT%H%M%SZ | tr 'A-Z' 'a-z')"
 teardown=("${vars[@]}" -var=db_deletion_protection=false -var="db_final_snapshot_identifier=$snapshot")
+t0=$(now)
 tf apply -no-color -auto-approve "${teardown[@]}" >"$work/apply-teardown.log"
+echo "teardown apply took $(($(now) - t0)) s" >&2
 t0=$(now)
 tf destroy -no-color -auto-approve "${teardown[@]}" >"$work/destroy.log"
 echo "destroy took $(($(now) - t0)) s" >&2
