@@ -444,8 +444,8 @@ func (s InstallRelease) Describe(_ context.Context, st *State) (Description, err
 		Tool:  "helm",
 		Args:  addons.UpgradeInstall(c, s.Options.Charts.Ref(c), path, s.Options.Timeout, kc),
 		Files: []File{{Path: path, Content: string(content)}},
-		Note: fmt.Sprintf("%s %s (%s %s); skipped when `helm list` shows it deployed at this version and `helm get values` shows these values",
-			c.Chart, c.Version, c.Chart, c.AppVersion),
+		Note: fmt.Sprintf("chart %s %s, app %s; skipped when `helm list` shows it deployed at this version and `helm get values` shows these values",
+			c.Chart, c.Version, c.AppVersion),
 	}
 	return Description{Actions: []Action{install}}, nil
 }

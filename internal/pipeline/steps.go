@@ -30,10 +30,10 @@ func DataPhase() []Step {
 
 // AddonsPhase is `bootstrap addons`.
 func AddonsPhase() []Step {
-	return []Step{
-		NotBuilt{Title: "Installing cluster add-ons with Helm", Phase: "the add-ons phase"},   // CRDs, then helm upgrade --install per chart
-		NotBuilt{Title: "Writing the app's Helm values overlay", Phase: "the values handoff"}, // values for the sovd-webapp chart
+	steps := []Step{
+		ReadAddonInputs{AWS: DefaultAWS}, // account ID and VPC, unless an earlier phase of the run read them
 	}
+	return append(steps, AddonSteps(AddonOptions{})...) // kubeconfig, repos, CRDs, helm upgrade --install per pin, ESO manifests, values overlay
 }
 
 // TeardownSteps is `bootstrap teardown`, in the order that leaves nothing
