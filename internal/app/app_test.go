@@ -247,7 +247,7 @@ func TestInitWritesAFileThatValidates(t *testing.T) {
 
 func TestUnbuiltCommandsSaySo(t *testing.T) {
 	t.Parallel()
-	for _, verb := range []string{"status", "values"} {
+	for _, verb := range []string{"values"} {
 		r := runCLI(t, cliOpts{}, verb, "--env", "production")
 		if r.exit != ExitFailed || !strings.Contains(r.stderr, "not built yet") {
 			t.Errorf("%s: exit %d, stderr %s", verb, r.exit, r.stderr)
