@@ -234,7 +234,7 @@ func deleteLBObjects(ctx context.Context, st *State, api TeardownAPI, kc string)
 			ingresses++
 		}
 	}
-	st.Progress.Info("deleting %d Ingresses and %d LoadBalancer Services", ingresses, len(objs)-ingresses)
+	st.Progress.Info("deleting %s and %s", countNoun(ingresses, "Ingress"), countNoun(len(objs)-ingresses, "LoadBalancer Service"))
 	if err := st.Runner.Run(ctx, kubectlCmd(st, KubectlDeleteIngresses(kc))); err != nil {
 		return false, fmt.Errorf("deleting the Ingresses of cluster %s: %w", name, err)
 	}
@@ -340,14 +340,17 @@ func leftSummary(lbs []cloud.Leftover, objs []lbObject) string {
 	}
 	parts := make([]string, len(order))
 	for i, k := range order {
-		n := counts[k]
-		word := k
-		if n != 1 {
-			word = plural(k)
-		}
-		parts[i] = fmt.Sprintf("%d %s", n, word)
+		parts[i] = countNoun(counts[k], k)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// countNoun is "1 Ingress", "2 Ingresses".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %s", n, plural(noun))
 }
 
 func plural(s string) string {
@@ -450,7 +453,7 @@ func (s SweepLeftovers) Run(ctx context.Context, st *State) error {
 	}
 	writeLeftovers(out, found, results)
 	if kept > 0 {
-		st.Progress.Info("%d leftovers kept (table above): check each, then delete it by hand, e.g. %s", kept, firstKept(found).DeleteCommand(p.Region))
+		st.Progress.Info("%s kept (table above): check each, then delete it by hand, e.g. %s", countNoun(kept, "leftover"), firstKept(found).DeleteCommand(p.Region))
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d leftovers could not be deleted: %w", len(failed), len(found), errors.Join(failed...))

@@ -186,7 +186,7 @@ func TestDeleteLoadBalancersTranscript(t *testing.T) {
 		t.Errorf("deleted %v itself while the controller runs", aws.deleted)
 	}
 	for _, want := range []string{
-		"deleting 1 Ingresses and 3 LoadBalancer Services",
+		"deleting 1 Ingress and 3 LoadBalancer Services",
 		"waiting for 1 load balancer, 1 target group to go",
 		"waiting for 1 Ingress to go",
 	} {
@@ -326,7 +326,7 @@ security group     sg-2     kubernetes.io/cluster/sovd-staging-cluster=owned  de
 	if out.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", out, want)
 	}
-	if !strings.Contains(progress.String(), "1 leftovers kept (table above): check each, then delete it by hand, e.g. aws ec2 delete-network-interface --region us-east-1 --network-interface-id eni-1") {
+	if !strings.Contains(progress.String(), "1 leftover kept (table above): check each, then delete it by hand, e.g. aws ec2 delete-network-interface --region us-east-1 --network-interface-id eni-1") {
 		t.Errorf("progress:\n%s", progress)
 	}
 }
@@ -757,7 +757,7 @@ spec:
 	if err := (DeleteLoadBalancers{AWS: DefaultTeardownAPI, Kubeconfig: kc, Wait: time.Minute, Poll: 200 * time.Millisecond}).Run(ctx, st); err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
-	if !strings.Contains(progress.String(), "deleting 1 Ingresses and 1 LoadBalancer Services") {
+	if !strings.Contains(progress.String(), "deleting 1 Ingress and 1 LoadBalancer Service") {
 		t.Errorf("progress:\n%s", progress)
 	}
 	out, err := exec.Command(kubectl, "--kubeconfig", kc, "get", "ingresses,services", "--namespace", ns,
