@@ -378,7 +378,7 @@ func (s DeleteLoadBalancers) Describe(_ context.Context, st *State) (Description
 		Action{Tool: "kubectl", Args: KubectlListLBServices(kc), Note: "the Services of type LoadBalancer, as <namespace>/<name>"},
 		Action{Tool: "kubectl", Args: KubectlDeleteServices("<namespace>", []string{"<name>"}, kc), Note: "for each Service listed"},
 		Action{Tool: "aws", Args: TaggedLoadBalancersCheck(p.Cluster.Name, p.Region),
-			Note: fmt.Sprintf("repeat until it prints [] (bootstrap waits up to %s); with the cluster gone nothing deletes them: aws elbv2 delete-load-balancer, then delete-target-group, for each ARN", orDefault(s.Wait, DefaultLoadBalancerWait))},
+			Note: fmt.Sprintf("repeat until it prints [] (bootstrap waits up to %s); with the cluster gone nothing deletes them: aws elbv2 delete-load-balancer, then delete-target-group, for each ARN", addons.Timeout(orDefault(s.Wait, DefaultLoadBalancerWait)))},
 	)
 	return Description{Actions: actions}, nil
 }
@@ -509,11 +509,11 @@ func (SweepLeftovers) Describe(_ context.Context, st *State) (Description, error
 		return append([]string{"resourcegroupstaggingapi", "get-resources", "--region", p.Region, "--tag-filters"}, filters...)
 	}
 	actions := []Action{
-		{Tool: "aws", Args: find("Key=" + o.KubernetesTag()), Note: "what is still tagged for the cluster: Kubernetes' tag (value owned, or shared: keep those)"},
-		{Tool: "aws", Args: find("Key=" + cloud.TagELBv2Cluster + ",Values=" + p.Cluster.Name), Note: "the load balancer controller's"},
-		{Tool: "aws", Args: find("Key=" + cloud.TagEksctlCluster + ",Values=" + p.Cluster.Name), Note: "eksctl's"},
-		{Tool: "aws", Args: find("Key=" + cloud.TagCNICluster + ",Values=" + p.Cluster.Name), Note: "the VPC CNI's network interfaces"},
-		{Tool: "aws", Args: find("Key=Environment,Values="+p.Name, "Key=ManagedBy,Values=bootstrap"), Note: "bootstrap's"},
+		{Tool: "aws", Args: find("Key=" + o.KubernetesTag()), Note: "tagged by Kubernetes for the cluster (value owned; keep what is shared)"},
+		{Tool: "aws", Args: find("Key=" + cloud.TagELBv2Cluster + ",Values=" + p.Cluster.Name), Note: "tagged by the load balancer controller"},
+		{Tool: "aws", Args: find("Key=" + cloud.TagEksctlCluster + ",Values=" + p.Cluster.Name), Note: "tagged by eksctl"},
+		{Tool: "aws", Args: find("Key=" + cloud.TagCNICluster + ",Values=" + p.Cluster.Name), Note: "tagged by the VPC CNI (its pods' network interfaces)"},
+		{Tool: "aws", Args: find("Key=Environment,Values="+p.Name, "Key=ManagedBy,Values=bootstrap"), Note: "tagged by bootstrap for the environment"},
 		{Tool: "aws", Args: []string{"elbv2", "delete-load-balancer", "--region", p.Region, "--load-balancer-arn", "<arn>"},
 			Note: "load balancers tagged " + cloud.TagELBv2Cluster + "=" + p.Cluster.Name + " (others: check what made them)"},
 		{Tool: "aws", Args: []string{"elbv2", "delete-target-group", "--region", p.Region, "--target-group-arn", "<arn>"},
