@@ -48,6 +48,9 @@ func runCLI(t *testing.T, o cliOpts, args ...string) result {
 		Now:     func() time.Time { return today },
 		WorkDir: dir,
 		Runner:  runner,
+		Lock: func(context.Context, *pipeline.State, string, bool) (func(context.Context) error, error) {
+			return func(context.Context) error { return nil }, nil
+		},
 	}
 	ctx := o.ctx
 	if ctx == nil {

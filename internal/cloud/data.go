@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -152,4 +154,38 @@ func (c *Clients) BucketExists(ctx context.Context, name string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("checking bucket %s: %w", name, err)
+}
+
+// DBInstanceStatus is an RDS instance's status ("creating", "available",
+// "failed", ...), or "" when it does not exist.
+func (c *Clients) DBInstanceStatus(ctx context.Context, id string) (string, error) {
+	out, err := rds.NewFromConfig(c.Config).DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+	if err != nil {
+		var nf *rdstypes.DBInstanceNotFoundFault
+		if errors.As(err, &nf) {
+			return "", nil
+		}
+		return "", fmt.Errorf("describing DB instance %s: %w", id, err)
+	}
+	if len(out.DBInstances) == 0 {
+		return "", nil
+	}
+	return aws.ToString(out.DBInstances[0].DBInstanceStatus), nil
+}
+
+// ReplicationGroupStatus is a replication group's status ("creating",
+// "available", "create-failed", ...), or "" when it does not exist.
+func (c *Clients) ReplicationGroupStatus(ctx context.Context, id string) (string, error) {
+	out, err := c.ElastiCache().DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{ReplicationGroupId: aws.String(id)})
+	if err != nil {
+		var nf *ectypes.ReplicationGroupNotFoundFault
+		if errors.As(err, &nf) {
+			return "", nil
+		}
+		return "", fmt.Errorf("describing replication group %s: %w", id, err)
+	}
+	if len(out.ReplicationGroups) == 0 {
+		return "", nil
+	}
+	return aws.ToString(out.ReplicationGroups[0].Status), nil
 }

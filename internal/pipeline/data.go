@@ -28,10 +28,10 @@ type DataAPI interface {
 	AccountID(ctx context.Context) (string, error)
 	ClusterNetwork(ctx context.Context, name string) (*cloud.Network, error)
 	EnsureStateBucket(ctx context.Context, name string, tags map[string]string) (bool, error)
-	BucketExists(ctx context.Context, name string) (bool, error)
 	SecretField(ctx context.Context, secretID, field string) (string, error)
 	RedisAuthEnabled(ctx context.Context, groupID string) (bool, error)
 	SetRedisAuth(ctx context.Context, groupID, token string) error
+	AdoptAPI // BucketExists, DBInstanceStatus, ... by predictable names
 }
 
 // OpenDataAPI opens the data steps' AWS clients for a region.
@@ -126,6 +126,12 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 	if err := d.Init(ctx, backend(st)); err != nil {
 		return err
 	}
+	if err := untaintInterrupted(ctx, api, d, st); err != nil {
+		return err
+	}
+	if _, err := adoptOrphans(ctx, api, d, st, dataInputs(st)); err != nil {
+		return err
+	}
 	planFile := st.Path(StatefulPlan)
 	sum, err := d.Plan(ctx, varFile, planFile, false)
 	if err != nil {
@@ -167,6 +173,56 @@ func (s ApplyData) Describe(_ context.Context, st *State) (Description, error) {
 			{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", StatefulPlan}},
 		},
 	}, nil
+}
+
+// ReadDataOutputs reads the data tier's Terraform outputs from the remote
+// state, for a run that did not apply it (bootstrap addons on its own).
+type ReadDataOutputs struct{ AWS OpenDataAPI }
+
+// Name implements Step.
+func (ReadDataOutputs) Name() string { return "Reading the data tier's outputs" }
+
+// Run implements Step; a run that applied the data tier has them already.
+func (s ReadDataOutputs) Run(ctx context.Context, st *State) error {
+	if st.Data != nil {
+		return nil
+	}
+	api, err := s.AWS(ctx, st.Profile.Region)
+	if err != nil {
+		return err
+	}
+	if err := ensureAccount(ctx, api, st); err != nil {
+		return err
+	}
+	b := backend(st)
+	if ok, err := api.BucketExists(ctx, b.Bucket); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("no state bucket s3://%s: run `bootstrap data --env %s` first", b.Bucket, st.Profile.Name)
+		}
+		return err
+	}
+	d, err := openStateful(ctx, st)
+	if err != nil {
+		return err
+	}
+	if err := d.Init(ctx, b); err != nil {
+		return err
+	}
+	out, err := d.Outputs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(out) == 0 {
+		return fmt.Errorf("the data tier of %s has no outputs: run `bootstrap data --env %s` first", st.Profile.Name, st.Profile.Name)
+	}
+	st.Data = out
+	return nil
+}
+
+// Describe implements Describer.
+func (ReadDataOutputs) Describe(_ context.Context, st *State) (Description, error) {
+	return Description{Actions: []Action{{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "output", "-json"},
+		Note: "the values the add-ons and the app's chart need (after terraform init as in the data phase)"}}}, nil
 }
 
 // DataTeardownSteps destroys the data tier; it comes before the cluster is
@@ -278,6 +334,46 @@ func (DestroyData) Describe(_ context.Context, st *State) (Description, error) {
 			Note:  "lift deletion protection and name the final snapshot (unique) before destroying"},
 		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "destroy", "-var-file=" + rel}},
 	}}, nil
+}
+
+// untaintInterrupted clears the taint Terraform puts on a database or
+// replication group whose creation it stopped waiting for (Ctrl-C, a lost
+// connection): AWS accepted the creation and the resource is coming up, so
+// replacing it would throw away a database (or, with deletion protection,
+// fail). A resource AWS reports as failed stays tainted and is replaced.
+func untaintInterrupted(ctx context.Context, api DataAPI, d *terraform.Driver, st *State) error {
+	tainted, err := d.Tainted(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range tainted {
+		var status string
+		switch r.Type {
+		case "aws_db_instance":
+			status, err = api.DBInstanceStatus(ctx, r.ID)
+		case "aws_elasticache_replication_group":
+			status, err = api.ReplicationGroupStatus(ctx, r.ID)
+		case "aws_secretsmanager_secret", "aws_security_group", "aws_db_parameter_group", "aws_db_subnet_group",
+			"aws_elasticache_subnet_group", "aws_s3_bucket", "aws_ecr_repository":
+			// Named containers whose settings the plan reconciles in place:
+			// replacing one would delete a secret into its recovery window
+			// (and fail on the reserved name) or empty a bucket.
+			status = "available"
+		default:
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		switch status {
+		case "creating", "available", "backing-up", "modifying", "configuring-enhanced-monitoring", "configuring-log-exports":
+			st.Progress.Info("%s was left tainted by an interrupted run but AWS reports it %s: keeping it", r.Address, status)
+			if err := d.Untaint(ctx, r.Address); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // SetRedisAuth gives the replication group its AUTH token.

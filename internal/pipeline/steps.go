@@ -23,15 +23,14 @@ func ClusterPhase() []Step {
 
 // DataPhase is `bootstrap data`.
 func DataPhase() []Step {
-	return []Step{
-		NotBuilt{Title: "Applying the data tier with Terraform", Phase: "the data phase"}, // state bucket, init, plan, apply
-	}
+	return DataSteps() // state bucket, init/plan/apply of terraform/stateful, Redis AUTH
 }
 
 // AddonsPhase is `bootstrap addons`.
 func AddonsPhase() []Step {
 	steps := []Step{
-		ReadAddonInputs{AWS: DefaultAWS}, // account ID and VPC, unless an earlier phase of the run read them
+		ReadAddonInputs{AWS: DefaultAWS},     // account ID and VPC, unless an earlier phase of the run read them
+		ReadDataOutputs{AWS: DefaultDataAPI}, // the data tier's outputs, unless this run applied it
 	}
 	return append(steps, AddonSteps(AddonOptions{})...) // kubeconfig, repos, CRDs, helm upgrade --install per pin, ESO manifests, values overlay
 }
@@ -39,13 +38,13 @@ func AddonsPhase() []Step {
 // TeardownSteps is `bootstrap teardown`, in the order that leaves nothing
 // behind (DESIGN.md, "Teardown order").
 func TeardownSteps() []Step {
-	return []Step{
-		NotBuilt{Title: "Deleting Ingresses and LoadBalancer Services", Phase: "teardown"}, // while the controller can still delete their load balancers
-		NotBuilt{Title: "Uninstalling cluster add-ons", Phase: "teardown"},                 // helm uninstall
-		NotBuilt{Title: "Destroying the data tier", Phase: "teardown"},                     // final snapshot first in production
-		DeleteCluster{AWS: DefaultAWS},                                                     // eksctl delete cluster --wait
-		NotBuilt{Title: "Sweeping leftovers tagged for the cluster", Phase: "teardown"},    // ENIs, security groups, EIPs
-	}
+	var steps []Step
+	steps = append(steps, DeleteLoadBalancers{AWS: DefaultTeardownAPI}) // while the controller can still delete their load balancers
+	steps = append(steps, AddonTeardownSteps(AddonOptions{})...)        // ESO manifests, helm uninstall, CRDs
+	steps = append(steps, DataTeardownSteps()...)                       // production: protection lifted, final snapshot named
+	steps = append(steps, DeleteCluster{AWS: DefaultAWS})               // eksctl delete cluster --wait
+	steps = append(steps, SweepLeftovers{AWS: DefaultTeardownAPI})      // ENIs, security groups, EIPs
+	return steps
 }
 
 // NotBuilt stands for a step this version of bootstrap does not have yet.

@@ -63,7 +63,7 @@ func New(o Options) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("terraform in %s: %w", o.Dir, err)
 	}
-	env := map[string]string{"TF_IN_AUTOMATION": "1"}
+	env := map[string]string{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
@@ -71,8 +71,9 @@ func New(o Options) (*Driver, error) {
 	for k, v := range o.Env {
 		env[k] = v
 	}
-	// terraform-exec refuses to be given the variables it manages itself.
-	for _, k := range []string{"TF_LOG", "TF_LOG_CORE", "TF_LOG_PATH", "TF_LOG_PROVIDER", "TF_INPUT", "TF_APPEND_USER_AGENT", "TF_WORKSPACE", "TF_REATTACH_PROVIDERS", "TF_DISABLE_PLUGIN_TLS", "TF_SKIP_PROVIDER_VERIFY", "CHECKPOINT_DISABLE"} {
+	// terraform-exec sets these itself (TF_IN_AUTOMATION among them) and
+	// refuses to be handed them.
+	for _, k := range tfexec.ProhibitedEnv(env) {
 		delete(env, k)
 	}
 	if err := tf.SetEnv(env); err != nil {
@@ -186,18 +187,23 @@ func (d *Driver) StatePull(ctx context.Context) (string, error) {
 // Summary is a plan's changes by action, then by resource type.
 type Summary struct {
 	Add, Change, Destroy, Replace int
+	// Import counts objects the plan adopts into the state.
+	Import int
 	// Resources lists each changed resource as "<action> <address>".
 	Resources []string
 }
 
 // Changed reports whether the plan does anything.
-func (s Summary) Changed() bool { return s.Add+s.Change+s.Destroy+s.Replace > 0 }
+func (s Summary) Changed() bool { return s.Add+s.Change+s.Destroy+s.Replace+s.Import > 0 }
 
 // String is the one-line form: "3 to add, 1 to change, 0 to destroy".
 func (s Summary) String() string {
 	line := fmt.Sprintf("%d to add, %d to change, %d to destroy", s.Add, s.Change, s.Destroy)
 	if s.Replace > 0 {
 		line += fmt.Sprintf(" (%d replaced)", s.Replace)
+	}
+	if s.Import > 0 {
+		line += fmt.Sprintf(", %d to import", s.Import)
 	}
 	return line
 }
@@ -208,6 +214,10 @@ func Summarize(p *tfjson.Plan) Summary {
 	for _, rc := range p.ResourceChanges {
 		if rc.Change == nil || rc.Mode == tfjson.DataResourceMode {
 			continue
+		}
+		if rc.Change.Importing != nil {
+			s.Import++
+			s.Resources = append(s.Resources, "import "+rc.Address)
 		}
 		a := rc.Change.Actions
 		var verb string
@@ -329,4 +339,65 @@ func (d *Driver) StateInputs(ctx context.Context) (Inputs, error) {
 			in.VPCID, in.PrivateSubnetIDs, in.ClusterSecurityGroupID)
 	}
 	return in, nil
+}
+
+// TaintedResource is a resource Terraform will replace on the next apply
+// because its creation did not finish, with the id AWS gave it.
+type TaintedResource struct {
+	Address string
+	Type    string
+	ID      string
+}
+
+// Tainted lists the tainted resources in the state.
+func (d *Driver) Tainted(ctx context.Context) ([]TaintedResource, error) {
+	s, err := d.tf.Show(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("terraform show in %s: %w", d.dir, err)
+	}
+	if s.Values == nil || s.Values.RootModule == nil {
+		return nil, nil
+	}
+	var out []TaintedResource
+	for _, r := range s.Values.RootModule.Resources {
+		if r.Tainted {
+			id, _ := r.AttributeValues["id"].(string)
+			out = append(out, TaintedResource{Address: r.Address, Type: r.Type, ID: id})
+		}
+	}
+	return out, nil
+}
+
+// Untaint clears a resource's taint.
+func (d *Driver) Untaint(ctx context.Context, address string) error {
+	if err := d.tf.Untaint(ctx, address); err != nil {
+		return fmt.Errorf("terraform untaint %s in %s: %w", address, d.dir, err)
+	}
+	return nil
+}
+
+// Import brings an existing object under a resource address.
+func (d *Driver) Import(ctx context.Context, address, id, varFile string) error {
+	if err := d.tf.Import(ctx, address, id, tfexec.VarFile(varFile)); err != nil {
+		return fmt.Errorf("terraform import %s %s in %s: %w", address, id, d.dir, err)
+	}
+	return nil
+}
+
+// ResourceIDs maps each managed resource's address to its id.
+func (d *Driver) ResourceIDs(ctx context.Context) (map[string]string, error) {
+	s, err := d.tf.Show(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("terraform show in %s: %w", d.dir, err)
+	}
+	out := map[string]string{}
+	if s.Values == nil || s.Values.RootModule == nil {
+		return out, nil
+	}
+	for _, r := range s.Values.RootModule.Resources {
+		if id, ok := r.AttributeValues["id"].(string); ok {
+			out[r.Address] = id
+		}
+	}
+	return out, nil
 }

@@ -48,6 +48,23 @@ type Factory struct {
 	Runner proc.Runner
 	// Tools overrides program paths (tests, or BOOTSTRAP_<TOOL> variables).
 	Tools map[string]string
+	// Lock takes the environment's lock for a mutating run; nil is the real
+	// one (an object in the state bucket). Tests replace it.
+	Lock LockFunc
+}
+
+// LockFunc takes an environment's lock, first making the state bucket that
+// holds it when ensureBucket is set, and returns its release.
+type LockFunc func(ctx context.Context, st *pipeline.State, command string, ensureBucket bool) (release func(context.Context) error, err error)
+
+// DefaultLock is the real lock: pipeline.AcquireLock on the state bucket.
+func DefaultLock(ctx context.Context, st *pipeline.State, command string, ensureBucket bool) (func(context.Context) error, error) {
+	if ensureBucket {
+		if err := pipeline.Run(ctx, st, command, []pipeline.Step{pipeline.EnsureStateBucket{AWS: pipeline.DefaultDataAPI}}); err != nil {
+			return nil, err
+		}
+	}
+	return pipeline.AcquireLock(ctx, st, command)
 }
 
 // Profile loads, validates and returns one environment's profile.
@@ -72,6 +89,7 @@ type Run struct {
 	*pipeline.State
 	LogPath string
 	logFile *os.File
+	lock    LockFunc
 }
 
 // Close closes the run log.
@@ -126,7 +144,11 @@ func (f *Factory) NewRun(p *config.Profile, verb string) (*Run, error) {
 		Now:      f.Now,
 	}
 	fmt.Fprintf(log, "# bootstrap %s --env %s at %s\n", verb, p.Name, now.UTC().Format(time.RFC3339))
-	return &Run{State: st, LogPath: logPath, logFile: lf}, nil
+	lock := f.Lock
+	if lock == nil {
+		lock = DefaultLock
+	}
+	return &Run{State: st, LogPath: logPath, logFile: lf, lock: lock}, nil
 }
 
 func upper(s string) string {
@@ -151,6 +173,32 @@ type NotBuiltError struct{ What string }
 
 func (e *NotBuiltError) Error() string {
 	return e.What + " is not built yet in this version of bootstrap; follow docs/runbooks/infrastructure_setup.md for this part"
+}
+
+// ExecuteLocked runs steps holding the environment's lock, so two runs on
+// one environment cannot interleave; the second fails fast naming the
+// holder. The lock is released even after a failure or Ctrl-C.
+func (r *Run) ExecuteLocked(ctx context.Context, next string, ensureBucket bool, steps []pipeline.Step) (err error) {
+	release, err := r.lock(ctx, r.State, next, ensureBucket)
+	if err != nil {
+		var se *pipeline.StepError
+		if errors.As(err, &se) {
+			se.Log = r.LogPath
+		}
+		return err
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if rerr := release(rctx); rerr != nil {
+			if err != nil {
+				r.Progress.Info("releasing the lock: %v", rerr)
+				return
+			}
+			err = fmt.Errorf("releasing the environment lock: %w", rerr)
+		}
+	}()
+	return r.Execute(ctx, next, steps)
 }
 
 // Execute runs steps on this run's state; a failure names the run log and

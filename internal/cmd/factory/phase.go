@@ -50,7 +50,9 @@ func RunPhase(ctx context.Context, f *Factory, opts *PhaseOptions) error {
 	}
 	defer run.Close()
 	next := fmt.Sprintf("bootstrap %s --env %s", opts.Verb, p.Name)
-	if err := run.Execute(ctx, next, opts.Steps()); err != nil {
+	// The lock lives in the state bucket; the phases that may be the first
+	// to run make the bucket first (the add-ons need the data tier anyway).
+	if err := run.ExecuteLocked(ctx, next, opts.Verb != "addons", opts.Steps()); err != nil {
 		return err
 	}
 	fmt.Fprintf(f.IO.Out, "%s: %s finished for environment %s\n", opts.Verb, "bootstrap "+opts.Verb, p.Name)

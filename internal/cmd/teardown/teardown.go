@@ -67,7 +67,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 		return err
 	}
 	defer r.Close()
-	return r.Execute(ctx, fmt.Sprintf("bootstrap teardown --env %s --yes", p.Name)+confirmFlag(p), pipeline.TeardownSteps())
+	return r.ExecuteLocked(ctx, fmt.Sprintf("bootstrap teardown --env %s --yes", p.Name)+confirmFlag(p), false, pipeline.TeardownSteps())
 }
 
 func confirmFlag(p *config.Profile) string {
