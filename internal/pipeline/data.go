@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/terraform"
@@ -152,7 +153,7 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 }
 
 // Describe implements Describer.
-func (s ApplyData) Describe(_ context.Context, st *State) (Description, error) {
+func (s ApplyData) Describe(ctx context.Context, st *State) (Description, error) {
 	vars := terraform.Vars(st.Profile, dataInputs(st), nil)
 	content, err := json.MarshalIndent(vars, "", "  ")
 	if err != nil {
@@ -164,8 +165,15 @@ func (s ApplyData) Describe(_ context.Context, st *State) (Description, error) {
 	for _, a := range backend(st).Args() {
 		init = append(init, "-backend-config="+a)
 	}
+	summary := []string{"inputs <vpc-id>, <private-subnet-ids> and <cluster-security-group-id> come from the live cluster (bootstrap cluster reads them back)"}
+	if st.Network != nil {
+		summary = []string{"inputs read from the live cluster: " + st.Network.VPCID + ", " + strings.Join(st.Network.PrivateSubnetIDs, ", ") + ", " + st.Network.ClusterSecurityGroupID}
+	}
+	if st.Live && st.Network != nil {
+		summary = append(summary, livePlan(ctx, s.AWS, st)...)
+	}
 	return Description{
-		Summary: []string{"inputs <vpc-id>, <private-subnet-ids> and <cluster-security-group-id> come from the live cluster (bootstrap cluster reads them back)"},
+		Summary: summary,
 		Actions: []Action{
 			{Tool: "terraform", Args: init, Files: []File{{Path: varPath, Content: string(content) + "\n"}},
 				Note: "state in S3 with S3's own lock file; one key per environment"},
@@ -354,7 +362,7 @@ func untaintInterrupted(ctx context.Context, api DataAPI, d *terraform.Driver, s
 		case "aws_elasticache_replication_group":
 			status, err = api.ReplicationGroupStatus(ctx, r.ID)
 		case "aws_secretsmanager_secret", "aws_security_group", "aws_db_parameter_group", "aws_db_subnet_group",
-			"aws_elasticache_subnet_group", "aws_s3_bucket", "aws_ecr_repository":
+			"aws_elasticache_subnet_group", "aws_s3_bucket", "aws_ecr_repository", "aws_vpc_security_group_ingress_rule":
 			// Named containers whose settings the plan reconciles in place:
 			// replacing one would delete a secret into its recovery window
 			// (and fail on the reserved name) or empty a bucket.
@@ -374,6 +382,38 @@ func untaintInterrupted(ctx context.Context, api DataAPI, d *terraform.Driver, s
 		}
 	}
 	return nil
+}
+
+// livePlan runs terraform plan against the live state, changing nothing in
+// AWS (it writes only the run directory), and returns its typed summary.
+func livePlan(ctx context.Context, open OpenDataAPI, st *State) []string {
+	api, err := open(ctx, st.Profile.Region)
+	if err != nil {
+		return []string{"terraform plan not run: " + err.Error()}
+	}
+	b := backend(st)
+	if ok, err := api.BucketExists(ctx, b.Bucket); err != nil || !ok {
+		return []string{"terraform plan not run: no state bucket yet (everything in terraform/stateful is to be created)"}
+	}
+	d, err := openStateful(ctx, st)
+	if err == nil {
+		err = terraform.WriteVarFile(st.Path(StatefulVars), terraform.Vars(st.Profile, dataInputs(st), nil))
+	}
+	if err == nil {
+		err = d.Init(ctx, b)
+	}
+	var sum terraform.Summary
+	if err == nil {
+		sum, err = d.Plan(ctx, st.Path(StatefulVars), st.Path(StatefulPlan), false)
+	}
+	if err != nil {
+		return []string{"terraform plan failed: " + err.Error()}
+	}
+	out := []string{"terraform plan: " + sum.String()}
+	for _, r := range sum.Resources {
+		out = append(out, "  "+r)
+	}
+	return out
 }
 
 // SetRedisAuth gives the replication group its AUTH token.

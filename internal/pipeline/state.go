@@ -34,6 +34,10 @@ type State struct {
 	// Now is the clock, for snapshot names and support dates.
 	Now func() time.Time
 
+	// Live is set by plan when AWS answered: describing steps may then read
+	// the live system (a real terraform plan) without changing it.
+	Live bool
+
 	// AccountID is the AWS account, once known.
 	AccountID string
 	// Network is the cluster's network, read from the live cluster.

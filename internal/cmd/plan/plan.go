@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/cost"
@@ -20,17 +22,20 @@ import (
 
 // Options are plan's parsed flags.
 type Options struct {
-	Env    string
-	Output factory.Output
+	Env     string
+	Output  factory.Output
+	Offline bool
 }
 
 // Result is the plan as data (--output json).
 type Result struct {
-	Environment string                 `json:"environment"`
-	Region      string                 `json:"region"`
-	Warnings    []string               `json:"warnings,omitempty"`
-	Steps       []pipeline.Description `json:"steps"`
-	Cost        *cost.Report           `json:"cost,omitempty"`
+	Environment string   `json:"environment"`
+	Region      string   `json:"region"`
+	Warnings    []string `json:"warnings,omitempty"`
+	// Mode says whether the plan read the live environment.
+	Mode  string                 `json:"mode"`
+	Steps []pipeline.Description `json:"steps"`
+	Cost  *cost.Report           `json:"cost,omitempty"`
 }
 
 // NewCmd returns the command; runF replaces its run in tests.
@@ -55,7 +60,34 @@ live environment knows are shown as placeholders such as <vpc-id>.`,
 	}
 	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "environment (staging, production, or one of bootstrap.yaml)")
 	factory.AddOutputFlag(cmd, &opts.Output)
+	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "do not contact AWS even when credentials are configured")
 	return cmd
+}
+
+// probe reads the account and, when the cluster exists, its network, so
+// that the data step can show a real terraform plan. It gives up quickly:
+// plan must work without AWS.
+func probe(ctx context.Context, st *pipeline.State) string {
+	if !cloud.CredentialsConfigured() {
+		return "offline: no AWS credentials configured; values only AWS knows are placeholders"
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := cloud.New(pctx, st.Profile.Region)
+	if err == nil {
+		st.AccountID, err = c.AccountID(pctx)
+	}
+	if err != nil {
+		fmt.Fprintf(st.Log, "plan: AWS not reachable: %v\n", err)
+		st.AccountID = ""
+		return "offline: AWS did not answer (details in the run log); values only AWS knows are placeholders"
+	}
+	st.Live = true
+	if n, err := c.ClusterNetwork(pctx, st.Profile.Cluster.Name); err == nil {
+		st.Network = n
+		return "live: account " + st.AccountID + ", cluster " + st.Profile.Cluster.Name + " exists"
+	}
+	return "live: account " + st.AccountID + ", cluster " + st.Profile.Cluster.Name + " not created yet"
 }
 
 func run(ctx context.Context, f *factory.Factory, opts *Options) error {
@@ -68,11 +100,15 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 		return err
 	}
 	defer r.Close()
+	mode := "offline: --offline given; values only AWS knows are placeholders"
+	if !opts.Offline {
+		mode = probe(ctx, r.State)
+	}
 	descs, err := pipeline.Describe(ctx, r.State, pipeline.UpSteps())
 	if err != nil {
 		return fmt.Errorf("planning environment %s: %w", p.Name, err)
 	}
-	res := Result{Environment: p.Name, Region: p.Region, Warnings: config.Warnings(p, f.Now()), Steps: descs}
+	res := Result{Environment: p.Name, Region: p.Region, Mode: mode, Warnings: config.Warnings(p, f.Now()), Steps: descs}
 	if est, err := cost.Estimate(p, f.Now()); err == nil {
 		res.Cost = &est
 	} else {
@@ -87,6 +123,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 // Write renders a plan for people.
 func Write(w io.Writer, res Result, account string) error {
 	fmt.Fprintf(w, "Plan for environment %q in %s (account %s)\n", res.Environment, res.Region, account)
+	fmt.Fprintf(w, "Mode: %s\n", res.Mode)
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", warn)
 	}
