@@ -1,0 +1,200 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+
+	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/internal/testenv"
+	"github.com/sovd/bootstrap/test/charts"
+)
+
+// withoutLocalOnly drops the steps that exist only when the kubeconfig and
+// charts come from upstream (written by eksctl, added with helm repo add):
+// the test gives a local control plane and local charts of the same shape.
+func withoutLocalOnly(steps []Step) []string {
+	var names []string
+	for _, s := range steps {
+		switch s.Name() {
+		case "Writing the cluster's kubeconfig", "Adding the Helm chart repositories":
+			continue
+		}
+		names = append(names, s.Name())
+	}
+	return names
+}
+
+// TestUpThenTeardown runs `up` twice and `teardown` twice for staging, with
+// every real part this machine has: the fake eksctl making the cluster's
+// resources in moto, the real terraform and AWS provider against moto, the
+// real helm against a local Kubernetes control plane. The step lists are
+// UpSteps and TeardownSteps with only the chart source and kubeconfig
+// changed. After the second up nothing was made twice; after teardown
+// nothing tagged for the environment is left, in AWS or in the cluster.
+func TestUpThenTeardown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: moto, terraform, helm and the local control plane")
+	}
+	helm := testenv.Helm(t)
+	kubeconfig := testenv.Kube(t)
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		testenv.Missing(t, "kubectl", "not on PATH")
+	}
+	m := testenv.Moto(t)
+	tfPath, tfEnv := testenv.TerraformCLI(t)
+	useMoto(t, m)
+	for _, kv := range tfEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("BOOTSTRAP_TERRAFORM", tfPath)
+	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
+
+	hook := charts.StartWebhook(t)
+	src, err := charts.Build(filepath.Join(t.TempDir(), "charts"), charts.Options{WebhookURL: hook.URL, WebhookCA: hook.CA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 30 * time.Second}
+
+	up := append(append(append([]Step{}, ClusterSteps()...), DataSteps()...),
+		ReadAddonInputs{AWS: DefaultAWS}, ReadDataOutputs{AWS: DefaultDataAPI})
+	up = append(up, AddonSteps(opts)...)
+	down := []Step{DeleteLoadBalancers{AWS: DefaultTeardownAPI, Kubeconfig: kubeconfig}}
+	down = append(down, AddonTeardownSteps(opts)...)
+	down = append(down, DataTeardownSteps()...)
+	down = append(down, DeleteCluster{AWS: DefaultAWS}, SweepLeftovers{AWS: DefaultTeardownAPI})
+	if got, want := strings.Join(withoutLocalOnly(up), "\n"), strings.Join(withoutLocalOnly(UpSteps()), "\n"); got != want {
+		t.Fatalf("the test's up list drifted from UpSteps:\n%s\nwant\n%s", got, want)
+	}
+	if got, want := strings.Join(withoutLocalOnly(down), "\n"), strings.Join(withoutLocalOnly(TeardownSteps()), "\n"); got != want {
+		t.Fatalf("the test's teardown list drifted from TeardownSteps:\n%s\nwant\n%s", got, want)
+	}
+
+	ctx := context.Background()
+	fake := buildFakeEksctl(t)
+	newState := func() (*State, *bytes.Buffer) {
+		st, log := processState(t, "staging", fake)
+		st.Tools["helm"], st.Tools["kubectl"] = helm, kubectl
+		st.Redact = &proc.Redactor{}
+		st.Log = st.Redact.Writer(log)
+		st.Runner = &proc.Exec{Log: st.Log, Redact: st.Redact}
+		st.Progress = NewProgress(st.Log, false, false)
+		st.Out = &bytes.Buffer{}
+		st.Now = time.Now
+		return st, log
+	}
+	run := func(what string, steps []Step) *State {
+		t.Helper()
+		st, log := newState()
+		start := time.Now()
+		if err := Run(ctx, st, "bootstrap "+what+" --env staging", steps); err != nil {
+			os.WriteFile(filepath.Join(os.TempDir(), "bootstrap-TestUpThenTeardown.log"), log.Bytes(), 0o644)
+			t.Fatalf("%s: %v\n%s", what, err, lastLines(log.String(), 40))
+		}
+		t.Logf("%s took %s", what, time.Since(start).Round(time.Second))
+		return st
+	}
+
+	c, err := cloud.New(ctx, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() map[string]int {
+		n := map[string]int{}
+		vpcs, _ := c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:alpha.eksctl.io/cluster-name"), Values: []string{"sovd-staging-cluster"}}}})
+		n["vpcs"] = len(vpcs.Vpcs)
+		subnets, _ := c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:alpha.eksctl.io/cluster-name"), Values: []string{"sovd-staging-cluster"}}}})
+		n["subnets"] = len(subnets.Subnets)
+		clusters, _ := eks.NewFromConfig(c.Config).ListClusters(ctx, &eks.ListClustersInput{})
+		n["clusters"] = len(clusters.Clusters)
+		dbs, _ := rds.NewFromConfig(c.Config).DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{})
+		n["databases"] = len(dbs.DBInstances)
+		rgs, _ := c.ElastiCache().DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{})
+		n["redis"] = len(rgs.ReplicationGroups)
+		repos, _ := ecr.NewFromConfig(c.Config).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+		n["repositories"] = len(repos.Repositories)
+		n["secrets"] = len(listSecrets(t, c, "sovd/staging/"))
+		roles, _ := iam.NewFromConfig(c.Config).ListRoles(ctx, &iam.ListRolesInput{})
+		for _, r := range roles.Roles {
+			if strings.HasPrefix(aws.ToString(r.RoleName), "sovd-staging") || strings.HasPrefix(aws.ToString(r.RoleName), "sovd-webapp-staging") {
+				n["irsa roles"]++
+			}
+		}
+		if ok, _ := c.BucketExists(ctx, "sovd-staging-backups-"+testenv.MotoAccountID); ok {
+			n["buckets"] = 1
+		}
+		return n
+	}
+	releasesNow := func() string {
+		out, err := exec.Command(helm, "list", "--all-namespaces", "--kubeconfig", kubeconfig, "-q").Output()
+		if err != nil {
+			t.Fatalf("helm list: %v", err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+
+	first := run("up", up)
+	after := count()
+	for what, want := range map[string]int{"vpcs": 1, "subnets": 6, "clusters": 1, "databases": 1, "redis": 1, "repositories": 2, "secrets": 3, "irsa roles": 3, "buckets": 1} {
+		if after[what] != want {
+			t.Errorf("after up: %d %s, want %d", after[what], what, want)
+		}
+	}
+	if got := releasesNow(); got != "aws-load-balancer-controller\nexternal-secrets\nmetrics-server" {
+		t.Errorf("after up, helm releases:\n%s", got)
+	}
+	if first.Data["db_host"] == nil {
+		t.Error("up did not read the data tier's outputs")
+	}
+	if _, err := os.Stat(first.Path("values/sovd-webapp.yaml")); err != nil {
+		t.Errorf("up wrote no values overlay for the app: %v", err)
+	}
+
+	// A second up, as after a failure at its last step: converges, makes nothing twice.
+	run("up again", up)
+	if again := count(); !equalCounts(again, after) {
+		t.Errorf("a second up changed what exists:\n%v\nwant\n%v", again, after)
+	}
+
+	run("teardown", down)
+	left := count()
+	for what, n := range left {
+		if n != 0 {
+			t.Errorf("after teardown: %d %s left", n, what)
+		}
+	}
+	if got := releasesNow(); got != "" {
+		t.Errorf("after teardown, helm releases left: %s", got)
+	}
+	run("teardown again", down)
+}
+
+func equalCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
