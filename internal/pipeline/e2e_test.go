@@ -78,7 +78,7 @@ func TestUpThenTeardown(t *testing.T) {
 		ReadAddonInputs{AWS: DefaultAWS}, ReadDataOutputs{AWS: DefaultDataAPI})
 	up = append(up, AddonSteps(opts)...)
 	down := []Step{DeleteLoadBalancers{AWS: DefaultTeardownAPI, Kubeconfig: kubeconfig}}
-	down = append(down, AddonTeardownSteps(opts)...)
+	down = append(down, WhileClusterExists(AddonTeardownSteps(opts))...)
 	down = append(down, DataTeardownSteps()...)
 	down = append(down, DeleteCluster{AWS: DefaultAWS}, SweepLeftovers{AWS: DefaultTeardownAPI})
 	if got, want := strings.Join(withoutLocalOnly(up), "\n"), strings.Join(withoutLocalOnly(UpSteps()), "\n"); got != want {

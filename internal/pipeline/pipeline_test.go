@@ -66,3 +66,26 @@ func TestEveryListedStepIsDescribable(t *testing.T) {
 		}
 	}
 }
+
+func TestWhileClusterExistsSkipsOnceTheClusterIsGone(t *testing.T) {
+	t.Parallel()
+	ran := 0
+	inner := Func{Title: "Uninstalling metrics-server", Fn: func(context.Context, *State) error { ran++; return errors.New("no cluster to talk to") }}
+	for _, exists := range []bool{false, true} {
+		aws := &fakeAWS{exists: exists}
+		var out bytes.Buffer
+		st := clusterState(t, "staging", nil)
+		st.Progress = NewProgress(&out, false, false)
+		step := ifClusterExists{Step: inner, AWS: aws.open}
+		err := step.Run(context.Background(), st)
+		switch {
+		case !exists && (err != nil || ran != 0 || !strings.Contains(out.String(), "does not exist")):
+			t.Errorf("cluster gone: err %v, ran %d, progress %q", err, ran, out.String())
+		case exists && (err == nil || ran != 1):
+			t.Errorf("cluster there: the step must run (and here fail), got err %v ran %d", err, ran)
+		}
+	}
+	if got := WhileClusterExists([]Step{inner})[0].Name(); got != inner.Name() {
+		t.Errorf("wrapped name %q", got)
+	}
+}

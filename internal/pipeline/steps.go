@@ -39,11 +39,11 @@ func AddonsPhase() []Step {
 // behind (DESIGN.md, "Teardown order").
 func TeardownSteps() []Step {
 	var steps []Step
-	steps = append(steps, DeleteLoadBalancers{AWS: DefaultTeardownAPI}) // while the controller can still delete their load balancers
-	steps = append(steps, AddonTeardownSteps(AddonOptions{})...)        // ESO manifests, helm uninstall, CRDs
-	steps = append(steps, DataTeardownSteps()...)                       // production: protection lifted, final snapshot named
-	steps = append(steps, DeleteCluster{AWS: DefaultAWS})               // eksctl delete cluster --wait
-	steps = append(steps, SweepLeftovers{AWS: DefaultTeardownAPI})      // ENIs, security groups, EIPs
+	steps = append(steps, DeleteLoadBalancers{AWS: DefaultTeardownAPI})              // while the controller can still delete their load balancers
+	steps = append(steps, WhileClusterExists(AddonTeardownSteps(AddonOptions{}))...) // ESO manifests, helm uninstall, CRDs
+	steps = append(steps, DataTeardownSteps()...)                                    // production: protection lifted, final snapshot named
+	steps = append(steps, DeleteCluster{AWS: DefaultAWS})                            // eksctl delete cluster --wait
+	steps = append(steps, SweepLeftovers{AWS: DefaultTeardownAPI})                   // ENIs, security groups, EIPs
 	return steps
 }
 
@@ -65,4 +65,46 @@ func (n NotBuilt) Run(context.Context, *State) error {
 // Describe implements Describer.
 func (n NotBuilt) Describe(context.Context, *State) (Description, error) {
 	return Description{Step: n.Title, Summary: []string{n.Phase + " is not built yet: nothing to show"}}, nil
+}
+
+// WhileClusterExists wraps steps that act inside the cluster so that they
+// are skipped once EKS no longer has it: a teardown re-run after eksctl
+// deleted the cluster (say the sweep failed) finds what lived in it gone
+// with it, which is "already gone", not an error.
+func WhileClusterExists(steps []Step) []Step {
+	out := make([]Step, len(steps))
+	for i, s := range steps {
+		out[i] = ifClusterExists{Step: s, AWS: DefaultAWS}
+	}
+	return out
+}
+
+type ifClusterExists struct {
+	Step Step
+	AWS  OpenAWS
+}
+
+func (s ifClusterExists) Name() string { return s.Step.Name() }
+
+func (s ifClusterExists) Run(ctx context.Context, st *State) error {
+	api, err := s.AWS(ctx, st.Profile.Region)
+	if err != nil {
+		return err
+	}
+	exists, err := api.ClusterExists(ctx, st.Profile.Cluster.Name)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		st.Progress.Info("cluster %s does not exist: nothing of this step is left in it", st.Profile.Cluster.Name)
+		return nil
+	}
+	return s.Step.Run(ctx, st)
+}
+
+func (s ifClusterExists) Describe(ctx context.Context, st *State) (Description, error) {
+	if d, ok := s.Step.(Describer); ok {
+		return d.Describe(ctx, st)
+	}
+	return Description{Step: s.Step.Name()}, nil
 }
