@@ -199,22 +199,13 @@ func (s ReadDataOutputs) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	if err := ensureAccount(ctx, api, st); err != nil {
-		return err
-	}
-	b := backend(st)
-	if ok, err := api.BucketExists(ctx, b.Bucket); err != nil || !ok {
-		if err == nil {
-			err = fmt.Errorf("no state bucket s3://%s: run `bootstrap data --env %s` first", b.Bucket, st.Profile.Name)
-		}
-		return err
-	}
-	d, err := openStateful(ctx, st)
+	d, err := openRemoteStateful(ctx, api, st)
 	if err != nil {
 		return err
 	}
-	if err := d.Init(ctx, b); err != nil {
-		return err
+	if d == nil {
+		b := backend(st)
+		return fmt.Errorf("no state bucket s3://%s: run `bootstrap data --env %s` first", b.Bucket, st.Profile.Name)
 	}
 	out, err := d.Outputs(ctx)
 	if err != nil {
@@ -261,22 +252,13 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	if err := ensureAccount(ctx, api, st); err != nil {
-		return err
-	}
-	b := backend(st)
-	if ok, err := api.BucketExists(ctx, b.Bucket); err != nil || !ok {
-		if err == nil {
-			st.Progress.Info("no state bucket s3://%s: nothing to destroy", b.Bucket)
-		}
-		return err
-	}
-	d, err := openStateful(ctx, st)
+	d, err := openRemoteStateful(ctx, api, st)
 	if err != nil {
 		return err
 	}
-	if err := d.Init(ctx, b); err != nil {
-		return err
+	if d == nil {
+		st.Progress.Info("no state bucket s3://%s: nothing to destroy", backend(st).Bucket)
+		return nil
 	}
 	res, err := d.Resources(ctx)
 	if err != nil {
@@ -489,6 +471,28 @@ func dataInputs(st *State) terraform.Inputs {
 
 func backend(st *State) *terraform.Backend {
 	return &terraform.Backend{Bucket: st.Profile.StateBucketName(st.Account()), Key: st.Profile.StateKey(), Region: st.Profile.Region}
+}
+
+// openRemoteStateful opens the root initialised against its remote state,
+// for steps that read or remove what an earlier run made. A nil driver (and
+// no error) means there is no state bucket, so nothing was ever applied.
+func openRemoteStateful(ctx context.Context, api DataAPI, st *State) (*terraform.Driver, error) {
+	if err := ensureAccount(ctx, api, st); err != nil {
+		return nil, err
+	}
+	b := backend(st)
+	ok, err := api.BucketExists(ctx, b.Bucket)
+	if err != nil || !ok {
+		return nil, err
+	}
+	d, err := openStateful(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Init(ctx, b); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // openStateful writes the embedded root into the run directory and returns

@@ -142,6 +142,17 @@ func TestDataProcess(t *testing.T) {
 	if sum.Changed() {
 		t.Errorf("a second plan shows changes: %s %v", sum, sum.Resources)
 	}
+	// bootstrap addons on its own reads the same outputs from the remote state.
+	applied := st.Data
+	st.Data = nil
+	if err := Run(ctx, st, "bootstrap addons", []Step{ReadDataOutputs{AWS: DefaultDataAPI}}); err != nil {
+		t.Fatalf("reading the outputs back: %v", err)
+	}
+	for _, k := range []string{"db_host", "redis_host", "db_master_user_secret_arn", "bucket_name"} {
+		if st.Data[k] != applied[k] {
+			t.Errorf("output %s read back as %v, applied as %v", k, st.Data[k], applied[k])
+		}
+	}
 	// bootstrap plan, when AWS answers, shows the real plan's typed summary.
 	st.Live = true
 	desc, err := ApplyData{AWS: DefaultDataAPI}.Describe(ctx, st)
