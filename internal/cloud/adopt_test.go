@@ -2,7 +2,6 @@ package cloud
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,11 +15,7 @@ func TestAdoptLookupsAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moto")
 	}
-	m := testenv.Moto(t)
-	for _, kv := range m.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	testenv.Moto(t).Use(t)
 	ctx := context.Background()
 	c, err := New(ctx, "us-east-1")
 	if err != nil {

@@ -2,7 +2,6 @@ package cloud
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -38,25 +37,6 @@ func TestIsPrivate(t *testing.T) {
 	}
 }
 
-// useMoto points the SDK's default chain at a moto server of the test's own.
-func useMoto(t *testing.T) {
-	t.Helper()
-	m := testenv.Moto(t)
-	set := map[string]bool{}
-	for _, kv := range m.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-		set[k] = true
-	}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "AWS_") && !set[k] {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
-}
-
 // TestReadsAgainstMoto builds by hand, in moto, a cluster whose subnets are
 // tagged the way eksctl tags them (plus one untagged private subnet, as a
 // cluster made by other means has) and reads it back.
@@ -64,7 +44,7 @@ func TestReadsAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
 	}
-	useMoto(t)
+	testenv.Moto(t).Use(t)
 	ctx := context.Background()
 	c, err := New(ctx, testenv.MotoRegion)
 	if err != nil {

@@ -18,7 +18,7 @@ func TestLockObjectsAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
 	}
-	useMoto(t)
+	testenv.Moto(t).Use(t)
 	ctx := context.Background()
 	c, err := New(ctx, testenv.MotoRegion)
 	if err != nil {

@@ -22,7 +22,7 @@ func TestStatusReadsAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
 	}
-	useMoto(t)
+	testenv.Moto(t).Use(t)
 	ctx := context.Background()
 	c, err := New(ctx, testenv.MotoRegion)
 	if err != nil {

@@ -133,7 +133,7 @@ func TestLeftoversAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
 	}
-	useMoto(t)
+	testenv.Moto(t).Use(t)
 	ctx := context.Background()
 	c, err := New(ctx, testenv.MotoRegion)
 	if err != nil {
@@ -244,7 +244,7 @@ func TestDeleteLeftoverInUse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
 	}
-	useMoto(t)
+	testenv.Moto(t).Use(t)
 	ctx := context.Background()
 	c, err := New(ctx, testenv.MotoRegion)
 	if err != nil {

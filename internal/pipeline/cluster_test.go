@@ -560,27 +560,8 @@ func TestClusterProcess(t *testing.T) {
 	}
 	for _, env := range config.BuiltinEnvironments {
 		t.Run(env, func(t *testing.T) {
-			useMoto(t, testenv.Moto(t))
+			testenv.Moto(t).Use(t)
 			runClusterProcess(t, env)
 		})
-	}
-}
-
-// useMoto points this process, and the programs it starts, at moto and
-// nowhere else: the server's AWS_* entries set, any other AWS_* unset.
-func useMoto(t *testing.T, m *testenv.MotoServer) {
-	t.Helper()
-	set := map[string]bool{}
-	for _, kv := range m.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-		set[k] = true
-	}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "AWS_") && !set[k] {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
 	}
 }

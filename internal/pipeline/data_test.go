@@ -42,7 +42,7 @@ func TestDataProcess(t *testing.T) {
 	}
 	m := testenv.Moto(t)
 	tfPath, tfEnv := testenv.TerraformCLI(t)
-	useMoto(t, m)
+	m.Use(t)
 	for _, kv := range tfEnv {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
@@ -259,7 +259,7 @@ func TestDataInterruptedApplyConverges(t *testing.T) {
 	}
 	m := testenv.Moto(t)
 	tfPath, tfEnv := testenv.TerraformCLI(t)
-	useMoto(t, m)
+	m.Use(t)
 	for _, kv := range tfEnv {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)

@@ -59,7 +59,7 @@ func TestUpThenTeardown(t *testing.T) {
 	}
 	m := testenv.Moto(t)
 	tfPath, tfEnv := testenv.TerraformCLI(t)
-	useMoto(t, m)
+	m.Use(t)
 	for _, kv := range tfEnv {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)

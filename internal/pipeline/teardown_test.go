@@ -459,7 +459,7 @@ func mkLoadBalancer(t *testing.T, c *cloud.Clients, cluster, name, vpc string, s
 
 func motoClients(t *testing.T) *cloud.Clients {
 	t.Helper()
-	useMoto(t, testenv.Moto(t))
+	testenv.Moto(t).Use(t)
 	c, err := cloud.New(context.Background(), testenv.MotoRegion)
 	if err != nil {
 		t.Fatal(err)

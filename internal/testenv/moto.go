@@ -220,3 +220,24 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Use points this process, and every program it starts, at the server and
+// nowhere else for the rest of the test: the server's AWS_* entries set, any
+// other AWS_* (a developer's profile, session token, per-service endpoint)
+// unset. Like t.Setenv, it cannot be used in parallel tests.
+func (m *MotoServer) Use(t testing.TB) {
+	t.Helper()
+	set := map[string]bool{}
+	for _, kv := range m.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+		set[k] = true
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") && !set[k] {
+			t.Setenv(k, "") // restored after the test
+			os.Unsetenv(k)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func TestStatusProcess(t *testing.T) {
 		t.Skip("process test: builds the fake eksctl and starts moto")
 	}
 	m := testenv.Moto(t)
-	useMoto(t, m)
+	m.Use(t)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
 	ctx := context.Background()
 	work := t.TempDir()
@@ -148,25 +148,6 @@ func runStatusTo(t *testing.T, out *bytes.Buffer, work string, tools map[string]
 		}
 	}
 	return rep, err
-}
-
-// useMoto points this process, and the programs it starts, at moto and
-// nowhere else (as internal/pipeline's tests do).
-func useMoto(t *testing.T, m *testenv.MotoServer) {
-	t.Helper()
-	set := map[string]bool{}
-	for _, kv := range m.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-		set[k] = true
-	}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "AWS_") && !set[k] {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
 }
 
 func buildFakeEksctl(t *testing.T) string {
