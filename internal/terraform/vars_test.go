@@ -72,6 +72,15 @@ func TestSummarize(t *testing.T) {
 	if Summarize(&tfjson.Plan{}).Changed() {
 		t.Error("an empty plan changes nothing")
 	}
+	// An import with no other change is still a change: skipping the apply
+	// would leave the adopted object out of the state.
+	imp := Summarize(&tfjson.Plan{ResourceChanges: []*tfjson.ResourceChange{{
+		Address: "aws_security_group.db", Mode: tfjson.ManagedResourceMode,
+		Change: &tfjson.Change{Actions: tfjson.Actions{tfjson.ActionNoop}, Importing: &tfjson.Importing{ID: "sg-1"}},
+	}}})
+	if !imp.Changed() || imp.Import != 1 || imp.String() != "0 to add, 0 to change, 0 to destroy, 1 to import" {
+		t.Errorf("import-only plan: %q changed=%v", imp, imp.Changed())
+	}
 }
 
 func TestBackendArgs(t *testing.T) {
