@@ -64,6 +64,27 @@ func DeleteCluster(name, region string) []string {
 	return []string{"delete", "cluster", "--name", name, "--region", region, "--wait", "--disable-nodegroup-eviction"}
 }
 
+// DeleteNodeGroup deletes one node group of the cluster (for a managed node
+// group: its nodegroup stack, which holds the EKS node group and its node
+// instance role), waiting until it is gone. Teardown runs it beside the
+// data tier's destroy, so that the node groups' several minutes overlap
+// that work instead of adding to DeleteCluster's.
+//
+// Nodes are drained without the eviction API, for the reason given on
+// DeleteCluster; this command spells the flag --disable-eviction where
+// delete cluster has --disable-nodegroup-eviction. There is no --approve:
+// with --cluster and --name eksctl applies at once and refuses --approve
+// ("cannot use --approve unless a config file is specified via
+// --config-file/-f").
+//
+// Not idempotent: a node group that is already gone (no nodegroup stack and
+// no EKS node group) makes eksctl fail with EKS's ResourceNotFoundException
+// ("No node group found for name: NAME."), so callers check that it exists
+// first.
+func DeleteNodeGroup(cluster, name, region string) []string {
+	return []string{"delete", "nodegroup", "--cluster", cluster, "--name", name, "--region", region, "--wait", "--disable-eviction"}
+}
+
 // Version prints eksctl's version ("0.230.0", or with a pre-release and
 // build suffix for development builds).
 func Version() []string { return []string{"version"} }

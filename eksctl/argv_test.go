@@ -31,6 +31,8 @@ func TestArgv(t *testing.T) {
 		{"get cluster", GetCluster("sovd-production-cluster", "us-east-1"), "get cluster --name sovd-production-cluster --region us-east-1 -o json"},
 		{"delete cluster", DeleteCluster("sovd-production-cluster", "us-east-1"),
 			"delete cluster --name sovd-production-cluster --region us-east-1 --wait --disable-nodegroup-eviction"},
+		{"delete nodegroup", DeleteNodeGroup("sovd-production-cluster", "general", "us-east-1"),
+			"delete nodegroup --cluster sovd-production-cluster --name general --region us-east-1 --wait --disable-eviction"},
 		{"write kubeconfig", WriteKubeconfig("sovd-production-cluster", "us-east-1", ".bootstrap/production/kubeconfig"),
 			"utils write-kubeconfig --cluster sovd-production-cluster --region us-east-1 --kubeconfig .bootstrap/production/kubeconfig"},
 		{"version", Version(), "version"},
