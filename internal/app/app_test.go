@@ -122,8 +122,8 @@ func TestPlanOfflineOnBuiltinProfiles(t *testing.T) {
 			if err := json.Unmarshal([]byte(j.stdout), &res); err != nil {
 				t.Fatalf("plan -o json is not JSON: %v\n%s", err, j.stdout)
 			}
-			if res.Environment != env || len(res.Steps) != len(pipeline.UpSteps()) {
-				t.Errorf("json plan: environment %q with %d steps, want %q with %d", res.Environment, len(res.Steps), env, len(pipeline.UpSteps()))
+			if res.Environment != env || len(res.Steps) != len(pipeline.Flatten(pipeline.UpSteps())) {
+				t.Errorf("json plan: environment %q with %d steps, want %q with %d", res.Environment, len(res.Steps), env, len(pipeline.Flatten(pipeline.UpSteps())))
 			}
 		})
 	}

@@ -64,6 +64,15 @@ func (o AddonOptions) describedKubeconfig(st *State) string {
 // AddonSteps are the add-on steps proper: everything after the live
 // environment has been read (account, network, data tier outputs).
 func AddonSteps(o AddonOptions) []Step {
+	return append(AddonReleaseSteps(o),
+		ApplySecretManifests{Options: o}, // app namespace, ClusterSecretStore, the app's ExternalSecret
+		WriteAppValues{},                 // .bootstrap/<env>/values/sovd-webapp.yaml
+	)
+}
+
+// AddonReleaseSteps install the charts: they need the cluster and its
+// network, not the data tier, so `up` runs them as soon as eksctl is done.
+func AddonReleaseSteps(o AddonOptions) []Step {
 	var steps []Step
 	if o.Kubeconfig == "" {
 		steps = append(steps, WriteKubeconfig{}) // .bootstrap/<env>/kubeconfig, with eksctl
@@ -75,10 +84,6 @@ func AddonSteps(o AddonOptions) []Step {
 	for _, c := range addons.Charts {
 		steps = append(steps, InstallRelease{Options: o, Chart: c}) // metrics-server, load balancer controller, External Secrets
 	}
-	steps = append(steps,
-		ApplySecretManifests{Options: o}, // app namespace, ClusterSecretStore, the app's ExternalSecret
-		WriteAppValues{},                 // .bootstrap/<env>/values/sovd-webapp.yaml
-	)
 	return steps
 }
 

@@ -59,7 +59,7 @@ func orphans(st *State, in terraform.Inputs) []orphan {
 	major := strings.SplitN(p.Database.EngineVersion, ".", 2)[0]
 	rule := func(sgAddr string, port int32) func(context.Context, AdoptAPI, map[string]string) (string, error) {
 		return func(ctx context.Context, api AdoptAPI, ids map[string]string) (string, error) {
-			if ids[sgAddr] == "" {
+			if ids[sgAddr] == "" || in.ClusterSecurityGroupID == "" {
 				return "", nil
 			}
 			return api.IngressRuleID(ctx, ids[sgAddr], port, in.ClusterSecurityGroupID)
@@ -72,8 +72,8 @@ func orphans(st *State, in terraform.Inputs) []orphan {
 		{"aws_security_group.redis", func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
 			return api.SecurityGroupIDByName(ctx, in.VPCID, name+"-redis")
 		}},
-		{"aws_vpc_security_group_ingress_rule.db_from_cluster", rule("aws_security_group.db", 5432)},
-		{"aws_vpc_security_group_ingress_rule.redis_from_cluster", rule("aws_security_group.redis", 6379)},
+		{"aws_vpc_security_group_ingress_rule.db_from_cluster[0]", rule("aws_security_group.db", 5432)},
+		{"aws_vpc_security_group_ingress_rule.redis_from_cluster[0]", rule("aws_security_group.redis", 6379)},
 		{"aws_db_subnet_group.this", func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
 			ok, err := api.DBSubnetGroupExists(ctx, name)
 			return exists(name, ok, err)

@@ -303,3 +303,64 @@ func (DeleteCluster) Describe(_ context.Context, st *State) (Description, error)
 		eksctlAction(eksctl.DeleteCluster(p.Cluster.Name, p.Region), "after the data tier is destroyed: its databases sit in the cluster's subnets"),
 	}}, nil
 }
+
+// NodeGroupAPI is what DeleteNodeGroups reads from AWS.
+type NodeGroupAPI interface {
+	ClusterExists(ctx context.Context, name string) (bool, error)
+	NodeGroupFacts(ctx context.Context, cluster, name string) (cloud.NodeGroupFacts, error)
+}
+
+// OpenNodeGroupAPI opens DeleteNodeGroups' AWS clients for a region.
+type OpenNodeGroupAPI func(ctx context.Context, region string) (NodeGroupAPI, error)
+
+// DefaultNodeGroupAPI opens the SDK's clients.
+func DefaultNodeGroupAPI(ctx context.Context, region string) (NodeGroupAPI, error) {
+	return cloud.New(ctx, region)
+}
+
+// DeleteNodeGroups deletes the managed node group and waits until it is
+// gone, so that teardown can do it beside the data tier's destroy instead of
+// inside `eksctl delete cluster`, after it. Pods are not evicted: the
+// add-ons are uninstalled and the workloads are going on purpose. A node
+// group or cluster already gone is success.
+type DeleteNodeGroups struct{ AWS OpenNodeGroupAPI }
+
+// Name implements Step.
+func (DeleteNodeGroups) Name() string { return "Deleting the node group with eksctl" }
+
+// Run implements Step.
+func (s DeleteNodeGroups) Run(ctx context.Context, st *State) error {
+	p := st.Profile
+	api, err := s.AWS(ctx, p.Region)
+	if err != nil {
+		return err
+	}
+	exists, err := api.ClusterExists(ctx, p.Cluster.Name)
+	if err != nil {
+		return err
+	}
+	ng := p.Cluster.NodeGroup.Name
+	if exists {
+		f, err := api.NodeGroupFacts(ctx, p.Cluster.Name, ng)
+		if err != nil {
+			return err
+		}
+		exists = f.Exists
+	}
+	if !exists {
+		st.Progress.Info("node group %s is already gone", ng)
+		return nil
+	}
+	if err := st.Runner.Run(ctx, eksctlCmd(st, eksctl.DeleteNodeGroup(p.Cluster.Name, ng, p.Region))); err != nil {
+		return fmt.Errorf("deleting node group %s: %w", ng, err)
+	}
+	return nil
+}
+
+// Describe implements Describer.
+func (DeleteNodeGroups) Describe(_ context.Context, st *State) (Description, error) {
+	p := st.Profile
+	return Description{Actions: []Action{
+		eksctlAction(eksctl.DeleteNodeGroup(p.Cluster.Name, p.Cluster.NodeGroup.Name, p.Region), "beside the data tier's destroy: neither needs the other"),
+	}}, nil
+}

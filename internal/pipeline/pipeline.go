@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Step is one unit of work with a user-facing name ("Creating EKS cluster
@@ -73,30 +72,24 @@ func (e *StepError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err)
 func (e *StepError) Unwrap() error { return e.Err }
 
 // Run runs steps in order, reporting progress, and stops at the first
-// failure. A failure never undoes earlier steps: stateful resources are
-// never destroyed by a failed run. next is the command that resumes.
+// failure; a Parallel step runs its lanes side by side. A failure never
+// undoes earlier steps: stateful resources are never destroyed by a failed
+// run. next is the command that resumes.
 func Run(ctx context.Context, st *State, next string, steps []Step) error {
-	for _, s := range steps {
-		if err := ctx.Err(); err != nil {
-			return &StepError{Step: s.Name(), Next: next, Err: context.Cause(ctx)}
-		}
-		task := st.Progress.Start(s.Name())
-		start := time.Now()
-		err := s.Run(ctx, st)
-		if err != nil {
-			task.Fail(time.Since(start))
-			return &StepError{Step: s.Name(), Next: next, Err: err}
-		}
-		task.Done(time.Since(start))
+	err := runList(ctx, st, steps)
+	var se *StepError
+	if errors.As(err, &se) {
+		se.Next = next
 	}
-	return nil
+	return err
 }
 
-// Describe collects the descriptions of the steps that have one.
+// Describe collects the descriptions of the steps that have one, the lanes
+// of a Parallel step one after the other.
 func Describe(ctx context.Context, st *State, steps []Step) ([]Description, error) {
 	var out []Description
 	var errs []error
-	for _, s := range steps {
+	for _, s := range Flatten(steps) {
 		d, ok := s.(Describer)
 		if !ok {
 			continue

@@ -60,7 +60,7 @@ func TestEveryListedStepIsDescribable(t *testing.T) {
 	t.Parallel()
 	// plan and runbook are built from Describe: a step that cannot describe
 	// itself would be invisible in both.
-	for _, s := range append(UpSteps(), TeardownSteps()...) {
+	for _, s := range Flatten(append(UpSteps(), TeardownSteps()...)) {
 		if _, ok := s.(Describer); !ok {
 			t.Errorf("step %q does not implement Describer", s.Name())
 		}

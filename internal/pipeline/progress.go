@@ -3,61 +3,103 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
 
-// Progress reports steps on stderr: a spinner when stderr is a terminal,
-// plain lines otherwise, nothing when quiet. Durations are shown for steps
-// that take more than a second.
+// Progress reports steps on stderr: one spinner line naming every running
+// step when stderr is a terminal, plain lines otherwise, nothing when quiet.
+// Durations are shown for steps that take more than a second. Steps of a
+// Parallel lane report through the lane's view (Lane), whose lines carry
+// the lane's name, so that lanes running at once stay readable. Child output
+// never goes here (it is in the run log, and streamed with -v).
 type Progress struct {
+	out  *progressOut
+	lane string
+}
+
+// progressOut is the stream the views of one Progress share.
+type progressOut struct {
 	w        io.Writer
 	terminal bool
 	quiet    bool
+
 	mu       sync.Mutex
+	active   []*Task
+	spinning bool
 }
 
 // NewProgress returns a reporter writing to w.
 func NewProgress(w io.Writer, terminal, quiet bool) *Progress {
-	return &Progress{w: w, terminal: terminal, quiet: quiet}
+	return &Progress{out: &progressOut{w: w, terminal: terminal, quiet: quiet}}
+}
+
+// Lane returns a view of p whose lines are tagged with the lane's name.
+func (p *Progress) Lane(name string) *Progress {
+	if p == nil {
+		return nil
+	}
+	return &Progress{out: p.out, lane: name}
 }
 
 // Task is one step in progress.
 type Task struct {
 	p    *Progress
 	name string
-	stop chan struct{}
-	wg   sync.WaitGroup
 }
 
 var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
+func (p *Progress) off() bool { return p == nil || p.out == nil || p.out.quiet }
+
+func (p *Progress) tag(s string) string {
+	if p.lane == "" {
+		return s
+	}
+	return "[" + p.lane + "] " + s
+}
+
 // Start reports a step as begun.
 func (p *Progress) Start(name string) *Task {
 	t := &Task{p: p, name: name}
-	if p == nil || p.quiet {
+	if p.off() {
 		return t
 	}
-	if !p.terminal {
-		p.printf(" • %s ...\n", name)
+	o := p.out
+	if !o.terminal {
+		o.printf(" • %s ...\n", p.tag(name))
 		return t
 	}
-	t.stop = make(chan struct{})
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			p.printf("\r %s %s", spinner[i%len(spinner)], name)
-			select {
-			case <-t.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.active = append(o.active, t)
+	if !o.spinning {
+		o.spinning = true
+		go o.spin()
+	}
 	return t
+}
+
+// spin redraws the spinner line until no step runs.
+func (o *progressOut) spin() {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		o.mu.Lock()
+		if len(o.active) == 0 {
+			o.spinning = false
+			o.mu.Unlock()
+			return
+		}
+		names := make([]string, len(o.active))
+		for j, t := range o.active {
+			names[j] = t.p.tag(t.name)
+		}
+		fmt.Fprintf(o.w, "\r\033[K %s %s", spinner[i%len(spinner)], strings.Join(names, " · "))
+		o.mu.Unlock()
+		<-tick.C
+	}
 }
 
 // Done reports a step as finished.
@@ -66,31 +108,51 @@ func (t *Task) Done(d time.Duration) { t.end("✓", d) }
 // Fail reports a step as failed.
 func (t *Task) Fail(d time.Duration) { t.end("✗", d) }
 
+// Stop reports a step stopped because a step beside it failed.
+func (t *Task) Stop(d time.Duration) { t.end("■", d) }
+
 // Info prints a line of progress under the current step.
 func (p *Progress) Info(format string, args ...any) {
-	if p == nil || p.quiet {
+	if p.off() {
 		return
 	}
-	p.printf("   "+format+"\n", args...)
+	p.out.line("   " + p.tag(fmt.Sprintf(format, args...)))
 }
 
 func (t *Task) end(mark string, d time.Duration) {
 	p := t.p
-	if p == nil || p.quiet {
+	if p.off() {
 		return
 	}
-	if t.stop != nil {
-		close(t.stop)
-		t.wg.Wait()
-		p.printf("\r\033[K")
+	o := p.out
+	if o.terminal {
+		o.mu.Lock()
+		for i, a := range o.active {
+			if a == t {
+				o.active = append(o.active[:i], o.active[i+1:]...)
+				break
+			}
+		}
+		o.mu.Unlock()
 	}
-	p.printf(" %s %s%s\n", mark, t.name, duration(d))
+	o.line(fmt.Sprintf(" %s %s%s", mark, p.tag(t.name), duration(d)))
 }
 
-func (p *Progress) printf(format string, args ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, format, args...)
+// line prints a whole line, clearing the spinner first on a terminal; the
+// spinner redraws itself on its next tick.
+func (o *progressOut) line(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.terminal {
+		fmt.Fprint(o.w, "\r\033[K")
+	}
+	fmt.Fprintln(o.w, s)
+}
+
+func (o *progressOut) printf(format string, args ...any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fmt.Fprintf(o.w, format, args...)
 }
 
 func duration(d time.Duration) string {

@@ -44,6 +44,46 @@ type State struct {
 	Network *Network
 	// Data holds the data tier's Terraform outputs, once read.
 	Data map[string]any
+
+	// Poll paces the steps that wait for something another lane or AWS
+	// makes; zero means the defaults (pollDefaults).
+	Poll Backoff
+	// Trace, when set, records every step's start and end (the benchmark).
+	Trace *Trace
+
+	// lane is the name of the Parallel lane this copy of the State runs.
+	lane string
+}
+
+// fork is the copy of st a Parallel lane runs on: its own findings, the
+// shared streams with the lane's name on its lines.
+func (st *State) fork(lane string) *State {
+	f := *st
+	f.lane = lane
+	f.Progress = st.Progress.Lane(lane)
+	if l, ok := st.Runner.(proc.Labeler); ok {
+		f.Runner = l.Label(lane)
+	}
+	return &f
+}
+
+// merge takes a lane's findings that st does not have yet.
+func (st *State) merge(f *State) {
+	if st.AccountID == "" {
+		st.AccountID = f.AccountID
+	}
+	if f.Network != nil && (st.Network == nil || complete(f.Network) && !complete(st.Network)) {
+		st.Network = f.Network
+	}
+	if st.Data == nil {
+		st.Data = f.Data
+	}
+}
+
+// complete says whether a network read has everything the add-ons need:
+// the data lane may have read the VPC before the cluster existed.
+func complete(n *Network) bool {
+	return n.VPCID != "" && len(n.PrivateSubnetIDs) > 0 && n.ClusterSecurityGroupID != "" && n.OIDCIssuer != ""
 }
 
 // Network is what the data tier and add-ons need from the cluster, as read

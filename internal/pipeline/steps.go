@@ -5,15 +5,37 @@ import (
 	"fmt"
 )
 
-// UpSteps is `bootstrap up`, in dependency order: the data tier needs the
-// cluster's VPC and security group, the add-ons need the cluster and the
-// data tier's outputs.
-func UpSteps() []Step {
-	var steps []Step
-	steps = append(steps, ClusterPhase()...) // VPC, subnets, node group, OIDC, IRSA roles
-	steps = append(steps, DataPhase()...)    // RDS, ElastiCache, S3, ECR, Secrets Manager
-	steps = append(steps, AddonsPhase()...)  // load balancer controller, External Secrets, metrics-server, values
-	return steps
+// UpSteps is `bootstrap up`. The cluster and the data tier are made side by
+// side: the data tier needs only the VPC's private subnets, which eksctl
+// makes in its first minutes, so it does not wait the twenty minutes of
+// eksctl's whole run; the add-ons start when eksctl returns (the node group
+// is ready), and what needs both comes last.
+func UpSteps() []Step { return UpStepsWith(AddonOptions{}) }
+
+// UpStepsWith is UpSteps with the add-ons' options (tests: local charts and
+// control plane).
+func UpStepsWith(o AddonOptions) []Step {
+	return []Step{
+		ReadAccount{AWS: DefaultAWS}, // sts get-caller-identity, once for every lane
+		Parallel{Title: "Creating the cluster and the data tier side by side", Lanes: []Lane{
+			{Name: "cluster", Steps: append(ClusterSteps(), AddonReleaseSteps(o)...)}, // eksctl create or reconcile, then helm upgrade --install per pin
+			{Name: "data", Steps: DataLaneSteps()},                                    // waits for the subnets only; state bucket, apply, Redis AUTH, rules
+		}},
+		ReadDataOutputs{AWS: DefaultDataAPI}, // already read by the data lane: nothing to do
+		ApplySecretManifests{Options: o},     // needs the cluster's External Secrets and the data tier's secrets
+		WriteAppValues{},                     // database and Redis hosts, IRSA role, repositories
+	}
+}
+
+// DataLaneSteps is the data tier as `up` runs it beside eksctl.
+func DataLaneSteps() []Step {
+	return []Step{
+		WaitForSubnets{AWS: DefaultNetworkAPI},                           // the VPC and one private subnet per zone, polled with backoff
+		EnsureStateBucket{AWS: DefaultDataAPI},                           // versioned, encrypted, private
+		ApplyData{AWS: DefaultDataAPI},                                   // with the cluster security group when EKS has made it already
+		SetRedisAuth{AWS: DefaultDataAPI},                                // AUTH token from sovd/<env>/redis
+		GrantClusterAccess{AWS: DefaultDataAPI, Wait: DefaultNetworkAPI}, // when the apply ran without it: wait for the group, apply again
+	}
 }
 
 // ClusterPhase is `bootstrap cluster`.
@@ -36,14 +58,22 @@ func AddonsPhase() []Step {
 }
 
 // TeardownSteps is `bootstrap teardown`, in the order that leaves nothing
-// behind (DESIGN.md, "Teardown order").
-func TeardownSteps() []Step {
+// behind (DESIGN.md, "Teardown order"). The node groups go beside the data
+// tier's destroy: neither needs the other, and both must be gone before
+// eksctl deletes the VPC the databases sit in.
+func TeardownSteps() []Step { return TeardownStepsWith(AddonOptions{}) }
+
+// TeardownStepsWith is TeardownSteps with the add-ons' options.
+func TeardownStepsWith(o AddonOptions) []Step {
 	var steps []Step
-	steps = append(steps, DeleteLoadBalancers{AWS: DefaultTeardownAPI})              // while the controller can still delete their load balancers
-	steps = append(steps, WhileClusterExists(AddonTeardownSteps(AddonOptions{}))...) // ESO manifests, helm uninstall, CRDs
-	steps = append(steps, DataTeardownSteps()...)                                    // production: protection lifted, final snapshot named
-	steps = append(steps, DeleteCluster{AWS: DefaultAWS})                            // eksctl delete cluster --wait
-	steps = append(steps, SweepLeftovers{AWS: DefaultTeardownAPI})                   // ENIs, security groups, EIPs
+	steps = append(steps, DeleteLoadBalancers{AWS: DefaultTeardownAPI, Kubeconfig: o.Kubeconfig}) // while the controller can still delete their load balancers
+	steps = append(steps, WhileClusterExists(AddonTeardownSteps(o))...)                           // ESO manifests, helm uninstall, CRDs
+	steps = append(steps, Parallel{Title: "Destroying the data tier and the node groups side by side", Lanes: []Lane{
+		{Name: "data", Steps: DataTeardownSteps()},                                 // production: protection lifted, final snapshot named
+		{Name: "nodes", Steps: []Step{DeleteNodeGroups{AWS: DefaultNodeGroupAPI}}}, // eksctl delete nodegroup --wait, per node group
+	}})
+	steps = append(steps, DeleteCluster{AWS: DefaultAWS})          // eksctl delete cluster --wait: control plane, VPC
+	steps = append(steps, SweepLeftovers{AWS: DefaultTeardownAPI}) // ENIs, security groups, EIPs
 	return steps
 }
 

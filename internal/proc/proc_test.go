@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -163,5 +164,39 @@ func TestKillReachesGrandchildren(t *testing.T) {
 	time.Sleep(3500 * time.Millisecond)
 	if _, err := os.Stat(dir + "/survived"); err == nil {
 		t.Fatal("a grandchild survived the kill")
+	}
+}
+
+func TestPrefixedKeepsLinesWhole(t *testing.T) {
+	t.Parallel()
+	var got bytes.Buffer
+	w := Prefixed(&got, "[data] ")
+	for _, s := range []string{"one\n", "two", " halves\nthree\n", ""} {
+		if n, err := io.WriteString(w, s); err != nil || n != len(s) {
+			t.Fatalf("write %q: %d, %v", s, n, err)
+		}
+	}
+	if want := "[data] one\n[data] two halves\n[data] three\n"; got.String() != want {
+		t.Errorf("got %q, want %q", got.String(), want)
+	}
+}
+
+func TestLabelTagsTheLogAndTheStream(t *testing.T) {
+	t.Parallel()
+	var log, stream bytes.Buffer
+	e := &Exec{Log: &log, Stream: &stream, Redact: &Redactor{}}
+	r := e.Label("cluster")
+	if err := r.Run(context.Background(), Cmd{Name: "sh", Args: []string{"-c", "echo hello; echo world >&2"}}); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string]*bytes.Buffer{"log": &log, "stream": &stream} {
+		for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+			if !strings.HasPrefix(l, "[cluster] ") {
+				t.Errorf("%s line %q has no lane label", name, l)
+			}
+		}
+	}
+	if e.Log != &log || e.Stream != &stream {
+		t.Error("Label changed the runner it was called on")
 	}
 }

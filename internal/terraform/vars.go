@@ -66,6 +66,10 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		"secrets_prefix":              p.Secrets.Prefix,
 		"secret_recovery_window_days": p.Secrets.RecoveryWindowDays,
 	}
+	if in.ClusterSecurityGroupID == "" {
+		// Not made by EKS yet: the groups come without their rules.
+		v["cluster_security_group_id"] = nil
+	}
 	if p.App.Domain != "" {
 		v["domain_name"] = p.App.Domain
 		v["route53_zone_id"] = p.App.HostedZoneID

@@ -96,3 +96,16 @@ func TestBackendArgs(t *testing.T) {
 		}
 	}
 }
+
+// Before EKS has made the cluster security group (`up` applies the data
+// tier beside eksctl), the variable is null: the root then makes the groups
+// without their rules. An empty string would fail the root's validation.
+func TestVarsWithoutTheClusterSecurityGroupPassNull(t *testing.T) {
+	t.Parallel()
+	in := Inputs{AccountID: "123456789012", VPCID: "vpc-1", PrivateSubnetIDs: []string{"subnet-a"}}
+	v := Vars(config.Builtin("staging"), in, nil)
+	got, ok := v["cluster_security_group_id"]
+	if !ok || got != nil {
+		t.Errorf("cluster_security_group_id = %#v (present %v), want null", got, ok)
+	}
+}

@@ -1,5 +1,10 @@
 # PostgreSQL and Redis admit only the EKS cluster security group, which every
 # managed node and pod ENI carries, and only on their own port.
+#
+# The rules exist once the cluster security group is known. `bootstrap up`
+# applies this root beside eksctl as soon as the VPC's subnets exist, before
+# EKS has made that group (cluster_security_group_id null: groups without
+# rules), then grants the rules in a second, fast apply.
 
 resource "aws_security_group" "db" {
   name        = "${local.name}-postgres"
@@ -14,6 +19,8 @@ resource "aws_security_group" "db" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "db_from_cluster" {
+  count = var.cluster_security_group_id == null ? 0 : 1
+
   security_group_id            = aws_security_group.db.id
   description                  = "PostgreSQL from the EKS cluster"
   ip_protocol                  = "tcp"
@@ -37,6 +44,8 @@ resource "aws_security_group" "redis" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "redis_from_cluster" {
+  count = var.cluster_security_group_id == null ? 0 : 1
+
   security_group_id            = aws_security_group.redis.id
   description                  = "Redis from the EKS cluster"
   ip_protocol                  = "tcp"
@@ -45,4 +54,14 @@ resource "aws_vpc_security_group_ingress_rule" "redis_from_cluster" {
   referenced_security_group_id = var.cluster_security_group_id
 
   tags = { Name = "${local.name}-redis-from-cluster" }
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.db_from_cluster
+  to   = aws_vpc_security_group_ingress_rule.db_from_cluster[0]
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.redis_from_cluster
+  to   = aws_vpc_security_group_ingress_rule.redis_from_cluster[0]
 }

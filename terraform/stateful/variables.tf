@@ -69,11 +69,12 @@ variable "private_subnet_ids" {
 }
 
 variable "cluster_security_group_id" {
-  description = "The EKS cluster security group (cluster.resourcesVpcConfig.clusterSecurityGroupId); the only source admitted to PostgreSQL and Redis."
+  description = "The EKS cluster security group (cluster.resourcesVpcConfig.clusterSecurityGroupId); the only source admitted to PostgreSQL and Redis. Null while EKS has not made it yet: the groups are created without rules, and a later apply with the group adds them."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^sg-[0-9a-f]{8,17}$", var.cluster_security_group_id))
+    condition     = var.cluster_security_group_id == null || can(regex("^sg-[0-9a-f]{8,17}$", var.cluster_security_group_id))
     error_message = "The cluster_security_group_id must be a security group ID such as sg-0123456789abcdef0."
   }
 }

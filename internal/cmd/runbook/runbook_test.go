@@ -103,7 +103,7 @@ func TestStaging(t *testing.T) {
 		what  string
 		got   []pipeline.Description
 		steps []pipeline.Step
-	}{{"up", rb.Up, pipeline.UpSteps()}, {"teardown", rb.Teardown, pipeline.TeardownSteps()}} {
+	}{{"up", rb.Up, pipeline.Flatten(pipeline.UpSteps())}, {"teardown", rb.Teardown, pipeline.Flatten(pipeline.TeardownSteps())}} {
 		var names []string
 		for _, s := range c.steps {
 			if _, ok := s.(pipeline.Describer); ok {
