@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -143,7 +144,7 @@ func (s CreateCluster) Run(ctx context.Context, st *State) error {
 			return err
 		}
 	}
-	if err := checkStacks(ctx, api, st); err != nil {
+	if err := settleStacks(ctx, api, st); err != nil {
 		return err
 	}
 	exists, err := api.ClusterExists(ctx, p.Cluster.Name)
@@ -181,6 +182,26 @@ func reconcileArgs(path string) [][]string {
 		eksctl.CreateIAMServiceAccounts(path),
 		eksctl.CreateNodeGroups(path),
 	}
+}
+
+// settleStacks waits while a stack of the cluster is being changed: when an
+// earlier run was stopped, its eksctl is gone but CloudFormation goes on
+// creating (or deleting) the stack, and the re-run continues from what that
+// leaves. A stack left failed stops the run with the command that clears it.
+func settleStacks(ctx context.Context, api ClusterAPI, st *State) error {
+	said := false
+	return poll(ctx, st.Poll, "the CloudFormation stacks of cluster "+st.Profile.Cluster.Name+" to settle", func(ctx context.Context) (bool, error) {
+		err := checkStacks(ctx, api, st)
+		var prob *eksctl.StackProblem
+		if errors.As(err, &prob) && prob.Wait {
+			if !said {
+				st.Progress.Info("stack %s is %s (CloudFormation goes on after an interrupted eksctl): waiting for it", prob.Stack.Name, prob.Stack.Status)
+				said = true
+			}
+			return false, nil
+		}
+		return err == nil, err
+	})
 }
 
 func checkStacks(ctx context.Context, api ClusterAPI, st *State) error {

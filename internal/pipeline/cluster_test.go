@@ -565,3 +565,43 @@ func TestClusterProcess(t *testing.T) {
 		})
 	}
 }
+
+// settlingAWS reports the cluster stack in progress for a few calls, as
+// CloudFormation does after an interrupted eksctl, then complete.
+type settlingAWS struct {
+	fakeAWS
+	busy int
+}
+
+func (f *settlingAWS) Stacks(ctx context.Context, prefix string) ([]cloud.Stack, error) {
+	if f.busy > 0 {
+		f.busy--
+		return []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "CREATE_IN_PROGRESS"}}, nil
+	}
+	f.exists = true
+	return []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "CREATE_COMPLETE"}}, nil
+}
+
+func (f *settlingAWS) open(context.Context, string) (ClusterAPI, error) { return f, nil }
+
+// TestCreateClusterWaitsForAStackStillBeingMade: the re-run after a Ctrl-C
+// during eksctl create finds the stack CloudFormation is still making,
+// waits for it, and then reconciles the cluster it made.
+func TestCreateClusterWaitsForAStackStillBeingMade(t *testing.T) {
+	t.Parallel()
+	r := proctest.New(t)
+	st := clusterState(t, "staging", r)
+	var out bytes.Buffer
+	st.Progress = NewProgress(&out, false, false)
+	st.Poll = Backoff{Initial: time.Millisecond, Max: time.Millisecond}
+	for _, args := range reconcileArgs(st.Path(ClusterFile)) {
+		r.Expect("eksctl " + strings.Join(args, " "))
+	}
+	aws := &settlingAWS{busy: 3}
+	if err := (CreateCluster{AWS: aws.open}).Run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if aws.busy != 0 || !strings.Contains(out.String(), "stack eksctl-sovd-staging-cluster-cluster is CREATE_IN_PROGRESS (CloudFormation goes on after an interrupted eksctl): waiting for it") {
+		t.Errorf("busy %d, progress:\n%s", aws.busy, out.String())
+	}
+}

@@ -290,11 +290,30 @@ func TestGrantClusterAccessHasNothingToDoWhenTheApplyHadTheGroup(t *testing.T) {
 	st.Progress = NewProgress(&out, false, false)
 	st.Network = &Network{VPCID: "vpc-1", PrivateSubnetIDs: []string{"subnet-1"}, ClusterSecurityGroupID: "sg-1"}
 	fail := func(context.Context, string) (NetworkAPI, error) { return nil, errors.New("must not poll") }
-	failData := func(context.Context, string) (DataAPI, error) { return nil, errors.New("must not apply") }
-	if err := (GrantClusterAccess{AWS: failData, Wait: fail}).Run(context.Background(), st); err != nil {
+	apply := Func{Title: "apply", Fn: func(context.Context, *State) error { return errors.New("must not apply") }}
+	if err := (GrantClusterAccess{Wait: fail, Apply: apply}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "applied with cluster security group sg-1: nothing to add") {
 		t.Errorf("progress: %s", out.String())
+	}
+}
+
+func TestGrantClusterAccessWaitsForTheGroupThenAppliesWithIt(t *testing.T) {
+	t.Parallel()
+	st := clusterState(t, "staging", nil)
+	st.Poll = Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond}
+	st.Network = &Network{VPCID: "vpc-1", PrivateSubnetIDs: []string{"subnet-1"}}
+	api := &netAPI{answers: []*cloud.Network{
+		{VPCID: "vpc-1", PrivateSubnetIDs: []string{"subnet-1"}}, // EKS is still making the control plane
+		{VPCID: "vpc-1", PrivateSubnetIDs: []string{"subnet-1"}, ClusterSecurityGroupID: "sg-1"},
+	}}
+	var appliedWith string
+	apply := Func{Title: "apply", Fn: func(_ context.Context, st *State) error { appliedWith = st.Network.ClusterSecurityGroupID; return nil }}
+	if err := (GrantClusterAccess{Wait: api.open, Apply: apply}).Run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if appliedWith != "sg-1" || api.calls != 2 {
+		t.Errorf("applied with %q after %d checks, want sg-1 after 2", appliedWith, api.calls)
 	}
 }

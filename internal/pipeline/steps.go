@@ -30,11 +30,11 @@ func UpStepsWith(o AddonOptions) []Step {
 // DataLaneSteps is the data tier as `up` runs it beside eksctl.
 func DataLaneSteps() []Step {
 	return []Step{
-		WaitForSubnets{AWS: DefaultNetworkAPI},                           // the VPC and one private subnet per zone, polled with backoff
-		EnsureStateBucket{AWS: DefaultDataAPI},                           // versioned, encrypted, private
-		ApplyData{AWS: DefaultDataAPI},                                   // with the cluster security group when EKS has made it already
-		SetRedisAuth{AWS: DefaultDataAPI},                                // AUTH token from sovd/<env>/redis
-		GrantClusterAccess{AWS: DefaultDataAPI, Wait: DefaultNetworkAPI}, // when the apply ran without it: wait for the group, apply again
+		WaitForSubnets{AWS: DefaultNetworkAPI},                                             // the VPC and one private subnet per zone, polled with backoff
+		EnsureStateBucket{AWS: DefaultDataAPI},                                             // versioned, encrypted, private
+		ApplyData{AWS: DefaultDataAPI},                                                     // with the cluster security group when EKS has made it already
+		SetRedisAuth{AWS: DefaultDataAPI},                                                  // AUTH token from sovd/<env>/redis
+		GrantClusterAccess{Wait: DefaultNetworkAPI, Apply: ApplyData{AWS: DefaultDataAPI}}, // when the apply ran without it: wait for the group, apply again
 	}
 }
 

@@ -151,8 +151,10 @@ func (WaitForSubnets) Describe(_ context.Context, st *State) (Description, error
 // the two rules. When the first apply already had the group, there is
 // nothing left to do.
 type GrantClusterAccess struct {
-	AWS  OpenDataAPI
+	// Wait reads the cluster security group.
 	Wait OpenNetworkAPI
+	// Apply applies the data tier again (ApplyData).
+	Apply Step
 }
 
 // Name implements Step.
@@ -183,7 +185,7 @@ func (s GrantClusterAccess) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	st.Progress.Info("cluster security group %s", st.Network.ClusterSecurityGroupID)
-	return ApplyData{AWS: s.AWS}.Run(ctx, st)
+	return s.Apply.Run(ctx, st)
 }
 
 // Describe implements Describer.
