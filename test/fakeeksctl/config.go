@@ -77,13 +77,13 @@ func loadConfig(path string) (*api.ClusterConfig, error) {
 	return cfg, nil
 }
 
-// run loads the -f file and opens AWS for its region.
-func run(f *flags, do func(context.Context, *env, *api.ClusterConfig, *flags) error) error {
+// run loads the -f file and opens AWS for its region. ctx ends on SIGINT or
+// SIGTERM (main).
+func run(ctx context.Context, f *flags, do func(context.Context, *env, *api.ClusterConfig, *flags) error) error {
 	cfg, err := loadConfig(f.file)
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
 	e, err := newEnv(ctx, cfg.Metadata.Region)
 	if err != nil {
 		return err

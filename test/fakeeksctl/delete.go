@@ -45,12 +45,11 @@ func nameAndRegion(f *flags) (string, string, error) {
 
 // getCluster is `eksctl get cluster --name N -o json|yaml`: the EKS
 // description as a one-element list.
-func getCluster(f *flags) error {
+func getCluster(ctx context.Context, f *flags) error {
 	name, region, err := nameAndRegion(f)
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
 	e, err := newEnv(ctx, region)
 	if err != nil {
 		return err
@@ -83,7 +82,7 @@ func getCluster(f *flags) error {
 }
 
 // writeKubeconfig is `eksctl utils write-kubeconfig`.
-func writeKubeconfig(f *flags) error {
+func writeKubeconfig(ctx context.Context, f *flags) error {
 	name, region, err := nameAndRegion(f)
 	if err != nil {
 		return err
@@ -91,7 +90,6 @@ func writeKubeconfig(f *flags) error {
 	if f.kubeconfig == "" {
 		return errors.New("fakeeksctl: give --kubeconfig; the fake never writes ~/.kube/config")
 	}
-	ctx := context.Background()
 	e, err := newEnv(ctx, region)
 	if err != nil {
 		return err
@@ -132,12 +130,11 @@ func writeKubeconfig(f *flags) error {
 // provider, the control plane, then the VPC and everything in it, each
 // stack's record last. A cluster that has neither stack nor control plane
 // "does not exist", as eksctl says.
-func deleteCluster(f *flags) error {
+func deleteCluster(ctx context.Context, f *flags) error {
 	name, region, err := nameAndRegion(f)
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
 	e, err := newEnv(ctx, region)
 	if err != nil {
 		return err
@@ -152,12 +149,14 @@ func deleteCluster(f *flags) error {
 	}
 	info("deleting EKS cluster %q", name)
 
+	var ngs []string
 	if cl != nil {
-		ngs, err := e.eks.ListNodegroups(ctx, &eks.ListNodegroupsInput{ClusterName: aws.String(name)})
+		list, err := e.eks.ListNodegroups(ctx, &eks.ListNodegroupsInput{ClusterName: aws.String(name)})
 		if err != nil {
 			return err
 		}
-		for _, ng := range ngs.Nodegroups {
+		ngs = list.Nodegroups
+		for _, ng := range ngs {
 			info("deleting nodegroup %q", ng)
 			if _, err := e.eks.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String(name), NodegroupName: aws.String(ng)}); err != nil {
 				return err
@@ -214,6 +213,82 @@ func deleteCluster(f *flags) error {
 		}
 	}
 	success("all cluster resources were deleted")
+	return nil
+}
+
+// deleteNodeGroup is `eksctl delete nodegroup --cluster C --name N`: the
+// nodegroup stack, that is the EKS managed node group and its node instance
+// role, or, with no stack, the EKS node group alone (eksctl's "unowned").
+// Like eksctl (cmdutils.PopulateNodegroup), a node group with neither stack
+// nor EKS node group is EKS's ResourceNotFoundException, and a missing
+// cluster is DescribeCluster's: both fail. --approve without -f is refused
+// as eksctl refuses it. There is no Kubernetes API here: nothing is drained.
+func deleteNodeGroup(ctx context.Context, f *flags) error {
+	switch {
+	case f.file != "":
+		return errors.New("fakeeksctl: delete nodegroup -f is not imitated; bootstrap deletes one node group by --cluster and --name")
+	case f.approve:
+		return errors.New("cannot use --approve unless a config file is specified via --config-file/-f")
+	case f.name == "":
+		return errors.New("--cluster must be set")
+	case f.nodegroup == "":
+		return errors.New("--name must be set")
+	}
+	name, region, err := nameAndRegion(f)
+	if err != nil {
+		return err
+	}
+	e, err := newEnv(ctx, region)
+	if err != nil {
+		return err
+	}
+	info("eksctl version %s", Version)
+	info("using region %s", region)
+	if _, err := describeCluster(ctx, e, name); err != nil {
+		return err
+	}
+	ng := f.nodegroup
+	stack := nodeGroupStack(name, ng)
+	out, owned, err := e.stackOutputs(ctx, stack)
+	if err != nil {
+		return err
+	}
+	if !owned {
+		if _, err := e.eks.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(name), NodegroupName: aws.String(ng)}); err != nil {
+			return err
+		}
+	}
+	info("1 nodegroup (%s) was included (based on the include/exclude rules)", ng)
+	if f.drain {
+		info("will drain 1 nodegroup(s) in cluster %q", name)
+		warn("fakeeksctl: no Kubernetes API here; nodegroup %q not drained", ng)
+	}
+	info("will delete 1 nodegroups from cluster %q", name)
+	mode := "async"
+	if f.wait {
+		mode = "sync"
+	}
+	info("1 task: { 1 task: { delete nodegroup %q [%s] } }", ng, mode)
+	// What the stack holds: the EKS node group (gone already when someone
+	// deleted it by hand: CloudFormation skips it) and the node role.
+	if _, err := e.eks.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String(name), NodegroupName: aws.String(ng)}); err != nil {
+		var nf *ekstypes.ResourceNotFoundException
+		if !owned || !errors.As(err, &nf) {
+			return fmt.Errorf("deleting nodegroup %q: %w", ng, err)
+		}
+	}
+	if owned {
+		if arn := out["NodeInstanceRoleARN"]; arn != "" {
+			if err := e.deleteRole(ctx, roleName(arn)); err != nil {
+				return fmt.Errorf("deleting role of stack %s: %w", stack, err)
+			}
+		}
+		info("will delete stack %q", stack)
+		if _, err := e.cfn.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(stack)}); err != nil {
+			return err
+		}
+	}
+	success("deleted 1 nodegroup(s) from cluster %q", name)
 	return nil
 }
 

@@ -19,7 +19,14 @@
 //     unless it is already associated.
 //   - get cluster --name --region -o json: the EKS description, as a list.
 //   - delete cluster (--name/--region or -f) [--wait]: delete what the stacks
-//     hold, then the stacks.
+//     hold, then the stacks. Node groups already deleted are no matter.
+//   - delete nodegroup --cluster --name [--region] [--wait]
+//     [--disable-eviction] [--drain]: the managed node group, its node
+//     instance role and its eksctl-<cluster>-nodegroup-<name> stack (or the
+//     EKS node group alone when it has no stack). As in eksctl, a node group
+//     already gone fails with EKS's ResourceNotFoundException ("No node group
+//     found for name: <name>."), and --approve without -f is refused. Nothing
+//     is drained: there is no Kubernetes API.
 //   - utils write-kubeconfig --cluster --region --kubeconfig: a kubeconfig
 //     for the cluster's endpoint whose user runs `aws eks get-token`.
 //   - version [-o json]: 0.230.0, or $FAKE_EKSCTL_VERSION.
@@ -30,6 +37,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -38,6 +46,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	api "github.com/weaveworks/eksctl/pkg/apis/eksctl.io/v1alpha5"
 )
 
 // Version is the eksctl release this fake imitates.
@@ -55,7 +64,7 @@ func main() {
 	record(os.Args[1:])
 	root := rootCmd()
 	root.SetArgs(os.Args[1:])
-	if err := root.Execute(); err != nil {
+	if err := root.ExecuteContext(context.Background()); err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 		os.Exit(1)
 	}
@@ -104,8 +113,10 @@ func success(format string, args ...any) { logf("✔", format, args...) }
 func warn(format string, args ...any)    { logf("!", format, args...) }
 
 type flags struct {
-	file, name, region, output, kubeconfig string
-	approve, wait, noEviction, force       bool
+	// name is the cluster's (--name, or --cluster where eksctl says so);
+	// nodegroup is delete nodegroup's --name.
+	file, name, nodegroup, region, output, kubeconfig string
+	approve, wait, noEviction, force, drain           bool
 }
 
 func rootCmd() *cobra.Command {
@@ -117,25 +128,32 @@ func rootCmd() *cobra.Command {
 	root.AddCommand(create, get, del, utils, versionCmd())
 
 	create.AddCommand(
-		withFlags("cluster", func(f *flags) error { return run(f, createCluster) }, "f"),
-		withFlags("iamserviceaccount", func(f *flags) error { return run(f, createIAMServiceAccounts) }, "f", "approve"),
-		withFlags("nodegroup", func(f *flags) error { return run(f, createNodeGroups) }, "f"),
+		withFlags("cluster", runWith(createCluster), "f"),
+		withFlags("iamserviceaccount", runWith(createIAMServiceAccounts), "f", "approve"),
+		withFlags("nodegroup", runWith(createNodeGroups), "f"),
 	)
 	utils.AddCommand(
-		withFlags("associate-iam-oidc-provider", func(f *flags) error { return run(f, associateOIDC) }, "f", "approve"),
+		withFlags("associate-iam-oidc-provider", runWith(associateOIDC), "f", "approve"),
 		withFlags("write-kubeconfig", writeKubeconfig, "f", "cluster", "region", "kubeconfig"),
 	)
 	get.AddCommand(withFlags("cluster", getCluster, "f", "name", "region", "output"))
-	del.AddCommand(withFlags("cluster", deleteCluster, "f", "name", "region", "wait", "disable-nodegroup-eviction", "force"))
+	del.AddCommand(
+		withFlags("cluster", deleteCluster, "f", "name", "region", "wait", "disable-nodegroup-eviction", "force"),
+		withFlags("nodegroup", deleteNodeGroup, "f", "cluster", "nodegroup-name", "region", "approve", "wait", "disable-eviction", "drain"),
+	)
 	return root
 }
 
-func withFlags(use string, do func(*flags) error, names ...string) *cobra.Command {
+func runWith(do func(context.Context, *env, *api.ClusterConfig, *flags) error) func(context.Context, *flags) error {
+	return func(ctx context.Context, f *flags) error { return run(ctx, f, do) }
+}
+
+func withFlags(use string, do func(context.Context, *flags) error, names ...string) *cobra.Command {
 	f := &flags{}
 	c := &cobra.Command{
 		Use:  use,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return do(f) },
+		RunE: func(c *cobra.Command, _ []string) error { return do(c.Context(), f) },
 	}
 	fs := c.Flags()
 	for _, n := range names {
@@ -146,6 +164,8 @@ func withFlags(use string, do func(*flags) error, names ...string) *cobra.Comman
 			fs.StringVarP(&f.name, "name", "n", "", "EKS cluster name")
 		case "cluster":
 			fs.StringVarP(&f.name, "cluster", "c", "", "EKS cluster name")
+		case "nodegroup-name":
+			fs.StringVarP(&f.nodegroup, "name", "n", "", "Name of the nodegroup to delete")
 		case "kubeconfig":
 			fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to write kubeconfig")
 		case "region":
@@ -158,6 +178,10 @@ func withFlags(use string, do func(*flags) error, names ...string) *cobra.Comman
 			fs.BoolVarP(&f.wait, "wait", "w", false, "wait for deletion of all resources")
 		case "disable-nodegroup-eviction":
 			fs.BoolVar(&f.noEviction, "disable-nodegroup-eviction", false, "drain with delete")
+		case "disable-eviction":
+			fs.BoolVar(&f.noEviction, "disable-eviction", false, "drain with delete")
+		case "drain":
+			fs.BoolVar(&f.drain, "drain", true, "drain and cordon all nodes in the nodegroup before deletion")
 		case "force":
 			fs.BoolVar(&f.force, "force", false, "continue on errors")
 		}
