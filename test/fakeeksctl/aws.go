@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
@@ -31,9 +32,15 @@ type env struct {
 	eks     *eks.Client
 	iam     *iam.Client
 	cfn     *cloudformation.Client
+	// delays is $FAKE_EKSCTL_DELAYS.
+	delays delays
 }
 
 func newEnv(ctx context.Context, region string) (*env, error) {
+	d, err := parseDelays(os.Getenv(envDelays))
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
 	if err != nil {
 		return nil, err
@@ -49,6 +56,7 @@ func newEnv(ctx context.Context, region string) (*env, error) {
 		eks:     eks.NewFromConfig(cfg),
 		iam:     iam.NewFromConfig(cfg),
 		cfn:     cloudformation.NewFromConfig(cfg),
+		delays:  d,
 	}, nil
 }
 

@@ -48,8 +48,18 @@ func createCluster(ctx context.Context, e *env, cfg *api.ClusterConfig, _ *flags
 	}
 	info("building cluster stack %q", stack)
 
+	// With $FAKE_EKSCTL_DELAYS each stage appears when AWS would have it
+	// ready (moto has no CREATING state): the network at t = network, the
+	// control plane at + controlplane, the IRSA roles at + iam, the node
+	// groups at + nodegroup, when the command returns.
+	if err := pause(ctx, e.delays.network, "the VPC, subnets and gateways of stack "+stack); err != nil {
+		return err
+	}
 	net, err := createNetwork(ctx, e, cfg)
 	if err != nil {
+		return err
+	}
+	if err := pause(ctx, e.delays.controlPlane, fmt.Sprintf("EKS cluster %q control plane", name)); err != nil {
 		return err
 	}
 	tags := clusterTags(cfg, map[string]string{api.ClusterOIDCEnabledTag: fmt.Sprint(api.IsEnabled(cfg.IAM.WithOIDC))})
@@ -444,6 +454,12 @@ func createIAMServiceAccounts(ctx context.Context, e *env, cfg *api.ClusterConfi
 		warn("no tasks were applied, run again with '--approve' to apply the changes")
 		return nil
 	}
+	if len(todo) > 0 {
+		// eksctl creates the stacks in parallel and waits for them all.
+		if err := pause(ctx, e.delays.iam, fmt.Sprintf("%d iamserviceaccount stack(s)", len(todo))); err != nil {
+			return err
+		}
+	}
 	host := issuerHost(cl)
 	for _, sa := range todo {
 		stack := irsaStack(name, sa)
@@ -533,6 +549,12 @@ func createNodeGroups(ctx context.Context, e *env, cfg *api.ClusterConfig, _ *fl
 	}
 	if len(existing) > 0 {
 		info("%d existing nodegroup(s) (%s) will be excluded", len(existing), strings.Join(existing, ","))
+	}
+	if n := len(cfg.ManagedNodeGroups) - len(existing); n > 0 {
+		// eksctl creates the stacks in parallel and waits for them all.
+		if err := pause(ctx, e.delays.nodeGroup, fmt.Sprintf("%d managed nodegroup stack(s)", n)); err != nil {
+			return err
+		}
 	}
 	for _, ng := range cfg.ManagedNodeGroups {
 		if have[ng.Name] {

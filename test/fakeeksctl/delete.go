@@ -164,7 +164,11 @@ func deleteCluster(ctx context.Context, f *flags) error {
 		}
 	}
 	// Stacks other than the cluster's, then the cluster's.
+	hadNodeGroups := len(ngs) > 0
 	for _, s := range stacks {
+		if strings.HasPrefix(s, nodeGroupStack(name, "")) {
+			hadNodeGroups = true
+		}
 		if s == clusterStack(name) {
 			continue
 		}
@@ -180,6 +184,13 @@ func deleteCluster(ctx context.Context, f *flags) error {
 			}
 		}
 		if err := e.deleteStack(ctx, s); err != nil {
+			return err
+		}
+	}
+	// eksctl deletes the nodegroup stacks in parallel and waits for them
+	// before it touches the cluster stack, --wait or not.
+	if hadNodeGroups {
+		if err := pause(ctx, e.delays.deleteNodeGroup, "the deletion of the nodegroup stacks"); err != nil {
 			return err
 		}
 	}
@@ -209,6 +220,11 @@ func deleteCluster(ctx context.Context, f *flags) error {
 			}
 		}
 		if err := e.deleteStack(ctx, clusterStack(name)); err != nil {
+			return err
+		}
+	}
+	if f.wait {
+		if err := pause(ctx, e.delays.deleteCluster, fmt.Sprintf("the deletion of stack %q", clusterStack(name))); err != nil {
 			return err
 		}
 	}
@@ -285,6 +301,11 @@ func deleteNodeGroup(ctx context.Context, f *flags) error {
 		}
 		info("will delete stack %q", stack)
 		if _, err := e.cfn.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(stack)}); err != nil {
+			return err
+		}
+	}
+	if f.wait {
+		if err := pause(ctx, e.delays.deleteNodeGroup, fmt.Sprintf("the deletion of nodegroup %q", ng)); err != nil {
 			return err
 		}
 	}

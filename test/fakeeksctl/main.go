@@ -34,6 +34,40 @@
 // With $FAKE_EKSCTL_RECORD set to a directory, every call appends its argv
 // and the config file it was given to calls.jsonl there, before doing
 // anything, failed calls included.
+//
+// $FAKE_EKSCTL_DELAYS makes the fake take eksctl's time, scaled as the
+// caller likes, and make things in the order eksctl's stacks do. Its syntax
+// is comma-separated key=duration pairs, durations as Go parses them, e.g.
+//
+//	FAKE_EKSCTL_DELAYS=network=2s,controlplane=10s,iam=1s,nodegroup=4s,deletenodegroup=4s,deletecluster=3s
+//
+// Unset or empty means no waiting; a missing key is zero; an unknown or
+// repeated key, or a bad or negative duration, fails every AWS command
+// before it touches AWS. moto has no CREATING state, so the fake waits first
+// and then creates: each thing appears when AWS would have it ready. For
+// create cluster, from the start of the command:
+//
+//   - t = network: VPC, subnets, gateways, route tables, control-plane and
+//     shared node security groups;
+//   - + controlplane: the EKS cluster (with EKS's cluster security group),
+//     its service role and the cluster stack record, then at once the OIDC
+//     provider;
+//   - + iam: the IRSA roles and their stacks (no wait when there are none);
+//   - + nodegroup: the managed node groups, their roles and stacks; the
+//     command returns then.
+//
+// create iamserviceaccount and create nodegroup wait iam and nodegroup
+// before creating, when they have something to create. Deletes delete at
+// once and then wait, as eksctl waits on CloudFormation: delete nodegroup
+// --wait waits deletenodegroup (without --wait, no wait: eksctl returns as
+// soon as the stack deletion has started); delete cluster waits
+// deletenodegroup after deleting node groups, when there were any (eksctl
+// deletes and waits for them before the cluster stack, --wait or not), then
+// deletecluster after the rest, with --wait.
+//
+// SIGINT or SIGTERM ends a wait at once: the fake exits 1 with "Error:
+// interrupted while waiting for ...", leaving what it has made so far, as
+// an interrupted eksctl leaves its stacks where they got to.
 package main
 
 import (
@@ -41,8 +75,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,9 +98,17 @@ type Call struct {
 
 func main() {
 	record(os.Args[1:])
+	// SIGINT or SIGTERM cancels the work in progress: a sleep of
+	// FAKE_EKSCTL_DELAYS ends at once and the AWS calls in flight fail, so
+	// the fake exits 1 promptly and leaves what it made so far, as an
+	// interrupted eksctl leaves its stacks. A second signal kills it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { <-ctx.Done(); stop() }()
 	root := rootCmd()
 	root.SetArgs(os.Args[1:])
-	if err := root.ExecuteContext(context.Background()); err != nil {
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 		os.Exit(1)
 	}
