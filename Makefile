@@ -25,5 +25,13 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# The critical-path benchmark: up and teardown with every AWS, eksctl,
+# Terraform and Helm step replaced by a replay of its duration on AWS (1
+# minute = 1 second), through the real runner and waiting steps. Prints wall
+# time, sum of phases and critical path; fails when wall time is more than 5%
+# over the critical path.
+bench-up:
+	$(GO) run ./test/benchup
+
 clean:
 	rm -rf bin .bootstrap
