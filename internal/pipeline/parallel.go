@@ -155,6 +155,21 @@ func Flatten(steps []Step) []Step {
 	return out
 }
 
+// laneOf maps the names of steps run in a Parallel lane to the lane's name.
+func laneOf(steps []Step) map[string]string {
+	m := map[string]string{}
+	for _, s := range steps {
+		if p, ok := s.(Parallel); ok {
+			for _, l := range p.Lanes {
+				for _, ls := range Flatten(l.Steps) {
+					m[ls.Name()] = l.Name
+				}
+			}
+		}
+	}
+	return m
+}
+
 // Map returns steps with every step, inside Parallel lanes too, replaced by
 // f(step). Tests use it to inject failures, the benchmark to replay
 // durations.

@@ -49,6 +49,8 @@ type Description struct {
 	// Summary holds facts the step found out while describing itself without
 	// changing anything (a Terraform plan's counts, say).
 	Summary []string `json:"summary,omitempty"`
+	// Lane names the Parallel lane the step runs in, if any.
+	Lane string `json:"lane,omitempty"`
 }
 
 // Describer is a step that can say what it would run, changing nothing. It
@@ -89,6 +91,7 @@ func Run(ctx context.Context, st *State, next string, steps []Step) error {
 func Describe(ctx context.Context, st *State, steps []Step) ([]Description, error) {
 	var out []Description
 	var errs []error
+	lanes := laneOf(steps)
 	for _, s := range Flatten(steps) {
 		d, ok := s.(Describer)
 		if !ok {
@@ -102,6 +105,7 @@ func Describe(ctx context.Context, st *State, steps []Step) ([]Description, erro
 		if desc.Step == "" {
 			desc.Step = s.Name()
 		}
+		desc.Lane = lanes[s.Name()]
 		out = append(out, desc)
 	}
 	return out, errors.Join(errs...)

@@ -167,7 +167,15 @@ func (m *writer) section(title, manual string, steps []pipeline.Description) {
 	if len(steps) == 0 {
 		m.printf("\nNo steps.\n")
 	}
+	lane := ""
 	for i, d := range steps {
+		switch {
+		case d.Lane != lane && d.Lane != "":
+			m.printf("\n_Lane `%s`, from here: bootstrap runs the lanes of this stretch side by side. By hand, run them one after the other, or each in its own terminal._\n", d.Lane)
+		case d.Lane == "" && lane != "":
+			m.printf("\n_From here, once every lane above is done: one step after another._\n")
+		}
+		lane = d.Lane
 		m.printf("\n#### %d. %s\n", i+1, prose(d.Step))
 		if len(d.Summary) > 0 {
 			m.printf("\n")
