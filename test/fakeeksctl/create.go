@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -48,20 +49,76 @@ func createCluster(ctx context.Context, e *env, cfg *api.ClusterConfig, _ *flags
 	}
 	info("building cluster stack %q", stack)
 
+	// From here CloudFormation makes the stack, whatever becomes of
+	// eksctl: SIGINT or SIGTERM ends the waits at once, but the stack's
+	// content is made all the same, without waiting, on a context the
+	// signal does not cancel (bounded by stackGrace, lest a stuck moto hold
+	// the fake past bootstrap's grace). Then the fake exits 1 before the
+	// steps eksctl itself drives: OIDC provider, IRSA roles, node groups.
+	stackCtx, cancelStack := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelStack()
+	stopGuard := context.AfterFunc(ctx, func() { time.AfterFunc(stackGrace, cancelStack) })
+	defer stopGuard()
+
 	// With $FAKE_EKSCTL_DELAYS each stage appears when AWS would have it
 	// ready (moto has no CREATING state): the network at t = network, the
 	// control plane at + controlplane, the IRSA roles at + iam, the node
 	// groups at + nodegroup, when the command returns.
-	if err := pause(ctx, e.delays.network, "the VPC, subnets and gateways of stack "+stack); err != nil {
-		return err
+	var interrupted error
+	wait := func(d time.Duration, what string) {
+		if interrupted != nil {
+			return // no more waiting
+		}
+		if interrupted = pause(ctx, d, what); interrupted != nil {
+			warn("fakeeksctl: interrupted; CloudFormation completes stack %q all the same, without waiting", stack)
+		}
 	}
-	net, err := createNetwork(ctx, e, cfg)
+	wait(e.delays.network, "the VPC, subnets and gateways of stack "+stack)
+	net, err := createNetwork(stackCtx, e, cfg)
 	if err != nil {
 		return err
 	}
-	if err := pause(ctx, e.delays.controlPlane, fmt.Sprintf("EKS cluster %q control plane", name)); err != nil {
+	wait(e.delays.controlPlane, fmt.Sprintf("EKS cluster %q control plane", name))
+	if err := createControlPlane(stackCtx, e, cfg, net); err != nil {
 		return err
 	}
+	if interrupted == nil && ctx.Err() != nil {
+		// The signal came during the AWS calls rather than during a wait.
+		interrupted = fmt.Errorf("interrupted while waiting for CloudFormation stack %q: %w", stack, context.Cause(ctx))
+	}
+	if interrupted != nil {
+		return interrupted
+	}
+	success("EKS cluster %q control plane is ready", name)
+
+	if api.IsEnabled(cfg.IAM.WithOIDC) {
+		if err := associateOIDC(ctx, e, cfg, &flags{approve: true}); err != nil {
+			return err
+		}
+		if len(cfg.IAM.ServiceAccounts) > 0 {
+			if err := createIAMServiceAccounts(ctx, e, cfg, &flags{approve: true}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := createNodeGroups(ctx, e, cfg, nil); err != nil {
+		return err
+	}
+	success("EKS cluster %q in %q region is ready", name, e.region)
+	return nil
+}
+
+// stackGrace bounds the cluster stack's completion after SIGINT or
+// SIGTERM: moto makes it in well under a second, and bootstrap kills the
+// fake 10 s after its signal.
+const stackGrace = 5 * time.Second
+
+// createControlPlane is the cluster stack's second half: the EKS service
+// role, the EKS cluster (EKS adds its cluster security group) and the
+// stack record, whose outputs say what the whole stack holds.
+func createControlPlane(ctx context.Context, e *env, cfg *api.ClusterConfig, net *network) error {
+	name := cfg.Metadata.Name
+	stack := clusterStack(name)
 	tags := clusterTags(cfg, map[string]string{api.ClusterOIDCEnabledTag: fmt.Sprint(api.IsEnabled(cfg.IAM.WithOIDC))})
 	serviceRole, err := e.createRole(ctx, stack+"-ServiceRole-"+suffix(), trustService("eks.amazonaws.com"), tags)
 	if err != nil {
@@ -128,22 +185,6 @@ func createCluster(ctx context.Context, e *env, cfg *api.ClusterConfig, _ *flags
 	if err := e.createStackRecord(ctx, stack, fmt.Sprintf("EKS cluster (dedicated VPC: true, dedicated IAM: true)"), tags, outputs); err != nil {
 		return err
 	}
-	success("EKS cluster %q control plane is ready", name)
-
-	if api.IsEnabled(cfg.IAM.WithOIDC) {
-		if err := associateOIDC(ctx, e, cfg, &flags{approve: true}); err != nil {
-			return err
-		}
-		if len(cfg.IAM.ServiceAccounts) > 0 {
-			if err := createIAMServiceAccounts(ctx, e, cfg, &flags{approve: true}); err != nil {
-				return err
-			}
-		}
-	}
-	if err := createNodeGroups(ctx, e, cfg, nil); err != nil {
-		return err
-	}
-	success("EKS cluster %q in %q region is ready", name, e.region)
 	return nil
 }
 

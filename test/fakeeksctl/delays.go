@@ -63,7 +63,9 @@ func parseDelays(s string) (delays, error) {
 
 // pause waits d, the time AWS takes for what, unless ctx ends first (SIGINT
 // or SIGTERM): then it returns an error at once, and the caller returns it
-// and leaves what it has made, as an interrupted eksctl leaves its stacks.
+// and leaves what it has made, as an interrupted eksctl leaves its stacks
+// (create cluster first completes its cluster stack, as CloudFormation
+// does).
 func pause(ctx context.Context, d time.Duration, what string) error {
 	if d <= 0 {
 		return nil

@@ -288,51 +288,173 @@ func TestCreateClusterDelays(t *testing.T) {
 	}
 }
 
-// TestCreateClusterInterrupted: SIGINT during the control plane's wait
-// makes the fake exit non-zero at once, leaving the network it made and no
-// cluster, as an interrupted eksctl leaves its stack half done.
+// TestCreateClusterInterrupted: SIGINT during a wait of create cluster
+// makes the fake exit non-zero at once. Before the cluster stack is complete
+// (network, controlplane) the stack is completed all the same, as
+// CloudFormation goes on without eksctl: one VPC, the EKS cluster and the
+// stack record, but none of what eksctl does after the stack (OIDC provider,
+// IRSA roles, node groups). During the nodegroup wait, the node group is not
+// made. Either way, create cluster again fails with AlreadyExists, as
+// eksctl's does, and bootstrap's reconciling commands complete the cluster,
+// which delete cluster then removes entirely. The stages share one moto
+// server, each leaving it empty for the next.
 func TestCreateClusterInterrupted(t *testing.T) {
 	f := setup(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var out output
-	cmd := f.command(ctx, "controlplane=60s", &out, eksctl.CreateCluster(f.conf)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	for !strings.Contains(out.String(), "waiting 1m0s for EKS cluster") {
-		select {
-		case err := <-done:
-			t.Fatalf("create cluster ended before its wait: %v\n%s", err, out.String())
-		case <-time.After(50 * time.Millisecond):
+	for _, tt := range []struct {
+		stage, delays string
+		// waiting is the wait's line in the output; interrupted, its error.
+		waiting, interrupted string
+		// oidc and irsa: made before the signal.
+		oidc, irsa bool
+	}{
+		{stage: "network", delays: "network=60s,controlplane=60s",
+			waiting: "waiting 1m0s for the VPC", interrupted: "interrupted while waiting for the VPC"},
+		{stage: "controlplane", delays: "controlplane=60s",
+			waiting: "waiting 1m0s for EKS cluster", interrupted: "interrupted while waiting for EKS cluster"},
+		{stage: "nodegroup", delays: "nodegroup=60s",
+			waiting: "waiting 1m0s for 1 managed nodegroup", interrupted: "interrupted while waiting for 1 managed nodegroup",
+			oidc: true, irsa: true},
+	} {
+		ok := t.Run(tt.stage, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			var out output
+			cmd := f.command(ctx, tt.delays, &out, eksctl.CreateCluster(f.conf)...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			for !strings.Contains(out.String(), tt.waiting) {
+				select {
+				case err := <-done:
+					t.Fatalf("create cluster ended before its wait: %v\n%s", err, out.String())
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			signalled := time.Now()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("still running 5s after SIGINT\n%s", out.String())
+			}
+			t.Logf("exited %v after SIGINT: %v", time.Since(signalled), err)
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("want exit status 1 after SIGINT, got %v\n%s", err, out.String())
+			}
+			if !strings.Contains(out.String(), tt.interrupted) {
+				t.Errorf("output does not say what was interrupted (%q):\n%s", tt.interrupted, out.String())
+			}
+			f.assertInterrupted(t, ctx, tt.oidc, tt.irsa)
+			if t.Failed() {
+				t.FailNow()
+			}
+
+			stack := clusterStack(testCluster)
+			o, err := f.run(t, "", eksctl.CreateCluster(f.conf)...)
+			if err == nil || !strings.Contains(o, "AlreadyExistsException: Stack ["+stack+"] already exists") {
+				t.Errorf("create cluster again: %v, want CloudFormation's AlreadyExists\n%s", err, o)
+			}
+			if n, err := f.vpcs(ctx); err != nil || n != 1 {
+				t.Errorf("create cluster again: %d tagged VPCs (%v), want 1", n, err)
+			}
+
+			// bootstrap's reconciliation of an existing cluster.
+			for _, argv := range [][]string{
+				eksctl.AssociateOIDCProvider(f.conf),
+				eksctl.CreateIAMServiceAccounts(f.conf),
+				eksctl.CreateNodeGroups(f.conf),
+			} {
+				if o, err := f.run(t, "", argv...); err != nil {
+					t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, o)
+				}
+			}
+			if n, err := f.nodeGroups(ctx); err != nil || n != 1 {
+				t.Errorf("after create nodegroup: %d node groups (%v), want 1", n, err)
+			}
+			if n, err := f.oidcProviders(ctx); err != nil || n != 1 {
+				t.Errorf("after associate-iam-oidc-provider: %d OIDC providers (%v), want 1", n, err)
+			}
+			if !f.irsaRoleExists(ctx) {
+				t.Errorf("after create iamserviceaccount: no IRSA role")
+			}
+
+			argv := eksctl.DeleteCluster(testCluster, testenv.MotoRegion)
+			if o, err := f.run(t, "", argv...); err != nil {
+				t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, o)
+			}
+			assertNothingLeft(t, ctx, f)
+		})
+		if !ok {
+			break // the next stage would find this one's leftovers
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
+}
+
+// assertInterrupted checks what an interrupted create cluster left: the
+// whole cluster stack, OIDC provider and IRSA role as said, no node group.
+func (f *fakeEnv) assertInterrupted(t *testing.T, ctx context.Context, oidc, irsa bool) {
+	t.Helper()
+	if n, err := f.vpcs(ctx); err != nil || n != 1 {
+		t.Errorf("%d tagged VPCs (%v), want 1", n, err)
 	}
-	signalled := time.Now()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("still running 5s after SIGINT\n%s", out.String())
+	if !f.clusterExists(ctx) {
+		t.Errorf("no EKS cluster: CloudFormation completes the cluster stack without eksctl")
 	}
-	t.Logf("exited %v after SIGINT: %v", time.Since(signalled), err)
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
-		t.Fatalf("want a non-zero exit after SIGINT, got %v\n%s", err, out.String())
+	stack := clusterStack(testCluster)
+	outputs, live, err := (&env{cfn: f.cfn}).stackOutputs(ctx, stack)
+	if err != nil || !live {
+		t.Errorf("stack %s: live %v, %v", stack, live, err)
+	} else if vpc, _ := f.vpc(ctx); outputs["VPC"] != vpc || outputs["ClusterSecurityGroupId"] == "" {
+		t.Errorf("stack %s records VPC %q (want %q) and cluster security group %q", stack, outputs["VPC"], vpc, outputs["ClusterSecurityGroupId"])
 	}
-	if !strings.Contains(out.String(), "interrupted while waiting for EKS cluster") {
-		t.Errorf("output does not say what was interrupted:\n%s", out.String())
+	if n, err := f.nodeGroups(ctx); err != nil || n != 0 {
+		t.Errorf("%d node groups (%v), want none", n, err)
 	}
-	if vpc, err := f.vpc(ctx); err != nil || vpc == "" {
-		t.Errorf("the network made before SIGINT is gone (vpc %q, %v)", vpc, err)
+	if n, err := f.oidcProviders(ctx); err != nil || (n == 1) != oidc || n > 1 {
+		t.Errorf("%d OIDC providers (%v), want made: %v", n, err, oidc)
 	}
-	if f.clusterExists(ctx) {
-		t.Errorf("the EKS cluster exists though SIGINT came during its wait")
+	if got := f.irsaRoleExists(ctx); got != irsa {
+		t.Errorf("IRSA role exists: %v, want %v", got, irsa)
 	}
+}
+
+// vpcs counts the VPCs tagged with the cluster's name.
+func (f *fakeEnv) vpcs(ctx context.Context) (int, error) {
+	out, err := f.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("tag:" + api.ClusterNameTag), Values: []string{testCluster}},
+	}})
+	if err != nil {
+		return 0, err
+	}
+	return len(out.Vpcs), nil
+}
+
+func (f *fakeEnv) nodeGroups(ctx context.Context) (int, error) {
+	out, err := f.eks.ListNodegroups(ctx, &eks.ListNodegroupsInput{ClusterName: aws.String(testCluster)})
+	if err != nil {
+		return 0, err
+	}
+	return len(out.Nodegroups), nil
+}
+
+func (f *fakeEnv) oidcProviders(ctx context.Context) (int, error) {
+	out, err := f.iam.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+	if err != nil {
+		return 0, err
+	}
+	return len(out.OpenIDConnectProviderList), nil
+}
+
+// irsaRoleExists says whether testdata/cluster.yaml's IRSA role exists.
+func (f *fakeEnv) irsaRoleExists(ctx context.Context) bool {
+	_, err := f.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("fake-test-app")})
+	return err == nil
 }
 
 // output collects a command's stdout and stderr, which os/exec copies in

@@ -65,9 +65,20 @@
 // deletes and waits for them before the cluster stack, --wait or not), then
 // deletecluster after the rest, with --wait.
 //
-// SIGINT or SIGTERM ends a wait at once: the fake exits 1 with "Error:
-// interrupted while waiting for ...", leaving what it has made so far, as
-// an interrupted eksctl leaves its stacks where they got to.
+// SIGINT or SIGTERM ends a wait at once and the fake exits 1 with "Error:
+// interrupted while waiting for ...", leaving behind what CloudFormation
+// would. The cluster stack is CloudFormation's once eksctl has asked for it:
+// stopping eksctl does not stop it, so a signal before it is complete (during
+// the network or controlplane wait, or the AWS calls around them) makes the
+// fake finish the stack's content at once, without further waits (the
+// network if not yet made, the EKS cluster with its cluster security group,
+// its service role, the stack record), and then exit 1 without the steps
+// eksctl drives itself after the stack: the OIDC provider, the IRSA role
+// stacks and the node group stacks are not made. A re-run of create cluster
+// then fails with AlreadyExists, and utils associate-iam-oidc-provider,
+// create iamserviceaccount and create nodegroup complete the cluster, as for
+// real. A signal during the iam or nodegroup wait leaves those stacks not
+// made. A second signal kills the fake.
 package main
 
 import (
@@ -100,8 +111,9 @@ func main() {
 	record(os.Args[1:])
 	// SIGINT or SIGTERM cancels the work in progress: a sleep of
 	// FAKE_EKSCTL_DELAYS ends at once and the AWS calls in flight fail, so
-	// the fake exits 1 promptly and leaves what it made so far, as an
-	// interrupted eksctl leaves its stacks. A second signal kills it.
+	// the fake exits 1 promptly, except that create cluster first completes
+	// the cluster stack, as CloudFormation does (createCluster). A second
+	// signal kills it.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() { <-ctx.Done(); stop() }()
 	root := rootCmd()
