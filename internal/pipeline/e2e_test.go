@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/proc"
@@ -25,13 +28,16 @@ import (
 	"github.com/sovd/bootstrap/test/charts"
 )
 
-// TestUpThenTeardown runs `up` twice and `teardown` twice for staging, with
-// every real part this machine has: the fake eksctl making the cluster's
-// resources in moto, the real terraform and AWS provider against moto, the
-// real helm against a local Kubernetes control plane. The step lists are
-// UpSteps and TeardownSteps with only the chart source and kubeconfig
-// changed. After the second up nothing was made twice; after teardown
-// nothing tagged for the environment is left, in AWS or in the cluster.
+// TestUpThenTeardown runs, for staging, `up` once per step of it with a
+// failure injected after that step, then `up` twice and `teardown` twice,
+// with every real part this machine has: the fake eksctl making the
+// cluster's resources in moto (on a shortened eksctl timeline), the real
+// terraform and AWS provider against moto, the real helm against a local
+// Kubernetes control plane. The step lists are UpStepsWith and
+// TeardownStepsWith given only a local chart source and kubeconfig. After
+// the failures, up converges to what a clean run makes; after the second up
+// nothing was made twice; after teardown nothing tagged for the environment
+// is left, in AWS or in the cluster.
 func TestUpThenTeardown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: moto, terraform, helm and the local control plane")
@@ -131,10 +137,40 @@ func TestUpThenTeardown(t *testing.T) {
 		return strings.TrimSpace(string(out))
 	}
 
+	// For each step of up, in order: a run in which that step does its work
+	// and then fails. The failure stops the other lane wherever it is (a
+	// terraform apply gets SIGINT mid-way, eksctl mid-create) and undoes
+	// nothing; each next run must finish what the last one left, and no run
+	// may leave Terraform's state lock behind.
+	var made *State // the run whose eksctl made the cluster
+	for _, s := range Flatten(up) {
+		name := s.Name()
+		steps := Map(up, func(s Step) Step {
+			if s.Name() == name {
+				return failAfter{s}
+			}
+			return s
+		})
+		st, log := newState()
+		start := time.Now()
+		err := Run(ctx, st, "bootstrap up --env staging", steps)
+		var se *StepError
+		if !errors.As(err, &se) || se.Step != name || !errors.Is(err, errInjected) {
+			os.WriteFile(filepath.Join(os.TempDir(), "bootstrap-TestUpThenTeardown.log"), log.Bytes(), 0o644)
+			t.Fatalf("failure injected after %q: run ended with %v\n%s", name, err, lastLines(log.String(), 40))
+		}
+		t.Logf("failure injected after %q: stopped in %s", name, time.Since(start).Round(time.Second))
+		if locks := stateLocks(t, c, st.Profile.StateBucketName(testenv.MotoAccountID)); len(locks) > 0 {
+			t.Fatalf("failure injected after %q left Terraform's state locked: %v", name, locks)
+		}
+		if name == (CreateCluster{}).Name() {
+			made = st
+		}
+	}
 	first := run("up", up)
 	after := count()
 	ended := map[string]time.Time{}
-	for _, sp := range first.Trace.Spans() {
+	for _, sp := range made.Trace.Spans() {
 		ended[sp.Step] = sp.End
 	}
 	if subnets, cluster := ended[WaitForSubnets{}.Name()], ended[CreateCluster{}.Name()]; subnets.IsZero() || cluster.IsZero() || !subnets.Before(cluster) {
@@ -188,6 +224,40 @@ func TestUpThenTeardown(t *testing.T) {
 		t.Errorf("after teardown, helm releases left: %s", got)
 	}
 	run("teardown again", down)
+}
+
+// errInjected is the failure a test injects after a step did its work.
+var errInjected = errors.New("failure injected by the test")
+
+// failAfter runs a step, then fails as if the run had crashed right after
+// the step's work.
+type failAfter struct{ Step }
+
+func (f failAfter) Run(ctx context.Context, st *State) error {
+	if err := f.Step.Run(ctx, st); err != nil {
+		return err
+	}
+	return errInjected
+}
+
+// stateLocks lists Terraform's lock files (use_lockfile) in the state bucket.
+func stateLocks(t *testing.T, c *cloud.Clients, bucket string) []string {
+	t.Helper()
+	out, err := c.S3().ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	if err != nil {
+		var nb *s3types.NoSuchBucket
+		if errors.As(err, &nb) {
+			return nil
+		}
+		t.Fatalf("listing the state bucket %s: %v", bucket, err)
+	}
+	var locks []string
+	for _, o := range out.Contents {
+		if strings.HasSuffix(aws.ToString(o.Key), ".tflock") {
+			locks = append(locks, aws.ToString(o.Key))
+		}
+	}
+	return locks
 }
 
 func equalCounts(a, b map[string]int) bool {
