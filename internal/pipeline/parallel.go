@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sovd/bootstrap/internal/proc"
 )
 
 // Lane is a list of steps run in order beside other lanes.
@@ -62,6 +64,9 @@ func (p Parallel) Run(parent context.Context, st *State) error {
 	}
 	wg.Wait()
 	for _, f := range forks {
+		if lw, ok := f.Log.(*proc.LineWriter); ok && f.Log != st.Log {
+			lw.Flush()
+		}
 		st.merge(f)
 	}
 	return firstFailure(parent, errs)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -315,5 +316,40 @@ func TestGrantClusterAccessWaitsForTheGroupThenAppliesWithIt(t *testing.T) {
 	}
 	if appliedWith != "sg-1" || api.calls != 2 {
 		t.Errorf("applied with %q after %d checks, want sg-1 after 2", appliedWith, api.calls)
+	}
+}
+
+// TestLanesKeepTheirLogLinesWhole: a lane writing half a line (Terraform's
+// output comes in pieces) must not have another lane's line land inside it.
+func TestLanesKeepTheirLogLinesWhole(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	st := clusterState(t, "staging", nil)
+	st.Log = &log
+	halfWritten := make(chan struct{})
+	other := make(chan struct{})
+	steps := []Step{Parallel{Title: "both", Lanes: []Lane{
+		{Name: "data", Steps: []Step{Func{Title: "terraform", Fn: func(_ context.Context, st *State) error {
+			io.WriteString(st.Log, "aws_db_instance.this: Still ")
+			close(halfWritten)
+			<-other
+			io.WriteString(st.Log, "creating... [10s elapsed]\n")
+			return nil
+		}}}},
+		{Name: "cluster", Steps: []Step{Func{Title: "eksctl", Fn: func(_ context.Context, st *State) error {
+			<-halfWritten
+			io.WriteString(st.Log, "waiting for CloudFormation stack\n")
+			close(other)
+			return nil
+		}}}},
+	}}}
+	if err := Run(context.Background(), st, "bootstrap up", steps); err != nil {
+		t.Fatal(err)
+	}
+	got := log.String()
+	for _, want := range []string{"[data] aws_db_instance.this: Still creating... [10s elapsed]\n", "[cluster] waiting for CloudFormation stack\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks the whole line %q:\n%s", want, got)
+		}
 	}
 }

@@ -64,6 +64,11 @@ func (st *State) fork(lane string) *State {
 	if l, ok := st.Runner.(proc.Labeler); ok {
 		f.Runner = l.Label(lane)
 	}
+	if st.Log != nil {
+		// Line-buffered per lane: Terraform's output arrives in pieces, and
+		// two lanes' half lines must not meet in the shared log.
+		f.Log = st.Redact.Writer(proc.Prefixed(st.Log, "["+lane+"] "))
+	}
 	return &f
 }
 
