@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,8 +128,21 @@ func Write(w io.Writer, res Result, account string) error {
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", warn)
 	}
+	var lanes []string
+	for _, d := range res.Steps {
+		if d.Lane != "" && !slices.Contains(lanes, d.Lane) {
+			lanes = append(lanes, d.Lane)
+		}
+	}
+	if len(lanes) > 1 {
+		fmt.Fprintf(w, "Lanes: the steps of the %s lanes run side by side, each lane's in order.\n", strings.Join(lanes, " and "))
+	}
 	for i, d := range res.Steps {
-		fmt.Fprintf(w, "\n%d. %s\n", i+1, d.Step)
+		lane := ""
+		if d.Lane != "" {
+			lane = " (" + d.Lane + " lane)"
+		}
+		fmt.Fprintf(w, "\n%d. %s%s\n", i+1, d.Step, lane)
 		for _, s := range d.Summary {
 			fmt.Fprintf(w, "   %s\n", s)
 		}
