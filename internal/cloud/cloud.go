@@ -130,14 +130,7 @@ func (c *Clients) ClusterNetwork(ctx context.Context, name string) (*Network, er
 	if err != nil {
 		return nil, fmt.Errorf("describing the subnets of cluster %s: %w", name, err)
 	}
-	subnets := out.Subnets
-	sort.Slice(subnets, func(i, j int) bool {
-		ai, aj := aws.ToString(subnets[i].AvailabilityZone), aws.ToString(subnets[j].AvailabilityZone)
-		if ai != aj {
-			return ai < aj
-		}
-		return aws.ToString(subnets[i].SubnetId) < aws.ToString(subnets[j].SubnetId)
-	})
+	subnets := byZone(out.Subnets)
 	for _, s := range subnets {
 		// Every subnet of a cluster is in the cluster's VPC; the VPC is read
 		// from them when EKS does not say.
@@ -172,6 +165,18 @@ func (c *Clients) ClusterNetwork(ctx context.Context, name string) (*Network, er
 			name, c.Region, strings.Join(missing, ", no "), c.Region, name)
 	}
 	return n, nil
+}
+
+// byZone orders subnets by zone, then id, so lists read the same each time.
+func byZone(subnets []ec2types.Subnet) []ec2types.Subnet {
+	sort.Slice(subnets, func(i, j int) bool {
+		ai, aj := aws.ToString(subnets[i].AvailabilityZone), aws.ToString(subnets[j].AvailabilityZone)
+		if ai != aj {
+			return ai < aj
+		}
+		return aws.ToString(subnets[i].SubnetId) < aws.ToString(subnets[j].SubnetId)
+	})
+	return subnets
 }
 
 func isPrivate(s ec2types.Subnet) bool {

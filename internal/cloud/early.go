@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -62,15 +61,7 @@ func (c *Clients) NetworkSoFar(ctx context.Context, cluster string) (*Network, e
 	if err != nil {
 		return nil, fmt.Errorf("looking for the subnets of cluster %s: %w", cluster, err)
 	}
-	subnets := out.Subnets
-	sort.Slice(subnets, func(i, j int) bool {
-		ai, aj := aws.ToString(subnets[i].AvailabilityZone), aws.ToString(subnets[j].AvailabilityZone)
-		if ai != aj {
-			return ai < aj
-		}
-		return aws.ToString(subnets[i].SubnetId) < aws.ToString(subnets[j].SubnetId)
-	})
-	for _, s := range subnets {
+	for _, s := range byZone(out.Subnets) {
 		if isPrivate(s) {
 			n.PrivateSubnetIDs = append(n.PrivateSubnetIDs, aws.ToString(s.SubnetId))
 		} else {
