@@ -4,7 +4,6 @@ package values
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/pipeline"
 )
 
 // Options are the command's flags.
@@ -21,7 +21,8 @@ type Options struct {
 	Env    string
 	Output factory.Output
 	// OutputsFile holds what `terraform output -json` prints for the data
-	// tier; "-" is standard input.
+	// tier; "-" is standard input; "" reads them from the Terraform remote
+	// state.
 	OutputsFile string
 	// AccountID is the AWS account; "" reads it from the ECR repository URLs.
 	AccountID string
@@ -31,20 +32,20 @@ type Options struct {
 func NewCmd(f *factory.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
-		Use:   "values --env ENV --outputs-file FILE",
+		Use:   "values --env ENV [--outputs-file FILE]",
 		Short: "Print the Helm values overlay for the app's chart from the data tier's outputs",
 		Long: `Prints the values overlay for the app's chart (infrastructure/helm/sovd-webapp):
 config.database.host/port/name/user, config.redis.host/port, the ingress
 certificate ARN, the service account's name and IRSA role ARN, and the ECR
 repository of each image. Give it after the chart's values-production.yaml:
 
-  terraform -chdir=terraform/stateful output -json > outputs.json
-  bootstrap values --env production --outputs-file outputs.json > overlay.yaml
+  bootstrap values --env production > overlay.yaml
   helm upgrade --install sovd-webapp infrastructure/helm/sovd-webapp \
     -f infrastructure/helm/sovd-webapp/values-production.yaml -f overlay.yaml
 
-Reading the outputs from the Terraform state directly is not built yet: pass
---outputs-file.`,
+The outputs are read from the data tier's Terraform remote state (AWS
+credentials and terraform needed; nothing is changed). Without AWS, give
+what the data tier's ` + "`terraform output -json`" + ` printed with --outputs-file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.Output.Check(); err != nil {
@@ -53,34 +54,31 @@ Reading the outputs from the Terraform state directly is not built yet: pass
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return run(f, opts)
+			return run(cmd.Context(), f, opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "environment (staging, production, or one of bootstrap.yaml)")
-	cmd.Flags().StringVar(&opts.OutputsFile, "outputs-file", "", "the data tier's `terraform output -json`, as a file (- for standard input)")
+	cmd.Flags().StringVar(&opts.OutputsFile, "outputs-file", "", "the data tier's `terraform output -json`, as a file (- for standard input); default: read from the Terraform remote state")
 	cmd.Flags().StringVar(&opts.AccountID, "account-id", "", "AWS account ID (default: read from the ECR repository URLs)")
 	factory.AddOutputFlag(cmd, &opts.Output)
 	return cmd
 }
 
-// ErrNoOutputs is returned without --outputs-file.
-var ErrNoOutputs = errors.New("reading the data tier's outputs from the Terraform state is not built yet in this version of bootstrap: " +
-	"pass --outputs-file with what `terraform -chdir=terraform/stateful output -json` prints")
-
-func run(f *factory.Factory, opts *Options) error {
+func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	p, err := f.Profile(opts.Env)
 	if err != nil {
 		return err
 	}
-	if opts.OutputsFile == "" {
-		return ErrNoOutputs
-	}
-	data, err := readOutputs(f, opts.OutputsFile)
-	if err != nil {
-		return err
-	}
-	v, err := Overlay(p, data, opts.AccountID)
-	if err != nil {
+	var v addons.AppValues
+	if opts.OutputsFile != "" {
+		data, err := readOutputs(f, opts.OutputsFile)
+		if err != nil {
+			return err
+		}
+		if v, err = Overlay(p, data, opts.AccountID); err != nil {
+			return err
+		}
+	} else if v, err = liveOverlay(ctx, f, p, opts.AccountID); err != nil {
 		return err
 	}
 	for _, w := range v.Warnings() {
@@ -116,6 +114,24 @@ func readOutputs(f *factory.Factory, name string) ([]byte, error) {
 	return data, nil
 }
 
+// liveOverlay reads the data tier's outputs from its Terraform remote state
+// (the same step `up` and `addons` use; read-only, so no environment lock)
+// and makes the overlay.
+func liveOverlay(ctx context.Context, f *factory.Factory, p *config.Profile, accountID string) (addons.AppValues, error) {
+	r, err := f.NewRun(p, "values")
+	if err != nil {
+		return addons.AppValues{}, err
+	}
+	defer r.Close()
+	if err := r.Execute(ctx, "bootstrap values --env "+p.Name, []pipeline.Step{pipeline.ReadDataOutputs{AWS: pipeline.DefaultDataAPI}}); err != nil {
+		return addons.AppValues{}, err
+	}
+	if accountID == "" {
+		accountID = r.State.AccountID
+	}
+	return overlay(p, r.State.Data, accountID)
+}
+
 // Overlay makes the overlay of a profile from `terraform output -json` of its
 // data tier. Outputs of another environment or region are refused: their
 // hosts would point the app at the wrong database.
@@ -124,6 +140,12 @@ func Overlay(p *config.Profile, terraformOutputJSON []byte, accountID string) (a
 	if err != nil {
 		return addons.AppValues{}, err
 	}
+	return overlay(p, raw, accountID)
+}
+
+// overlay makes the overlay from the outputs' values.
+func overlay(p *config.Profile, raw map[string]any, accountID string) (addons.AppValues, error) {
+	var err error
 	for name, want := range map[string]string{"environment": p.Name, "region": p.Region} {
 		if got, ok := raw[name].(string); ok && got != want {
 			return addons.AppValues{}, fmt.Errorf("the outputs are of %s %q, not %q: run terraform output in the data tier of environment %s", name, got, want, p.Name)

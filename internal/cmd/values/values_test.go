@@ -12,6 +12,8 @@ import (
 
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/golden"
+	"github.com/sovd/bootstrap/internal/pipeline"
+	"github.com/sovd/bootstrap/internal/testenv"
 )
 
 func newFactory(stdin string) (*factory.Factory, *bytes.Buffer, *bytes.Buffer) {
@@ -79,7 +81,6 @@ func TestErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no outputs file", []string{"--env", "production"}, "pass --outputs-file"},
 		{"outputs of another environment", []string{"--env", "staging", "--outputs-file", outputs}, `the outputs are of environment "production", not "staging"`},
 		{"no such file", []string{"--env", "production", "--outputs-file", "testdata/nope.json"}, "reading the outputs"},
 		{"no environment", []string{"--outputs-file", outputs}, "--env is required"},
@@ -97,9 +98,28 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
-	f, _, _ := newFactory("")
-	if err := execute(f, "--env", "production"); !errors.Is(err, ErrNoOutputs) {
-		t.Errorf("without --outputs-file: %v", err)
+}
+
+// TestLiveReadsTheRemoteState: without --outputs-file the outputs come from
+// the data tier's Terraform remote state, read-only. With no data tier yet
+// it says which command makes one, and prints no overlay. (Reading an
+// applied tier's outputs is ReadDataOutputs, tested with the data tier in
+// internal/pipeline.)
+func TestLiveReadsTheRemoteState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto")
+	}
+	testenv.Moto(t).Use(t)
+	f, out, _ := newFactory("")
+	f.WorkDir = t.TempDir()
+	err := execute(f, "--env", "staging")
+	var se *pipeline.StepError
+	if !errors.As(err, &se) || se.Step != (pipeline.ReadDataOutputs{}).Name() ||
+		!strings.Contains(err.Error(), "no state bucket s3://bootstrap-tfstate-"+testenv.MotoAccountID+"-us-east-1: run `bootstrap data --env staging` first") {
+		t.Fatalf("err = %v", err)
+	}
+	if out.Len() > 0 {
+		t.Errorf("printed an overlay without outputs: %s", out.String())
 	}
 }
 
