@@ -247,13 +247,3 @@ func TestInitWritesAFileThatValidates(t *testing.T) {
 		t.Errorf("init must not overwrite without --force: exit %d %s", again.exit, again.stderr)
 	}
 }
-
-func TestUnbuiltCommandsSaySo(t *testing.T) {
-	t.Parallel()
-	for _, verb := range []string{"values"} {
-		r := runCLI(t, cliOpts{}, verb, "--env", "production")
-		if r.exit != ExitFailed || !strings.Contains(r.stderr, "not built yet") {
-			t.Errorf("%s: exit %d, stderr %s", verb, r.exit, r.stderr)
-		}
-	}
-}

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 )
 
 // UpSteps is `bootstrap up`. The cluster and the data tier are made side by
@@ -75,26 +74,6 @@ func TeardownStepsWith(o AddonOptions) []Step {
 	steps = append(steps, DeleteCluster{AWS: DefaultAWS})          // eksctl delete cluster --wait: control plane, VPC
 	steps = append(steps, SweepLeftovers{AWS: DefaultTeardownAPI}) // ENIs, security groups, EIPs
 	return steps
-}
-
-// NotBuilt stands for a step this version of bootstrap does not have yet.
-// It never pretends: Run fails, Describe says so.
-type NotBuilt struct {
-	Title string
-	Phase string
-}
-
-// Name implements Step.
-func (n NotBuilt) Name() string { return n.Title }
-
-// Run implements Step.
-func (n NotBuilt) Run(context.Context, *State) error {
-	return fmt.Errorf("%s is not built yet in this version of bootstrap; follow docs/runbooks/infrastructure_setup.md for this part", n.Phase)
-}
-
-// Describe implements Describer.
-func (n NotBuilt) Describe(context.Context, *State) (Description, error) {
-	return Description{Step: n.Title, Summary: []string{n.Phase + " is not built yet: nothing to show"}}, nil
 }
 
 // WhileClusterExists wraps steps that act inside the cluster so that they

@@ -167,14 +167,6 @@ type FlagError struct{ Err error }
 func (e *FlagError) Error() string { return e.Err.Error() }
 func (e *FlagError) Unwrap() error { return e.Err }
 
-// NotBuiltError is a command whose phase does not exist yet. It fails
-// plainly instead of pretending to succeed.
-type NotBuiltError struct{ What string }
-
-func (e *NotBuiltError) Error() string {
-	return e.What + " is not built yet in this version of bootstrap; follow docs/runbooks/infrastructure_setup.md for this part"
-}
-
 // ExecuteLocked runs steps holding the environment's lock, so two runs on
 // one environment cannot interleave; the second fails fast naming the
 // holder. The lock is released even after a failure or Ctrl-C.
