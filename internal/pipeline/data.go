@@ -340,14 +340,22 @@ func untaintInterrupted(ctx context.Context, api DataAPI, d *terraform.Driver, s
 		var status string
 		switch r.Type {
 		case "aws_db_instance":
-			status, err = api.DBInstanceStatus(ctx, r.ID)
+			status, err = api.DBInstanceStatus(ctx, r.Name)
 		case "aws_elasticache_replication_group":
-			status, err = api.ReplicationGroupStatus(ctx, r.ID)
+			status, err = api.ReplicationGroupStatus(ctx, r.Name)
 		case "aws_secretsmanager_secret", "aws_security_group", "aws_db_parameter_group", "aws_db_subnet_group",
 			"aws_elasticache_subnet_group", "aws_s3_bucket", "aws_ecr_repository", "aws_vpc_security_group_ingress_rule":
 			// Named containers whose settings the plan reconciles in place:
 			// replacing one would delete a secret into its recovery window
 			// (and fail on the reserved name) or empty a bucket.
+			status = "available"
+		case "aws_s3_bucket_ownership_controls", "aws_s3_bucket_public_access_block", "aws_s3_bucket_versioning",
+			"aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_policy", "aws_s3_bucket_lifecycle_configuration",
+			"aws_ecr_lifecycle_policy":
+			// Settings of a bucket or repository: replacing one deletes it
+			// first (for a moment no public access block, versioning
+			// suspended); kept, the refresh reads what AWS has and the
+			// plan puts what is missing.
 			status = "available"
 		default:
 			continue

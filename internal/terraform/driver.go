@@ -347,6 +347,10 @@ type TaintedResource struct {
 	Address string
 	Type    string
 	ID      string
+	// Name is what AWS's describe calls take: the identifier for an RDS
+	// instance (whose id is the internal db-... resource id in provider
+	// 5.x), the id for the others.
+	Name string
 }
 
 // Tainted lists the tainted resources in the state.
@@ -362,7 +366,11 @@ func (d *Driver) Tainted(ctx context.Context) ([]TaintedResource, error) {
 	for _, r := range s.Values.RootModule.Resources {
 		if r.Tainted {
 			id, _ := r.AttributeValues["id"].(string)
-			out = append(out, TaintedResource{Address: r.Address, Type: r.Type, ID: id})
+			name := id
+			if ident, ok := r.AttributeValues["identifier"].(string); ok && ident != "" {
+				name = ident
+			}
+			out = append(out, TaintedResource{Address: r.Address, Type: r.Type, ID: id, Name: name})
 		}
 	}
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -75,9 +76,13 @@ func (f *Factory) Profile(env string) (*config.Profile, error) {
 	return config.Resolve(f.ConfigPath, env, f.Now())
 }
 
-// RunDir is .bootstrap/<env>, created if needed.
+// RunDir is .bootstrap/<env>, created if needed, as an absolute path:
+// Terraform runs in a directory below it and is given files of it.
 func (f *Factory) RunDir(env string) (string, error) {
-	dir := filepath.Join(f.WorkDir, ".bootstrap", env)
+	dir, err := filepath.Abs(filepath.Join(f.WorkDir, ".bootstrap", env))
+	if err != nil {
+		return "", fmt.Errorf("the run directory: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
 		return "", fmt.Errorf("creating run directory: %w", err)
 	}
@@ -108,10 +113,9 @@ func (f *Factory) NewRun(p *config.Profile, verb string) (*Run, error) {
 		return nil, err
 	}
 	now := f.Now()
-	logPath := filepath.Join(dir, "logs", now.UTC().Format("20060102T150405Z")+"-"+verb+".log")
-	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logPath, lf, err := newLog(filepath.Join(dir, "logs"), now.UTC().Format("20060102T150405Z")+"-"+verb)
 	if err != nil {
-		return nil, fmt.Errorf("opening run log: %w", err)
+		return nil, err
 	}
 	redact := &proc.Redactor{}
 	log := redact.Writer(lf)
@@ -149,6 +153,26 @@ func (f *Factory) NewRun(p *config.Profile, verb string) (*Run, error) {
 		lock = DefaultLock
 	}
 	return &Run{State: st, LogPath: logPath, logFile: lf, lock: lock}, nil
+}
+
+// newLog creates the run's log, never one another run writes: two runs
+// started in the same second get <name>.log and <name>-2.log.
+func newLog(dir, name string) (string, *os.File, error) {
+	for i := 1; ; i++ {
+		path := filepath.Join(dir, name+".log")
+		if i > 1 {
+			path = filepath.Join(dir, fmt.Sprintf("%s-%d.log", name, i))
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		switch {
+		case err == nil:
+			return path, f, nil
+		case errors.Is(err, fs.ErrExist) && i < 100:
+			continue
+		default:
+			return "", nil, fmt.Errorf("opening run log: %w", err)
+		}
+	}
 }
 
 func upper(s string) string {
