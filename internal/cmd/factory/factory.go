@@ -61,8 +61,10 @@ type LockFunc func(ctx context.Context, st *pipeline.State, command string, ensu
 // DefaultLock is the real lock: pipeline.AcquireLock on the state bucket.
 func DefaultLock(ctx context.Context, st *pipeline.State, command string, ensureBucket bool) (func(context.Context) error, error) {
 	if ensureBucket {
-		if err := pipeline.Run(ctx, st, command, []pipeline.Step{pipeline.EnsureStateBucket{AWS: pipeline.DefaultDataAPI}}); err != nil {
-			return nil, err
+		// Quietly: the phase's own step shows it, and checks it again cheaply.
+		s := pipeline.EnsureStateBucket{AWS: pipeline.DefaultDataAPI}
+		if err := s.Run(ctx, st); err != nil {
+			return nil, &pipeline.StepError{Step: s.Name(), Next: command, Err: err}
 		}
 	}
 	return pipeline.AcquireLock(ctx, st, command)
