@@ -128,6 +128,11 @@ type CreateCluster struct {
 // Name implements Step.
 func (CreateCluster) Name() string { return "Creating EKS cluster with eksctl" }
 
+// FinishesWhenStopped implements Finisher: eksctl's create, stopped, leaves
+// CloudFormation making the cluster while what eksctl makes after it (the
+// default add-ons, the node group) never comes.
+func (CreateCluster) FinishesWhenStopped() {}
+
 // Run implements Step.
 func (s CreateCluster) Run(ctx context.Context, st *State) error {
 	p := st.Profile
@@ -215,6 +220,11 @@ func checkStacks(ctx context.Context, api ClusterAPI, st *State) error {
 		list[i] = eksctl.Stack{Name: s.Name, Status: s.Status, Reason: s.Reason}
 	}
 	if prob := eksctl.CheckStacks(name, st.Profile.Region, list); prob != nil {
+		if !prob.Wait && prob.Stack.Name == eksctl.ClusterStack(name) {
+			// up applies the data tier beside eksctl, into the VPC of this
+			// stack: eksctl cannot delete subnets the databases sit in.
+			return fmt.Errorf("%w\nIf the data tier was applied into this cluster's VPC (bootstrap up applies it beside eksctl), that command fails on the subnets the databases use: run `bootstrap teardown --env %s` instead, which destroys the data tier first", prob, st.Profile.Name)
+		}
 		return prob
 	}
 	return nil

@@ -140,6 +140,7 @@ func TestCreateClusterStopsOnFailedStack(t *testing.T) {
 	for _, want := range []string{
 		"eksctl-sovd-production-cluster-cluster is ROLLBACK_COMPLETE",
 		"eksctl delete cluster --name sovd-production-cluster --region us-east-1 --wait",
+		"run `bootstrap teardown --env production` instead, which destroys the data tier first",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

@@ -279,6 +279,12 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 		}
 		in.AccountID = st.AccountID
 	}
+	if !hasClusterRules(res) {
+		// Applied before EKS made the cluster security group and never
+		// granted (the run stopped first): destroy what is there rather
+		// than add the two rules on the way out.
+		in.ClusterSecurityGroupID = ""
+	}
 	td := &terraform.Teardown{FinalSnapshotID: FinalSnapshotID(st)}
 	varFile := st.Path(StatefulVars)
 	if err := terraform.WriteVarFile(varFile, terraform.Vars(st.Profile, in, td)); err != nil {
@@ -324,6 +330,17 @@ func (DestroyData) Describe(_ context.Context, st *State) (Description, error) {
 			Note:  "lift deletion protection and name the final snapshot (unique) before destroying"},
 		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "destroy", "-var-file=" + rel}},
 	}}, nil
+}
+
+// hasClusterRules says whether the state holds the ingress rules admitting
+// the cluster security group.
+func hasClusterRules(addresses []string) bool {
+	for _, a := range addresses {
+		if strings.HasPrefix(a, "aws_vpc_security_group_ingress_rule.") {
+			return true
+		}
+	}
+	return false
 }
 
 // untaintInterrupted clears the taint Terraform puts on a database or

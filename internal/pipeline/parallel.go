@@ -46,7 +46,7 @@ var errStopped = errors.New("stopped because a step beside it failed")
 // Run implements Step. A failure is a *StepError naming the step of the
 // lane that failed, not the Parallel step.
 func (p Parallel) Run(parent context.Context, st *State) error {
-	ctx, cancel := context.WithCancelCause(parent)
+	ctx, cancel := context.WithCancelCause(context.WithValue(parent, runCtxKey{}, parent))
 	defer cancel(nil)
 	forks := make([]*State, len(p.Lanes))
 	errs := make([]error, len(p.Lanes))
@@ -69,15 +69,16 @@ func (p Parallel) Run(parent context.Context, st *State) error {
 		}
 		st.merge(f)
 	}
-	return firstFailure(parent, errs)
+	return firstFailure(parent, ctx, errs)
 }
 
-// firstFailure picks the error to report. When the run itself was
-// cancelled (Ctrl-C), every lane was interrupted: the error names all the
-// steps that were running. Otherwise it is the first lane's own failure;
-// lanes stopped because of it are secondary.
-func firstFailure(parent context.Context, errs []error) error {
-	if parent.Err() != nil {
+// firstFailure picks the error to report. When a lane failed first, it is
+// that failure, even if Ctrl-C came while the others were stopping; lanes
+// stopped because of it are secondary. When the run itself was cancelled
+// first (Ctrl-C), every lane was interrupted: the error names all the steps
+// that were running.
+func firstFailure(parent, ctx context.Context, errs []error) error {
+	if parent.Err() != nil && !errors.Is(context.Cause(ctx), errStopped) {
 		var steps []string
 		var first *StepError
 		for _, err := range errs {
@@ -109,6 +110,19 @@ func firstFailure(parent context.Context, errs []error) error {
 	return secondary
 }
 
+// Finisher is a step that, once started, is let finish when a step in
+// another lane fails, because stopping it half way leaves what a re-run
+// cannot complete (eksctl's create, stopped, leaves CloudFormation making
+// the cluster while the add-ons and node group eksctl makes afterwards never
+// come). Ctrl-C still stops it.
+type Finisher interface {
+	FinishesWhenStopped()
+}
+
+// runCtxKey holds, in a lane's context, the context of the run itself:
+// what a Finisher runs under.
+type runCtxKey struct{}
+
 // runList runs steps in order on st, reporting progress, and stops at the
 // first failure, returned as a *StepError without Next.
 func runList(ctx context.Context, st *State, steps []Step) error {
@@ -122,19 +136,29 @@ func runList(ctx context.Context, st *State, steps []Step) error {
 			}
 			continue
 		}
+		stepCtx, stopWatch := ctx, func() bool { return false }
+		if _, ok := s.(Finisher); ok {
+			if run, ok := ctx.Value(runCtxKey{}).(context.Context); ok {
+				stepCtx = run
+				stopWatch = context.AfterFunc(ctx, func() {
+					if errors.Is(context.Cause(ctx), errStopped) {
+						st.Progress.Info("a step beside this one failed: letting %q finish, since stopping it half way leaves what a re-run cannot complete (Ctrl-C stops it now)", s.Name())
+					}
+				})
+			}
+		}
 		task := st.Progress.Start(s.Name())
 		start := time.Now()
-		err := s.Run(ctx, st)
+		err := s.Run(stepCtx, st)
+		stopWatch()
 		d := time.Since(start)
 		st.trace(s.Name(), start, d, err)
 		if err != nil {
-			if ctx.Err() != nil && context.Cause(ctx) == errStopped {
+			if stepCtx.Err() != nil {
 				task.Stop(d)
+				err = fmt.Errorf("%w: %w", context.Cause(stepCtx), err)
 			} else {
 				task.Fail(d)
-			}
-			if ctx.Err() != nil {
-				err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
 			}
 			return &StepError{Step: s.Name(), Err: err}
 		}

@@ -353,3 +353,97 @@ func TestLanesKeepTheirLogLinesWhole(t *testing.T) {
 		}
 	}
 }
+
+// finishing is a step that must be let finish when another lane fails.
+type finishing struct{ Func }
+
+func (finishing) FinishesWhenStopped() {}
+
+func TestAFinisherIsLetFinishWhenAnotherLaneFails(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("terraform init: backend unreachable")
+	started, failed := make(chan struct{}), make(chan struct{})
+	var finished, next bool
+	eksctl := finishing{Func{Title: "Creating EKS cluster with eksctl", Fn: func(ctx context.Context, _ *State) error {
+		close(started)
+		<-failed
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(200 * time.Millisecond): // still running well after the other lane failed
+		}
+		finished = true
+		return nil
+	}}}
+	var out syncBuffer
+	st := clusterState(t, "staging", nil)
+	st.Progress = NewProgress(&out, false, false)
+	err := Run(context.Background(), st, "bootstrap up --env staging", []Step{Parallel{Title: "both", Lanes: []Lane{
+		{Name: "cluster", Steps: []Step{eksctl, Func{Title: "Installing metrics-server", Fn: func(context.Context, *State) error { next = true; return nil }}}},
+		{Name: "data", Steps: []Step{Func{Title: "Applying the data tier with Terraform", Fn: func(context.Context, *State) error {
+			<-started
+			defer close(failed)
+			return cause
+		}}}},
+	}}})
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != "Applying the data tier with Terraform" || !errors.Is(err, cause) {
+		t.Fatalf("error = %v, want the data lane's failure", err)
+	}
+	if !finished || next {
+		t.Errorf("eksctl finished %v (want true), the step after it ran %v (want false)", finished, next)
+	}
+	if !strings.Contains(out.String(), `letting "Creating EKS cluster with eksctl" finish`) {
+		t.Errorf("progress does not say why it waits:\n%s", out.String())
+	}
+}
+
+func TestAFinisherStopsOnCtrlC(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	eksctl := finishing{Func{Title: "Creating EKS cluster with eksctl", Fn: func(ctx context.Context, _ *State) error {
+		cancel()
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(5 * time.Second):
+			return errors.New("not stopped by Ctrl-C")
+		}
+	}}}
+	st := clusterState(t, "staging", nil)
+	err := Run(ctx, st, "bootstrap up --env staging", []Step{Parallel{Title: "both", Lanes: []Lane{{Name: "cluster", Steps: []Step{eksctl}}}}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want interrupted", err)
+	}
+}
+
+// TestALaneFailureOutranksALaterCtrlC: a lane fails; while the other lane
+// is stopping, the user presses Ctrl-C. The failure is still what the user
+// must read, not "interrupted".
+func TestALaneFailureOutranksALaterCtrlC(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("eksctl: AlreadyExistsException")
+	ctx, cancel := context.WithCancel(context.Background())
+	st := clusterState(t, "staging", nil)
+	err := Run(ctx, st, "bootstrap up --env staging", []Step{Parallel{Title: "both", Lanes: []Lane{
+		{Name: "cluster", Steps: []Step{Func{Title: "Creating EKS cluster with eksctl", Fn: func(context.Context, *State) error { return cause }}}},
+		{Name: "data", Steps: []Step{Func{Title: "Applying the data tier with Terraform", Fn: func(ctx context.Context, _ *State) error {
+			<-ctx.Done() // stopped because the cluster lane failed...
+			cancel()     // ...and Ctrl-C while terraform is stopping
+			return context.Cause(ctx)
+		}}}},
+	}}})
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != "Creating EKS cluster with eksctl" || !errors.Is(err, cause) || errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want the cluster lane's failure", err)
+	}
+}
+
+func TestHasClusterRules(t *testing.T) {
+	t.Parallel()
+	without := []string{"aws_security_group.db", "aws_db_instance.this"}
+	with := append(without, "aws_vpc_security_group_ingress_rule.db_from_cluster[0]")
+	if hasClusterRules(without) || !hasClusterRules(with) {
+		t.Errorf("hasClusterRules(without) = %v, (with) = %v", hasClusterRules(without), hasClusterRules(with))
+	}
+}

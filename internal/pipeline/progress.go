@@ -108,7 +108,8 @@ func (t *Task) Done(d time.Duration) { t.end("✓", d) }
 // Fail reports a step as failed.
 func (t *Task) Fail(d time.Duration) { t.end("✗", d) }
 
-// Stop reports a step stopped because a step beside it failed.
+// Stop reports a step stopped before it finished: by Ctrl-C, or because a
+// step beside it failed.
 func (t *Task) Stop(d time.Duration) { t.end("■", d) }
 
 // Info prints a line of progress under the current step.

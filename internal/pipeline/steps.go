@@ -69,7 +69,7 @@ func TeardownStepsWith(o AddonOptions) []Step {
 	steps = append(steps, WhileClusterExists(AddonTeardownSteps(o))...)                           // ESO manifests, helm uninstall, CRDs
 	steps = append(steps, Parallel{Title: "Destroying the data tier and the node groups side by side", Lanes: []Lane{
 		{Name: "data", Steps: DataTeardownSteps()},                                 // production: protection lifted, final snapshot named
-		{Name: "nodes", Steps: []Step{DeleteNodeGroups{AWS: DefaultNodeGroupAPI}}}, // eksctl delete nodegroup --wait, per node group
+		{Name: "nodes", Steps: []Step{DeleteNodeGroups{AWS: DefaultNodeGroupAPI}}}, // eksctl delete nodegroup --wait
 	}})
 	steps = append(steps, DeleteCluster{AWS: DefaultAWS})          // eksctl delete cluster --wait: control plane, VPC
 	steps = append(steps, SweepLeftovers{AWS: DefaultTeardownAPI}) // ENIs, security groups, EIPs

@@ -189,6 +189,14 @@ func (s GrantClusterAccess) Run(ctx context.Context, st *State) error {
 }
 
 // Describe implements Describer.
-func (GrantClusterAccess) Describe(context.Context, *State) (Description, error) {
-	return Description{Summary: []string{"only when the data tier was applied before EKS made the cluster security group: the apply above, run again once `aws eks describe-cluster` shows resourcesVpcConfig.clusterSecurityGroupId, adds the two ingress rules"}}, nil
+func (GrantClusterAccess) Describe(_ context.Context, st *State) (Description, error) {
+	p := st.Profile
+	rel := "../../" + st.RelPath(StatefulVars) // from terraform/stateful
+	return Description{Actions: []Action{
+		{Tool: "aws", Args: []string{"eks", "describe-cluster", "--region", p.Region, "--name", p.Cluster.Name,
+			"--query", "cluster.resourcesVpcConfig.clusterSecurityGroupId", "--output", "text"},
+			Note: "only when the data tier was applied before EKS made the cluster security group: once this prints sg-..., put it in " + st.RelPath(StatefulVars) + " as cluster_security_group_id and apply again; the plan adds the two ingress rules"},
+		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "plan", "-var-file=" + rel, "-out=" + StatefulPlan}},
+		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", StatefulPlan}},
+	}}, nil
 }

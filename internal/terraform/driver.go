@@ -189,12 +189,15 @@ type Summary struct {
 	Add, Change, Destroy, Replace int
 	// Import counts objects the plan adopts into the state.
 	Import int
+	// Move counts objects the plan records under a new address (moved
+	// blocks): nothing changes in AWS, but the state must be written.
+	Move int
 	// Resources lists each changed resource as "<action> <address>".
 	Resources []string
 }
 
 // Changed reports whether the plan does anything.
-func (s Summary) Changed() bool { return s.Add+s.Change+s.Destroy+s.Replace+s.Import > 0 }
+func (s Summary) Changed() bool { return s.Add+s.Change+s.Destroy+s.Replace+s.Import+s.Move > 0 }
 
 // String is the one-line form: "3 to add, 1 to change, 0 to destroy".
 func (s Summary) String() string {
@@ -204,6 +207,9 @@ func (s Summary) String() string {
 	}
 	if s.Import > 0 {
 		line += fmt.Sprintf(", %d to import", s.Import)
+	}
+	if s.Move > 0 {
+		line += fmt.Sprintf(", %d to move", s.Move)
 	}
 	return line
 }
@@ -218,6 +224,10 @@ func Summarize(p *tfjson.Plan) Summary {
 		if rc.Change.Importing != nil {
 			s.Import++
 			s.Resources = append(s.Resources, "import "+rc.Address)
+		}
+		if rc.PreviousAddress != "" && rc.PreviousAddress != rc.Address {
+			s.Move++
+			s.Resources = append(s.Resources, "move "+rc.PreviousAddress+" to "+rc.Address)
 		}
 		a := rc.Change.Actions
 		var verb string
@@ -334,9 +344,11 @@ func (d *Driver) StateInputs(ctx context.Context) (Inputs, error) {
 			}
 		}
 	}
-	if in.VPCID == "" || len(in.PrivateSubnetIDs) == 0 || in.ClusterSecurityGroupID == "" {
-		return in, fmt.Errorf("the state does not say which network the data tier is in (found vpc %q, subnets %v, security group %q)",
-			in.VPCID, in.PrivateSubnetIDs, in.ClusterSecurityGroupID)
+	// No rule in the state is no cluster security group: the tier was
+	// applied before EKS made it (up's data lane), and null matches that.
+	if in.VPCID == "" || len(in.PrivateSubnetIDs) == 0 {
+		return in, fmt.Errorf("the state does not say which network the data tier is in (found vpc %q, subnets %v)",
+			in.VPCID, in.PrivateSubnetIDs)
 	}
 	return in, nil
 }

@@ -81,6 +81,16 @@ func TestSummarize(t *testing.T) {
 	if !imp.Changed() || imp.Import != 1 || imp.String() != "0 to add, 0 to change, 0 to destroy, 1 to import" {
 		t.Errorf("import-only plan: %q changed=%v", imp, imp.Changed())
 	}
+	// So is a move (a moved block): the state must be written under the
+	// new address, or a later root without the block would destroy and
+	// re-create the object.
+	mv := Summarize(&tfjson.Plan{ResourceChanges: []*tfjson.ResourceChange{{
+		Address: "aws_vpc_security_group_ingress_rule.db_from_cluster[0]", PreviousAddress: "aws_vpc_security_group_ingress_rule.db_from_cluster",
+		Mode: tfjson.ManagedResourceMode, Change: &tfjson.Change{Actions: tfjson.Actions{tfjson.ActionNoop}},
+	}}})
+	if !mv.Changed() || mv.Move != 1 || mv.String() != "0 to add, 0 to change, 0 to destroy, 1 to move" {
+		t.Errorf("move-only plan: %q changed=%v", mv, mv.Changed())
+	}
 }
 
 func TestBackendArgs(t *testing.T) {
