@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/sovd/bootstrap/internal/cloud"
@@ -520,10 +521,19 @@ func openRemoteStateful(ctx context.Context, api DataAPI, st *State) (*terraform
 	return d, nil
 }
 
+// statefulWorkDir is where Terraform works: terraform/stateful in the run
+// directory, or read/terraform/stateful for a read-only run.
+func statefulWorkDir(st *State) string {
+	if st.ReadOnly {
+		return st.Path(filepath.Join("read", StatefulDir))
+	}
+	return st.Path(StatefulDir)
+}
+
 // openStateful writes the embedded root into the run directory and returns
 // a driver for it.
 func openStateful(ctx context.Context, st *State) (*terraform.Driver, error) {
-	dir := st.Path(StatefulDir)
+	dir := statefulWorkDir(st)
 	if err := terraform.WriteRoot(roots.Stateful(), dir); err != nil {
 		return nil, err
 	}

@@ -447,3 +447,16 @@ func TestHasClusterRules(t *testing.T) {
 		t.Errorf("hasClusterRules(without) = %v, (with) = %v", hasClusterRules(without), hasClusterRules(with))
 	}
 }
+
+// TestReadOnlyRunsKeepOffTheWorkingDirectory: plan and values take no lock,
+// so their terraform init must not rewrite the directory a running up
+// works in.
+func TestReadOnlyRunsKeepOffTheWorkingDirectory(t *testing.T) {
+	t.Parallel()
+	st := clusterState(t, "staging", nil)
+	rw := statefulWorkDir(st)
+	st.ReadOnly = true
+	if ro := statefulWorkDir(st); ro == rw || strings.HasPrefix(ro, rw) || strings.HasPrefix(rw, ro) {
+		t.Errorf("read-only %s and read-write %s overlap", ro, rw)
+	}
+}

@@ -37,6 +37,11 @@ type State struct {
 	// Live is set by plan when AWS answered: describing steps may then read
 	// the live system (a real terraform plan) without changing it.
 	Live bool
+	// ReadOnly marks a run that changes nothing and takes no lock (plan,
+	// values): Terraform works in a directory of its own, so that its init
+	// never rewrites the working directory of an up or data running in the
+	// same checkout.
+	ReadOnly bool
 
 	// AccountID is the AWS account, once known.
 	AccountID string

@@ -101,6 +101,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 		return err
 	}
 	defer r.Close()
+	r.ReadOnly = true // no lock taken: keep off the working directory of a running up
 	mode := "offline: --offline given; values only AWS knows are placeholders"
 	if !opts.Offline {
 		mode = probe(ctx, r.State)

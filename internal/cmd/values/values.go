@@ -123,6 +123,7 @@ func liveOverlay(ctx context.Context, f *factory.Factory, p *config.Profile, acc
 		return addons.AppValues{}, err
 	}
 	defer r.Close()
+	r.ReadOnly = true // no lock taken: keep off the working directory of a running up
 	if err := r.Execute(ctx, "bootstrap values --env "+p.Name, []pipeline.Step{pipeline.ReadDataOutputs{AWS: pipeline.DefaultDataAPI}}); err != nil {
 		return addons.AppValues{}, err
 	}
