@@ -33,8 +33,8 @@ func NewCmd(f *factory.Factory, runF func(context.Context, *Options) error) *cob
 		Short: "Remove the whole environment, leaving nothing behind",
 		Long: `Removes the environment in the order that leaves nothing behind: Ingresses and
 LoadBalancer Services first (while the load balancer controller can delete
-their load balancers), then the add-ons, the data tier, the cluster, and a
-sweep of leftovers tagged for the cluster.
+their load balancers), then the add-ons, the data tier and (beside it) the
+node group, the cluster, and a sweep of leftovers tagged for the cluster.
 
 Nothing is removed without --yes. An environment whose data is protected
 (production, or deletion protection on) also needs its name typed at the
