@@ -40,14 +40,8 @@ func TestDataProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test: moto, terraform and the AWS provider")
 	}
-	m := testenv.Moto(t)
-	tfPath, tfEnv := testenv.TerraformCLI(t)
-	m.Use(t)
-	for _, kv := range tfEnv {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("BOOTSTRAP_TERRAFORM", tfPath)
+	testenv.Moto(t).Use(t)
+	testenv.UseTerraform(t)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
 
 	ctx := context.Background()
@@ -257,14 +251,8 @@ func TestDataInterruptedApplyConverges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test: moto, terraform and the AWS provider")
 	}
-	m := testenv.Moto(t)
-	tfPath, tfEnv := testenv.TerraformCLI(t)
-	m.Use(t)
-	for _, kv := range tfEnv {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("BOOTSTRAP_TERRAFORM", tfPath)
+	testenv.Moto(t).Use(t)
+	testenv.UseTerraform(t)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
 	ctx := context.Background()
 	st, log := processState(t, "production", buildFakeEksctl(t))

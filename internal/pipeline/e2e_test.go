@@ -48,14 +48,8 @@ func TestUpThenTeardown(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "kubectl", "not on PATH")
 	}
-	m := testenv.Moto(t)
-	tfPath, tfEnv := testenv.TerraformCLI(t)
-	m.Use(t)
-	for _, kv := range tfEnv {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("BOOTSTRAP_TERRAFORM", tfPath)
+	testenv.Moto(t).Use(t)
+	testenv.UseTerraform(t)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
 
 	hook := charts.StartWebhook(t)

@@ -107,3 +107,17 @@ func versionAtLeast(version, min string) bool {
 	}
 	return true
 }
+
+// UseTerraform points this process, and every program it starts, at the
+// terraform TerraformCLI finds: its CLI configuration (the provider mirror)
+// in the environment, and BOOTSTRAP_TERRAFORM naming the binary, as
+// bootstrap reads it. Like t.Setenv, it cannot be used in parallel tests.
+func UseTerraform(t testing.TB) {
+	t.Helper()
+	path, env := TerraformCLI(t)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("BOOTSTRAP_TERRAFORM", path)
+}

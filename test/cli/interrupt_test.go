@@ -54,17 +54,11 @@ func TestDataLockAndInterrupt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test: the built binary, moto, terraform and the AWS provider")
 	}
-	m := testenv.Moto(t)
-	tfPath, tfEnv := testenv.TerraformCLI(t)
-	m.Use(t)
-	for _, kv := range tfEnv {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	testenv.Moto(t).Use(t)
+	testenv.UseTerraform(t)
 	bin := t.TempDir()
 	bootstrap := goBuild(t, bin, "bootstrap", "github.com/sovd/bootstrap/cmd/bootstrap")
 	t.Setenv("BOOTSTRAP_EKSCTL", goBuild(t, bin, "eksctl", "github.com/sovd/bootstrap/test/fakeeksctl"))
-	t.Setenv("BOOTSTRAP_TERRAFORM", tfPath)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
 
 	ctx := context.Background()
