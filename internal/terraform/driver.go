@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -39,11 +40,25 @@ func (b Backend) Args() []string {
 
 // Driver runs one Terraform root in a working directory through
 // terraform-exec. Cancelling the context sends terraform SIGINT (terraform-
-// exec >= 0.23), so it stops cleanly and releases its state lock.
+// exec >= 0.23), so it stops cleanly and releases its state lock; it is
+// given up to GraceDelay for that. Closing Options.Hurry (a second Ctrl-C)
+// kills it at once, and the error then says so (Killed): its state lock is
+// left behind for the caller to release.
 type Driver struct {
-	tf  *tfexec.Terraform
-	dir string
+	tf     *tfexec.Terraform
+	dir    string
+	exe    string
+	hurry  <-chan struct{}
+	killed atomic.Bool
 }
+
+// GraceDelay is how long Terraform may take to stop after SIGINT before
+// terraform-exec kills it: long enough to finish writing state and release
+// the lock.
+const GraceDelay = 60 * time.Second
+
+// ErrKilled marks an error of a Terraform run killed on a second interrupt.
+var ErrKilled = errors.New("terraform killed on a second interrupt")
 
 // Options configure a Driver.
 type Options struct {
@@ -55,6 +70,8 @@ type Options struct {
 	Env map[string]string
 	// Log receives terraform's output.
 	Log io.Writer
+	// Hurry, when closed (a second Ctrl-C), kills a running terraform.
+	Hurry <-chan struct{}
 }
 
 // New prepares a Driver.
@@ -83,11 +100,49 @@ func New(o Options) (*Driver, error) {
 		tf.SetStdout(o.Log)
 		tf.SetStderr(o.Log)
 	}
-	if err := tf.SetWaitDelay(60 * time.Second); err != nil {
+	if err := tf.SetWaitDelay(GraceDelay); err != nil {
 		return nil, err
 	}
-	return &Driver{tf: tf, dir: o.Dir}, nil
+	return &Driver{tf: tf, dir: o.Dir, exe: o.ExecPath, hurry: o.Hurry}, nil
 }
+
+// run calls one terraform-exec command, killing terraform if Hurry closes
+// while it runs. An error of a killed run wraps ErrKilled.
+func (d *Driver) run(ctx context.Context, call func(context.Context) error) error {
+	if d.hurry == nil {
+		return call(ctx)
+	}
+	select {
+	case <-d.hurry:
+		return fmt.Errorf("%w: not started", ErrKilled)
+	default:
+	}
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-d.hurry:
+			// terraform-exec is already stopping it gracefully (the first
+			// interrupt cancelled ctx); stop waiting.
+			if n, _ := killChildren(d.exe); n > 0 {
+				d.killed.Store(true)
+			}
+		case <-done:
+		}
+	}()
+	err := call(ctx)
+	close(done)
+	<-watched
+	if err != nil && d.killed.Load() {
+		return fmt.Errorf("%w: %w", ErrKilled, err)
+	}
+	return err
+}
+
+// Killed reports whether a terraform of this driver was killed on a second
+// interrupt; its state lock, if it held one, is then still in place.
+func (d *Driver) Killed() bool { return d.killed.Load() }
 
 // Dir is the working directory.
 func (d *Driver) Dir() string { return d.dir }
@@ -104,7 +159,7 @@ func (d *Driver) Init(ctx context.Context, b *Backend) error {
 			opts = append(opts, tfexec.BackendConfig(a))
 		}
 	}
-	if err := d.tf.Init(ctx, opts...); err != nil {
+	if err := d.run(ctx, func(ctx context.Context) error { return d.tf.Init(ctx, opts...) }); err != nil {
 		return fmt.Errorf("terraform init in %s: %w", d.dir, err)
 	}
 	return nil
@@ -112,7 +167,8 @@ func (d *Driver) Init(ctx context.Context, b *Backend) error {
 
 // Validate runs terraform validate.
 func (d *Driver) Validate(ctx context.Context) error {
-	out, err := d.tf.Validate(ctx)
+	var out *tfjson.ValidateOutput
+	err := d.run(ctx, func(ctx context.Context) (err error) { out, err = d.tf.Validate(ctx); return err })
 	if err != nil {
 		return fmt.Errorf("terraform validate in %s: %w", d.dir, err)
 	}
@@ -132,10 +188,11 @@ func (d *Driver) Plan(ctx context.Context, varFile, planFile string, destroy boo
 	if destroy {
 		opts = append(opts, tfexec.Destroy(true))
 	}
-	if _, err := d.tf.Plan(ctx, opts...); err != nil {
+	if err := d.run(ctx, func(ctx context.Context) error { _, err := d.tf.Plan(ctx, opts...); return err }); err != nil {
 		return Summary{}, fmt.Errorf("terraform plan in %s: %w", d.dir, err)
 	}
-	plan, err := d.tf.ShowPlanFile(ctx, planFile)
+	var plan *tfjson.Plan
+	err := d.run(ctx, func(ctx context.Context) (err error) { plan, err = d.tf.ShowPlanFile(ctx, planFile); return err })
 	if err != nil {
 		return Summary{}, fmt.Errorf("reading the plan %s: %w", planFile, err)
 	}
@@ -144,7 +201,7 @@ func (d *Driver) Plan(ctx context.Context, varFile, planFile string, destroy boo
 
 // Apply applies a saved plan.
 func (d *Driver) Apply(ctx context.Context, planFile string) error {
-	if err := d.tf.Apply(ctx, tfexec.DirOrPlan(planFile)); err != nil {
+	if err := d.run(ctx, func(ctx context.Context) error { return d.tf.Apply(ctx, tfexec.DirOrPlan(planFile)) }); err != nil {
 		return fmt.Errorf("terraform apply in %s: %w", d.dir, err)
 	}
 	return nil
@@ -152,7 +209,7 @@ func (d *Driver) Apply(ctx context.Context, planFile string) error {
 
 // Destroy destroys everything in the state.
 func (d *Driver) Destroy(ctx context.Context, varFile string) error {
-	if err := d.tf.Destroy(ctx, tfexec.VarFile(varFile)); err != nil {
+	if err := d.run(ctx, func(ctx context.Context) error { return d.tf.Destroy(ctx, tfexec.VarFile(varFile)) }); err != nil {
 		return fmt.Errorf("terraform destroy in %s: %w", d.dir, err)
 	}
 	return nil
@@ -161,7 +218,8 @@ func (d *Driver) Destroy(ctx context.Context, varFile string) error {
 // Outputs returns the root's outputs as plain values. Sensitive outputs are
 // left out: nothing bootstrap prints may carry a secret.
 func (d *Driver) Outputs(ctx context.Context) (map[string]any, error) {
-	raw, err := d.tf.Output(ctx)
+	var raw map[string]tfexec.OutputMeta
+	err := d.run(ctx, func(ctx context.Context) (err error) { raw, err = d.tf.Output(ctx); return err })
 	if err != nil {
 		return nil, fmt.Errorf("terraform output in %s: %w", d.dir, err)
 	}
@@ -181,7 +239,9 @@ func (d *Driver) Outputs(ctx context.Context) (map[string]any, error) {
 
 // StatePull returns the raw state, for checks that no secret is in it.
 func (d *Driver) StatePull(ctx context.Context) (string, error) {
-	return d.tf.StatePull(ctx)
+	var s string
+	err := d.run(ctx, func(ctx context.Context) (err error) { s, err = d.tf.StatePull(ctx); return err })
+	return s, err
 }
 
 // Summary is a plan's changes by action, then by resource type.
@@ -292,7 +352,7 @@ func WriteRoot(root fs.FS, dir string) error {
 // Resources lists the addresses of the managed resources in the state; an
 // empty list means there is nothing to destroy.
 func (d *Driver) Resources(ctx context.Context) ([]string, error) {
-	s, err := d.tf.Show(ctx)
+	s, err := d.show(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("terraform show in %s: %w", d.dir, err)
 	}
@@ -312,7 +372,7 @@ func (d *Driver) Resources(ctx context.Context) ([]string, error) {
 // database's subnet group and security group), for a teardown that finds
 // the cluster already gone.
 func (d *Driver) StateInputs(ctx context.Context) (Inputs, error) {
-	s, err := d.tf.Show(ctx)
+	s, err := d.show(ctx)
 	if err != nil {
 		return Inputs{}, fmt.Errorf("terraform show in %s: %w", d.dir, err)
 	}
@@ -367,7 +427,7 @@ type TaintedResource struct {
 
 // Tainted lists the tainted resources in the state.
 func (d *Driver) Tainted(ctx context.Context) ([]TaintedResource, error) {
-	s, err := d.tf.Show(ctx)
+	s, err := d.show(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("terraform show in %s: %w", d.dir, err)
 	}
@@ -390,7 +450,7 @@ func (d *Driver) Tainted(ctx context.Context) ([]TaintedResource, error) {
 
 // Untaint clears a resource's taint.
 func (d *Driver) Untaint(ctx context.Context, address string) error {
-	if err := d.tf.Untaint(ctx, address); err != nil {
+	if err := d.run(ctx, func(ctx context.Context) error { return d.tf.Untaint(ctx, address) }); err != nil {
 		return fmt.Errorf("terraform untaint %s in %s: %w", address, d.dir, err)
 	}
 	return nil
@@ -398,7 +458,7 @@ func (d *Driver) Untaint(ctx context.Context, address string) error {
 
 // Import brings an existing object under a resource address.
 func (d *Driver) Import(ctx context.Context, address, id, varFile string) error {
-	if err := d.tf.Import(ctx, address, id, tfexec.VarFile(varFile)); err != nil {
+	if err := d.run(ctx, func(ctx context.Context) error { return d.tf.Import(ctx, address, id, tfexec.VarFile(varFile)) }); err != nil {
 		return fmt.Errorf("terraform import %s %s in %s: %w", address, id, d.dir, err)
 	}
 	return nil
@@ -406,7 +466,7 @@ func (d *Driver) Import(ctx context.Context, address, id, varFile string) error 
 
 // ResourceIDs maps each managed resource's address to its id.
 func (d *Driver) ResourceIDs(ctx context.Context) (map[string]string, error) {
-	s, err := d.tf.Show(ctx)
+	s, err := d.show(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("terraform show in %s: %w", d.dir, err)
 	}
@@ -420,4 +480,11 @@ func (d *Driver) ResourceIDs(ctx context.Context) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// show reads the state through terraform show.
+func (d *Driver) show(ctx context.Context) (*tfjson.State, error) {
+	var s *tfjson.State
+	err := d.run(ctx, func(ctx context.Context) (err error) { s, err = d.tf.Show(ctx); return err })
+	return s, err
 }
