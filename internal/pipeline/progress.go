@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -161,4 +162,40 @@ func duration(d time.Duration) string {
 		return ""
 	}
 	return fmt.Sprintf(" (%s)", d.Round(100*time.Millisecond))
+}
+
+// Stream returns the writer for child output streamed with -v: every whole
+// line written to it is printed as a line of progress, so that on a
+// terminal it clears the spinner line first instead of gluing onto it (the
+// spinner redraws below it on its next tick). A line's unterminated end is
+// kept until its newline comes. Nil when quiet.
+func (p *Progress) Stream() io.Writer {
+	if p.off() {
+		return nil
+	}
+	return &streamWriter{o: p.out}
+}
+
+type streamWriter struct {
+	o    *progressOut
+	mu   sync.Mutex
+	part []byte
+}
+
+func (s *streamWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			s.part = append(s.part, b...)
+			break
+		}
+		line := string(append(s.part, b[:i]...))
+		s.part = s.part[:0]
+		s.o.line(strings.TrimSuffix(line, "\r"))
+		b = b[i+1:]
+	}
+	return n, nil
 }
