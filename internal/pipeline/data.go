@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -541,5 +542,10 @@ func openStateful(ctx context.Context, st *State) (*terraform.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return terraform.New(terraform.Options{ExecPath: exe, Dir: dir, Log: st.Log})
+	log := st.Log
+	if st.Stream != nil && st.Log != nil {
+		// -v: Terraform's lines too, whole and redacted, as the Runner's.
+		log = io.MultiWriter(st.Log, st.Redact.Writer(st.Stream))
+	}
+	return terraform.New(terraform.Options{ExecPath: exe, Dir: dir, Log: log, Hurry: st.Hurry})
 }

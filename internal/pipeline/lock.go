@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/terraform"
 )
 
 // The environment lock: one mutating run per environment at a time, across
@@ -213,4 +214,53 @@ func now(st *State) time.Time {
 		return st.Now()
 	}
 	return time.Now()
+}
+
+// terraformLockInfo is the part of Terraform's lock file (the S3 backend's
+// use_lockfile object, "<key>.tflock") that says whose it is: Terraform's
+// statemgr.LockInfo, marshalled with its field names; Path is the S3
+// backend's lockPath(), "<bucket>/<key>".
+type terraformLockInfo struct {
+	ID        string
+	Operation string
+	Who       string
+	Created   time.Time
+	Path      string
+}
+
+// ReleaseKilledStateLock removes the state lock a terraform killed on a
+// second Ctrl-C left behind (err wraps terraform.ErrKilled; for any other
+// error it does nothing). Only a run that holds the environment lock calls
+// it, so no other bootstrap run can be the lock's holder; it still removes
+// the lock only when it names this environment's state and was taken since
+// the run started, and otherwise says how to remove it by hand.
+func ReleaseKilledStateLock(ctx context.Context, st *State, open OpenLockAPI, err error, since time.Time) error {
+	if !errors.Is(err, terraform.ErrKilled) {
+		return nil
+	}
+	b := backend(st)
+	key := b.Key + ".tflock"
+	manual := fmt.Sprintf("terraform -chdir=%s force-unlock <ID>, or aws s3api delete-object --bucket %s --key %s --region %s", StatefulRootRef, b.Bucket, key, b.Region)
+	api, err := open(ctx, st.Profile.Region)
+	if err != nil {
+		return fmt.Errorf("terraform was killed and its state lock s3://%s/%s may remain (%v); remove it with %s", b.Bucket, key, err, manual)
+	}
+	held, err := api.GetLock(ctx, b.Bucket, key)
+	if err != nil {
+		return fmt.Errorf("terraform was killed and its state lock s3://%s/%s may remain (%v); remove it with %s", b.Bucket, key, err, manual)
+	}
+	if held == nil {
+		st.Progress.Info("terraform was killed; it left no state lock")
+		return nil
+	}
+	var info terraformLockInfo
+	if jerr := json.Unmarshal(held.Body, &info); jerr != nil || info.Path != b.Bucket+"/"+b.Key || info.Created.Before(since.Add(-time.Minute)) {
+		return fmt.Errorf("terraform was killed; the state lock s3://%s/%s is not one this run took (%s): if no terraform runs on this state, remove it with %s",
+			b.Bucket, key, strings.TrimSpace(string(held.Body)), strings.Replace(manual, "<ID>", info.ID, 1))
+	}
+	if err := api.DeleteLock(ctx, b.Bucket, key, held); err != nil {
+		return fmt.Errorf("terraform was killed; removing its state lock s3://%s/%s: %w; remove it with %s", b.Bucket, key, err, strings.Replace(manual, "<ID>", info.ID, 1))
+	}
+	st.Progress.Info("terraform was killed; released the state lock it held (s3://%s/%s, %s)", b.Bucket, key, info.Operation)
+	return nil
 }

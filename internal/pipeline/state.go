@@ -29,6 +29,12 @@ type State struct {
 	Progress *Progress
 	// Log is the run log (child output, details).
 	Log io.Writer
+	// Stream, with -v, also receives child output that does not go through
+	// Runner (Terraform's, through terraform-exec); nil otherwise.
+	Stream io.Writer
+	// Hurry is closed on a second Ctrl-C: children still stopping are
+	// killed at once (Runner's are; Terraform's through the driver).
+	Hurry <-chan struct{}
 	// Out is where results go (stdout).
 	Out io.Writer
 	// Now is the clock, for snapshot names and support dates.
@@ -73,6 +79,9 @@ func (st *State) fork(lane string) *State {
 		// Line-buffered per lane: Terraform's output arrives in pieces, and
 		// two lanes' half lines must not meet in the shared log.
 		f.Log = st.Redact.Writer(proc.Prefixed(st.Log, "["+lane+"] "))
+	}
+	if st.Stream != nil {
+		f.Stream = proc.Prefixed(st.Stream, "["+lane+"] ")
 	}
 	return &f
 }

@@ -97,6 +97,7 @@ type Run struct {
 	LogPath string
 	logFile *os.File
 	lock    LockFunc
+	started time.Time
 }
 
 // Close closes the run log.
@@ -121,9 +122,14 @@ func (f *Factory) NewRun(p *config.Profile, verb string) (*Run, error) {
 	}
 	redact := &proc.Redactor{}
 	log := redact.Writer(lf)
+	progress := pipeline.NewProgress(f.IO.ErrOut, f.IO.ErrTTY, f.Quiet)
 	var stream io.Writer
 	if f.Verbose {
-		stream = f.IO.ErrOut
+		// Through the progress display, so that on a terminal a child's
+		// line never lands on the spinner line (quiet has no spinner).
+		if stream = progress.Stream(); stream == nil {
+			stream = f.IO.ErrOut
+		}
 	}
 	runner := f.Runner
 	if runner == nil {
@@ -144,8 +150,10 @@ func (f *Factory) NewRun(p *config.Profile, verb string) (*Run, error) {
 		Tools:    tools,
 		Dir:      dir,
 		Redact:   redact,
-		Progress: pipeline.NewProgress(f.IO.ErrOut, f.IO.ErrTTY, f.Quiet),
+		Progress: progress,
 		Log:      log,
+		Stream:   stream,
+		Hurry:    f.Hurry,
 		Out:      f.IO.Out,
 		Now:      f.Now,
 	}
@@ -154,7 +162,7 @@ func (f *Factory) NewRun(p *config.Profile, verb string) (*Run, error) {
 	if lock == nil {
 		lock = DefaultLock
 	}
-	return &Run{State: st, LogPath: logPath, logFile: lf, lock: lock}, nil
+	return &Run{State: st, LogPath: logPath, logFile: lf, lock: lock, started: now}, nil
 }
 
 // newLog creates the run's log, never one another run writes: two runs
@@ -208,6 +216,11 @@ func (r *Run) ExecuteLocked(ctx context.Context, next string, ensureBucket bool,
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
+		// A terraform killed on a second Ctrl-C left its state lock; this
+		// run still holds the environment's, so it is the one to release it.
+		if kerr := pipeline.ReleaseKilledStateLock(rctx, r.State, pipeline.DefaultLockAPI, err, r.started); kerr != nil {
+			r.Progress.Info("%v", kerr)
+		}
 		if rerr := release(rctx); rerr != nil {
 			if err != nil {
 				r.Progress.Info("releasing the lock: %v", rerr)
