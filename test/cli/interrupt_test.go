@@ -323,12 +323,26 @@ type process struct {
 
 func start(t *testing.T, name, bin, dir string, args ...string) *process {
 	t.Helper()
+	p := newProcess(t, name, bin, dir, args...)
+	p.run(t, args)
+	return p
+}
+
+// newProcess prepares a run, not yet started; run starts it.
+func newProcess(t *testing.T, name, bin, dir string, args ...string) *process {
+	t.Helper()
 	p := &process{name: name, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout = p.stdout
 	p.cmd.Stderr = p.stderr
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return p
+}
+
+func (p *process) run(t *testing.T, args []string) {
+	t.Helper()
+	name := p.name
 	begin := time.Now()
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("starting run %s: %v", name, err)
@@ -358,7 +372,6 @@ func start(t *testing.T, name, bin, dir string, args ...string) *process {
 				p.code, p.elapsed.Round(100*time.Millisecond), p.stdout, p.stderr)
 		}
 	})
-	return p
 }
 
 func (p *process) pid() int { return p.cmd.Process.Pid }
