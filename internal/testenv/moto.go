@@ -43,8 +43,10 @@ type MotoServer struct {
 // Missing: a failure in CI, a skip elsewhere.
 //
 // The python interpreter is $BOOTSTRAP_TEST_PYTHON, else python3 on PATH.
+// Under -short it skips the test.
 func Moto(t testing.TB) *MotoServer {
 	t.Helper()
+	skipShort(t, "moto")
 
 	python := os.Getenv("BOOTSTRAP_TEST_PYTHON")
 	if python == "" {
