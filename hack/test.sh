@@ -11,6 +11,7 @@
 #
 #   BOOTSTRAP_TEST_P         packages tested at once (go test -p), default 4
 #   BOOTSTRAP_TEST_PARALLEL  parallel tests per package (-parallel), default 16
+#   BOOTSTRAP_TEST_JSON      a file to keep go test's -json event stream in
 #
 # Most of the time is waiting (the AWS provider's pollers against moto), not
 # computing, so both are above the 2 cores of the build machine: each
@@ -56,4 +57,5 @@ for a in "$@"; do [[ $a == -v || $a == -test.v ]] && verbose=(-v); done
 # go test's own ok/FAIL lines pass through testtimes; with pipefail the
 # script fails when go test does (and testtimes fails on any failed test).
 go test -json -p "${BOOTSTRAP_TEST_P:-4}" -parallel "${BOOTSTRAP_TEST_PARALLEL:-16}" -timeout 60m "$@" |
+  tee "${BOOTSTRAP_TEST_JSON:-/dev/null}" |
   "$tools/testtimes" "${verbose[@]}"
