@@ -6,7 +6,17 @@
 #   - moto (the local AWS API emulator; Python package, server mode)
 #   - helm and a local Kubernetes control plane (hack/kube-local)
 #
-# Extra arguments go to `go test` (default: ./...).
+# Extra arguments go to `go test` (default: ./...). At the end it prints the
+# wall time of each package and the ten slowest tests (hack/testtimes).
+#
+#   BOOTSTRAP_TEST_P         packages tested at once (go test -p), default 4
+#   BOOTSTRAP_TEST_PARALLEL  parallel tests per package (-parallel), default 16
+#   BOOTSTRAP_TEST_JSON      a file to keep go test's -json event stream in
+#
+# Most of the time is waiting (the AWS provider's pollers against moto), not
+# computing, so both are above the 2 cores of the build machine: each
+# process test runs in a test process of its own with its own moto server
+# (testenv.OwnProcess), and all of one package's start at once.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -39,4 +49,13 @@ source "${KUBE_LOCAL_DIR:-$root/.cache/kube-local/run}/env"
 
 step "go test"
 if [ $# -eq 0 ]; then set -- ./...; fi
-go test -timeout 60m "$@"
+tools=$(mktemp -d)
+trap 'hack/kube-local/down.sh >/dev/null 2>&1 || true; rm -rf "$tools"' EXIT
+go build -o "$tools/testtimes" ./hack/testtimes
+verbose=()
+for a in "$@"; do [[ $a == -v || $a == -test.v ]] && verbose=(-v); done
+# go test's own ok/FAIL lines pass through testtimes; with pipefail the
+# script fails when go test does (and testtimes fails on any failed test).
+go test -json -p "${BOOTSTRAP_TEST_P:-4}" -parallel "${BOOTSTRAP_TEST_PARALLEL:-16}" -timeout 60m "$@" |
+  tee "${BOOTSTRAP_TEST_JSON:-/dev/null}" |
+  "$tools/testtimes" "${verbose[@]}"

@@ -370,8 +370,15 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if testing.Short() {
 		t.Skip("installs charts on the local control plane")
 	}
+	if testenv.OwnProcess(t) {
+		return
+	}
 	helm := testenv.Helm(t)
-	kubeconfig := testenv.Kube(t)
+	// A control plane of its own: the releases have fixed names in
+	// kube-system, their webhooks (failurePolicy Fail) intercept every
+	// Service created while they are installed, and the test asserts the
+	// releases the cluster holds.
+	kubeconfig := testenv.OwnKube(t)
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
 		testenv.Missing(t, "kubectl", "not on PATH")

@@ -540,6 +540,9 @@ func TestCheckEksctlWithFake(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the fake eksctl")
 	}
+	if testenv.OwnProcess(t) {
+		return
+	}
 	st, _ := processState(t, "staging", buildFakeEksctl(t))
 	if err := (CheckEksctl{}).Run(context.Background(), st); err != nil {
 		t.Fatalf("eksctl %s refused: %v", eksctl.MinVersion, err)
@@ -558,6 +561,9 @@ func TestCheckEksctlWithFake(t *testing.T) {
 func TestClusterProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test: builds the fake eksctl and starts moto")
+	}
+	if testenv.OwnProcess(t) {
+		return
 	}
 	for _, env := range config.BuiltinEnvironments {
 		t.Run(env, func(t *testing.T) {

@@ -40,6 +40,9 @@ func TestDataProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test: moto, terraform and the AWS provider")
 	}
+	if testenv.OwnProcess(t) {
+		return
+	}
 	testenv.Moto(t).Use(t)
 	testenv.UseTerraform(t)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
@@ -250,6 +253,9 @@ func listSecrets(t *testing.T, c *cloud.Clients, prefix string) []smtypes.Secret
 func TestDataInterruptedApplyConverges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test: moto, terraform and the AWS provider")
+	}
+	if testenv.OwnProcess(t) {
+		return
 	}
 	testenv.Moto(t).Use(t)
 	testenv.UseTerraform(t)

@@ -44,6 +44,9 @@ func TestLockWithoutStateBucket(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
 	}
+	if testenv.OwnProcess(t) {
+		return
+	}
 	motoClients(t)
 	st, progress, _ := teardownState(t, nil)
 	release, err := AcquireLock(context.Background(), st, "bootstrap teardown --env staging --yes")
@@ -64,6 +67,9 @@ func TestLockWithoutStateBucket(t *testing.T) {
 func TestLockAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
+	}
+	if testenv.OwnProcess(t) {
+		return
 	}
 	c := motoClients(t)
 	ctx := context.Background()
@@ -144,6 +150,9 @@ func TestLockAgainstMoto(t *testing.T) {
 func TestLockRecordsTheRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
+	}
+	if testenv.OwnProcess(t) {
+		return
 	}
 	c := motoClients(t)
 	ctx := context.Background()

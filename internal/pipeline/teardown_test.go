@@ -475,6 +475,9 @@ func TestDeleteLoadBalancersWaitAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
 	}
+	if testenv.OwnProcess(t) {
+		return
+	}
 	c := motoClients(t)
 	ctx := context.Background()
 	vpc, subnets := mkVPC(t, c, "10.40.0.0/16")
@@ -533,6 +536,9 @@ func TestDeleteLoadBalancersClusterGoneAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
 	}
+	if testenv.OwnProcess(t) {
+		return
+	}
 	c := motoClients(t)
 	ctx := context.Background()
 	vpc, subnets := mkVPC(t, c, "10.41.0.0/16")
@@ -561,6 +567,9 @@ func TestDeleteLoadBalancersClusterGoneAgainstMoto(t *testing.T) {
 func TestSweepAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
+	}
+	if testenv.OwnProcess(t) {
+		return
 	}
 	c := motoClients(t)
 	ctx := context.Background()
@@ -691,6 +700,9 @@ func TestSweepAgainstMoto(t *testing.T) {
 func TestDeleteLoadBalancersOnLocalControlPlane(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the local control plane and moto")
+	}
+	if testenv.OwnProcess(t) {
+		return
 	}
 	kc := testenv.Kube(t)
 	kubectl, err := exec.LookPath("kubectl")

@@ -40,8 +40,10 @@ const startHint = "run hack/kube-local/install.sh && hack/kube-local/up.sh, then
 
 // Helm returns the path of the helm binary: $BOOTSTRAP_TEST_HELM, else the one
 // hack/kube-local/install.sh built, else helm on PATH. Without one it calls Missing.
+// Under -short it skips the test.
 func Helm(t testing.TB) string {
 	t.Helper()
+	skipShort(t, "helm")
 	if p := os.Getenv(EnvHelm); p != "" {
 		if !isExecutable(p) {
 			Missing(t, "helm", fmt.Sprintf("%s=%s is not an executable file", EnvHelm, p))
@@ -63,9 +65,17 @@ func Helm(t testing.TB) string {
 // Kube returns the kubeconfig of a running Kubernetes control plane: the one
 // $BOOTSTRAP_TEST_KUBECONFIG names, else the one hack/kube-local/up.sh wrote in its
 // default run dir. The API server must answer /readyz; otherwise Kube calls
-// Missing. It never starts a control plane (.ci/run does that once per run).
+// Missing. It never starts a control plane (hack/test.sh starts one per run);
+// OwnKube does. Under -short it skips the test.
+//
+// The control plane is shared with every other test of the run, in this and
+// other packages, at the same time: a test on it works in a namespace of its
+// own and asserts nothing about what is cluster-wide. A test that installs
+// releases with fixed names or cluster-wide objects (CRDs, webhooks) uses
+// OwnKube.
 func Kube(t testing.TB) string {
 	t.Helper()
+	skipShort(t, "the Kubernetes control plane")
 	const part = "Kubernetes control plane"
 	kc, from := os.Getenv(EnvKubeconfig), EnvKubeconfig
 	if kc == "" {
@@ -533,4 +543,54 @@ func isModuleRoot(dir string) bool {
 		}
 	}
 	return false
+}
+
+// OwnKube starts a Kubernetes control plane private to the test with
+// hack/kube-local/up.sh (the binaries install.sh built, in a state directory
+// of the test's own, on free ports) and returns its kubeconfig. It stops in
+// t.Cleanup. Without the binaries it calls Missing; under -short it skips.
+//
+// It is for a test that installs what is cluster-wide or has a fixed name
+// (the add-on releases in kube-system, their CRDs and webhooks) and asserts
+// what the whole cluster holds: on the shared control plane (Kube) it would
+// collide with every other such test running at the same time. Starting one
+// costs about 3.5 s (more under load) and it holds about 600 MiB while it runs.
+func OwnKube(t testing.TB) string {
+	t.Helper()
+	const part = "a Kubernetes control plane of the test's own"
+	skipShort(t, part)
+	root := repoRoot()
+	if root == "" {
+		t.Fatalf("%s: the repository root was not found", part)
+	}
+	bin := kubeLocalBin()
+	for _, b := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"} {
+		if !isExecutable(filepath.Join(bin, b)) {
+			Missing(t, part, fmt.Sprintf("no %s in %s: run hack/kube-local/install.sh", b, bin))
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "kube-local")
+	env := append(os.Environ(), EnvKubeLocalBin+"="+bin, EnvKubeLocalDir+"="+dir)
+	down := func() {
+		cmd := exec.Command("bash", filepath.Join(root, "hack", "kube-local", "down.sh"))
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: down.sh: %v\n%s", part, err, out)
+		}
+	}
+	start := time.Now()
+	cmd := exec.Command("bash", filepath.Join(root, "hack", "kube-local", "up.sh"))
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		down()
+		t.Fatalf("%s: up.sh: %v\n%s", part, err, out)
+	}
+	t.Cleanup(down)
+	kc := filepath.Join(dir, "kubeconfig")
+	if err := checkReady(kc); err != nil {
+		t.Fatalf("%s: %v", part, err)
+	}
+	t.Logf("%s started in %s", part, time.Since(start).Round(100*time.Millisecond))
+	return kc
 }

@@ -14,6 +14,7 @@ import (
 // TestKubeLocalNodeReady checks the control plane hack/kube-local/up.sh starts: its
 // kwok node is Ready as kubectl sees it.
 func TestKubeLocalNodeReady(t *testing.T) {
+	t.Parallel()
 	kc := Kube(t)
 	kubectl := kubectlPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -63,6 +64,7 @@ func TestKubeLocalNodeReady(t *testing.T) {
 
 // TestHelmIsV3 checks that the helm binary the tests use runs and is Helm 3.
 func TestHelmIsV3(t *testing.T) {
+	t.Parallel()
 	helm := Helm(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -167,4 +169,37 @@ func stderrOf(err error) string {
 		return strings.TrimSpace(string(ee.Stderr))
 	}
 	return ""
+}
+
+// TestOwnKube: a control plane of the test's own answers, on another API
+// server than the shared one, and is gone when the test ends.
+func TestOwnKube(t *testing.T) {
+	t.Parallel()
+	saved := filepath.Join(t.TempDir(), "kubeconfig")
+	t.Run("running", func(t *testing.T) {
+		kc := OwnKube(t)
+		data, err := os.ReadFile(kc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(saved, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := readyz(kc); err != nil {
+			t.Fatalf("own control plane: %v", err)
+		}
+		if shared := os.Getenv(EnvKubeconfig); shared != "" {
+			a, errA := loadKubeconfig(kc)
+			b, errB := loadKubeconfig(shared)
+			if errA != nil || errB != nil || a.server == b.server {
+				t.Errorf("own control plane %v is the shared one %v (%v, %v)", a, b, errA, errB)
+			}
+		}
+	})
+	if _, err := os.Stat(saved); err != nil {
+		t.Skip("no control plane of its own was started")
+	}
+	if err := readyz(saved); err == nil {
+		t.Error("the test's own control plane still answers after the test ended")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +24,10 @@ const MotoAccountID = "123456789012"
 // motoCheckMissing is the exit code of `server.py --check` when python has no
 // usable moto: the part is missing, not broken.
 const motoCheckMissing = 3
+
+// motoChecked holds the python interpreters whose moto passed the
+// launcher's --check.
+var motoChecked sync.Map
 
 // MotoServer is a moto server on a free loopback port, started by Moto for
 // one test with the project's launcher (hack/moto/server.py, which patches
@@ -43,8 +48,10 @@ type MotoServer struct {
 // Missing: a failure in CI, a skip elsewhere.
 //
 // The python interpreter is $BOOTSTRAP_TEST_PYTHON, else python3 on PATH.
+// Under -short it skips the test.
 func Moto(t testing.TB) *MotoServer {
 	t.Helper()
+	skipShort(t, "moto")
 
 	python := os.Getenv("BOOTSTRAP_TEST_PYTHON")
 	if python == "" {
@@ -62,15 +69,19 @@ func Moto(t testing.TB) *MotoServer {
 	script := filepath.Join(root, "hack", "moto", "server.py")
 
 	// Ask the launcher whether this python has the moto it was written for,
-	// so a missing moto reads as missing rather than as a crash.
-	check := exec.Command(pythonPath, script, "--check")
-	if out, err := check.CombinedOutput(); err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && exit.ExitCode() == motoCheckMissing {
-			Missing(t, "moto", strings.TrimSpace(string(out)))
-			return nil
+	// so a missing moto reads as missing rather than as a crash. Once per
+	// process: the answer does not change, and it costs a python start.
+	if _, ok := motoChecked.Load(pythonPath); !ok {
+		check := exec.Command(pythonPath, script, "--check")
+		if out, err := check.CombinedOutput(); err != nil {
+			var exit *exec.ExitError
+			if errors.As(err, &exit) && exit.ExitCode() == motoCheckMissing {
+				Missing(t, "moto", strings.TrimSpace(string(out)))
+				return nil
+			}
+			t.Fatalf("moto: %s --check: %v\n%s", script, err, out)
 		}
-		t.Fatalf("moto: %s --check: %v\n%s", script, err, out)
+		motoChecked.Store(pythonPath, true)
 	}
 
 	dir := t.TempDir()

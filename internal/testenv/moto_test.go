@@ -49,6 +49,7 @@ func TestMotoAnswersSTS(t *testing.T) {
 }
 
 func TestMotoEKSReportsVPCAndClusterSecurityGroup(t *testing.T) {
+	t.Parallel()
 	m := Moto(t)
 	vpc, subnets := m.createVPC(t, "us-east-1a", "us-east-1b")
 
@@ -112,6 +113,7 @@ func TestMotoEKSReportsVPCAndClusterSecurityGroup(t *testing.T) {
 }
 
 func TestMotoElastiCacheReplicationGroupLikeAWS(t *testing.T) {
+	t.Parallel()
 	m := Moto(t)
 	_, subnets := m.createVPC(t, "us-east-1a", "us-east-1b", "us-east-1c")
 

@@ -26,9 +26,10 @@ const ProviderMirrorEnv = "BOOTSTRAP_TF_PROVIDER_MIRROR"
 // $BOOTSTRAP_TF_PROVIDER_MIRROR and from nowhere else. It returns the binary's
 // path and the environment entries to run it with (append them to the
 // environment, e.g. MotoServer.Environ()). Without terraform >= 1.11 or the
-// mirror it calls Missing.
+// mirror it calls Missing. Under -short it skips the test.
 func TerraformCLI(t testing.TB) (terraformPath string, env []string) {
 	t.Helper()
+	skipShort(t, "terraform")
 
 	name := os.Getenv("BOOTSTRAP_TEST_TERRAFORM")
 	if name == "" {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestTerraformCLIInstallsAWSProviderFromMirror(t *testing.T) {
+	t.Parallel()
 	tf, env := TerraformCLI(t)
 
 	root := t.TempDir()
@@ -37,6 +38,7 @@ func TestTerraformCLIInstallsAWSProviderFromMirror(t *testing.T) {
 // terraform and provider: every reference, type and provider argument is
 // valid. (Applying it against moto is the slow integration test.)
 func TestTerraformCLIValidatesStatefulRoot(t *testing.T) {
+	t.Parallel()
 	tf, env := TerraformCLI(t)
 	repo, err := RepoRoot()
 	if err != nil {

@@ -3,7 +3,9 @@
 // the helm binary and a local Kubernetes control plane.
 //
 // A test that needs a real part and cannot have it fails when CI=true and
-// skips with the reason on a developer machine (DESIGN.md, "Testing").
+// skips with the reason on a developer machine. Under -short every starter
+// skips the test before it starts anything: `go test -short` never starts
+// moto, terraform or a control plane.
 package testenv
 
 import (
@@ -22,4 +24,12 @@ func Missing(t testing.TB, part, reason string) {
 		t.Fatalf("%s is required in CI: %s", part, reason)
 	}
 	t.Skipf("%s unavailable, skipping: %s", part, reason)
+}
+
+// skipShort skips the test under -short: the real parts are for the full run.
+func skipShort(t testing.TB, part string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: %s is not started", part)
+	}
 }

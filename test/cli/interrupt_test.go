@@ -54,6 +54,9 @@ func TestDataLockAndInterrupt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test: the built binary, moto, terraform and the AWS provider")
 	}
+	if testenv.OwnProcess(t) {
+		return
+	}
 	testenv.Moto(t).Use(t)
 	testenv.UseTerraform(t)
 	bin := t.TempDir()

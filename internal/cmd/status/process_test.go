@@ -29,6 +29,9 @@ func TestStatusProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test: builds the fake eksctl and starts moto")
 	}
+	if testenv.OwnProcess(t) {
+		return
+	}
 	m := testenv.Moto(t)
 	m.Use(t)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
