@@ -50,8 +50,8 @@ done
 // not asserted here: today it fails (importing the secret versions and the
 // Redis group that the killed apply made), a known gap.
 func TestSecondInterruptKillsTerraform(t *testing.T) {
-	if testing.Short() {
-		t.Skip("process test: the built binary, moto, terraform and the AWS provider")
+	if testenv.OwnProcess(t) {
+		return // it ran, in a test process of its own, beside the other process tests
 	}
 	testenv.Moto(t).Use(t)
 	testenv.UseTerraform(t)
