@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -270,4 +271,30 @@ func (m *MotoServer) do(t *testing.T, service string, req *http.Request) (int, s
 		t.Fatalf("%s: %v", service, err)
 	}
 	return resp.StatusCode, string(b)
+}
+
+// TestMotoStartSlots: with every start slot taken, a further start waits
+// until one is released.
+func TestMotoStartSlots(t *testing.T) {
+	var releases []func()
+	for i := 0; i < max(2, runtime.NumCPU()); i++ {
+		releases = append(releases, startSlot(t))
+	}
+	got := make(chan func(), 1)
+	go func() { got <- startSlot(t) }()
+	select {
+	case <-got:
+		t.Fatal("a start slot was given while all were taken")
+	case <-time.After(300 * time.Millisecond):
+	}
+	releases[0]()
+	select {
+	case r := <-got:
+		r()
+	case <-time.After(10 * time.Second):
+		t.Fatal("no start slot after one was released")
+	}
+	for _, r := range releases[1:] {
+		r()
+	}
 }
