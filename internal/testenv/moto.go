@@ -267,11 +267,16 @@ func (m *MotoServer) Use(t testing.TB) {
 // release.
 func startSlot(t testing.TB) (release func()) {
 	t.Helper()
-	n := max(2, runtime.NumCPU())
+	return slotIn(t, os.TempDir(), max(2, runtime.NumCPU()))
+}
+
+// slotIn waits for one of n slots in dir.
+func slotIn(t testing.TB, dir string, n int) (release func()) {
+	t.Helper()
 	start := time.Now()
 	for {
 		for i := 0; i < n; i++ {
-			f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("bootstrap-testenv-moto-start-%d.lock", i)), os.O_CREATE|os.O_RDWR, 0o666)
+			f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("bootstrap-testenv-moto-start-%d.lock", i)), os.O_CREATE|os.O_RDWR, 0o666)
 			if err != nil {
 				t.Fatalf("moto: %v", err)
 			}
