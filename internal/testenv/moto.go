@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -68,6 +69,13 @@ func Moto(t testing.TB) *MotoServer {
 	}
 	script := filepath.Join(root, "hack", "moto", "server.py")
 
+	// Starting moto is a python import of moto and botocore's models: seconds
+	// of CPU. Process tests run side by side, and a dozen imports at once on a
+	// 2-core machine each took over a minute; so only a few launchers start
+	// at a time, machine-wide (a slot is held from the check until READY).
+	release := startSlot(t)
+	defer release()
+
 	// Ask the launcher whether this python has the moto it was written for,
 	// so a missing moto reads as missing rather than as a crash. Once per
 	// process: the answer does not change, and it costs a python start.
@@ -124,7 +132,7 @@ func Moto(t testing.TB) *MotoServer {
 		}
 	}
 
-	port, err := waitReady(stdout, done, 60*time.Second)
+	port, err := waitReady(stdout, done, 3*time.Minute)
 	if err != nil {
 		stop()
 		log, _ := os.ReadFile(logPath)
@@ -250,5 +258,36 @@ func (m *MotoServer) Use(t testing.TB) {
 			t.Setenv(k, "") // restored after the test
 			os.Unsetenv(k)
 		}
+	}
+}
+
+// startSlot waits for one of max(2, NumCPU) machine-wide slots for starting
+// a moto server (lock files in the temporary directory, held with flock, so
+// that the test processes OwnProcess starts share them) and returns its
+// release.
+func startSlot(t testing.TB) (release func()) {
+	t.Helper()
+	return slotIn(t, os.TempDir(), max(2, runtime.NumCPU()))
+}
+
+// slotIn waits for one of n slots in dir.
+func slotIn(t testing.TB, dir string, n int) (release func()) {
+	t.Helper()
+	start := time.Now()
+	for {
+		for i := 0; i < n; i++ {
+			f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("bootstrap-testenv-moto-start-%d.lock", i)), os.O_CREATE|os.O_RDWR, 0o666)
+			if err != nil {
+				t.Fatalf("moto: %v", err)
+			}
+			if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+				if waited := time.Since(start); waited > 10*time.Second {
+					t.Logf("moto: waited %s for a start slot", waited.Round(time.Second))
+				}
+				return func() { f.Close() }
+			}
+			f.Close()
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

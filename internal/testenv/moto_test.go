@@ -271,3 +271,33 @@ func (m *MotoServer) do(t *testing.T, service string, req *http.Request) (int, s
 	}
 	return resp.StatusCode, string(b)
 }
+
+// TestMotoStartSlots: with every start slot taken, a further start waits
+// until one is released.
+// (In a directory of its own: the machine-wide slots are in use by the
+// moto servers other tests start meanwhile.)
+func TestMotoStartSlots(t *testing.T) {
+	t.Parallel()
+	dir, n := t.TempDir(), 3
+	var releases []func()
+	for i := 0; i < n; i++ {
+		releases = append(releases, slotIn(t, dir, n))
+	}
+	got := make(chan func(), 1)
+	go func() { got <- slotIn(t, dir, n) }()
+	select {
+	case <-got:
+		t.Fatal("a start slot was given while all were taken")
+	case <-time.After(300 * time.Millisecond):
+	}
+	releases[0]()
+	select {
+	case r := <-got:
+		r()
+	case <-time.After(10 * time.Second):
+		t.Fatal("no start slot after one was released")
+	}
+	for _, r := range releases[1:] {
+		r()
+	}
+}
