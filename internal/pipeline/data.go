@@ -33,7 +33,10 @@ type DataAPI interface {
 	SecretField(ctx context.Context, secretID, field string) (string, error)
 	RedisAuthEnabled(ctx context.Context, groupID string) (bool, error)
 	SetRedisAuth(ctx context.Context, groupID, token string) error
-	AdoptAPI // BucketExists, DBInstanceStatus, ... by predictable names
+	BucketExists(ctx context.Context, name string) (bool, error)
+	DBInstanceStatus(ctx context.Context, id string) (string, error)
+	ReplicationGroupStatus(ctx context.Context, id string) (string, error)
+	AdoptAPI // FindBucket, FindDBInstance, ... by predictable names, with tags
 }
 
 // OpenDataAPI opens the data steps' AWS clients for a region.

@@ -3,6 +3,7 @@ package terraform
 import (
 	"encoding/json"
 	"os"
+	"strings"
 
 	"github.com/sovd/bootstrap/internal/config"
 )
@@ -106,4 +107,30 @@ func WriteVarFile(path string, vars map[string]any) error {
 		return err
 	}
 	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// Names are the names terraform/stateful gives the objects around the
+// database and Redis (locals in main.tf, network.tf, rds.tf, redis.tf),
+// for the lookups that must find them by name before Terraform has them.
+// The database and replication group take database.identifier and
+// redis.replicationGroupId; these take <application>-<environment>.
+type Names struct {
+	DBSecurityGroup    string
+	RedisSecurityGroup string
+	DBSubnetGroup      string
+	DBParameterGroup   string
+	CacheSubnetGroup   string
+}
+
+// NamesOf computes Names as the root does.
+func NamesOf(p *config.Profile) Names {
+	name := Application + "-" + p.Name
+	major, _, _ := strings.Cut(p.Database.EngineVersion, ".")
+	return Names{
+		DBSecurityGroup:    name + "-postgres",
+		RedisSecurityGroup: name + "-redis",
+		DBSubnetGroup:      name,
+		DBParameterGroup:   name + "-postgres" + major,
+		CacheSubnetGroup:   name,
+	}
 }
