@@ -247,7 +247,7 @@ func (DestroyData) Name() string { return "Destroying the data tier" }
 
 // FinalSnapshotID is a unique name for the database's final snapshot.
 func FinalSnapshotID(st *State) string {
-	return st.Profile.Prefix() + "-final-" + st.Now().UTC().Format("20060102-150405")
+	return st.Profile.Database.Identifier + "-final-" + st.Now().UTC().Format("20060102-150405")
 }
 
 // Run implements Step: no state bucket, or an empty state, is "already gone".
@@ -313,7 +313,7 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	if st.Profile.Protected() {
-		st.Progress.Info("final snapshot of %s: %s (RDS snapshots in %s)", st.Profile.Prefix(), td.FinalSnapshotID, st.Profile.Region)
+		st.Progress.Info("final snapshot of %s: %s (RDS snapshots in %s)", st.Profile.Database.Identifier, td.FinalSnapshotID, st.Profile.Region)
 		fmt.Fprintf(st.Out, "final database snapshot: %s (region %s)\n", td.FinalSnapshotID, st.Profile.Region)
 	}
 	return nil
@@ -321,7 +321,7 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 
 // Describe implements Describer.
 func (DestroyData) Describe(_ context.Context, st *State) (Description, error) {
-	vars := terraform.Vars(st.Profile, dataInputs(st), &terraform.Teardown{FinalSnapshotID: st.Profile.Prefix() + "-final-<yyyymmdd-hhmmss>"})
+	vars := terraform.Vars(st.Profile, dataInputs(st), &terraform.Teardown{FinalSnapshotID: st.Profile.Database.Identifier + "-final-<yyyymmdd-hhmmss>"})
 	content, err := json.MarshalIndent(vars, "", "  ")
 	if err != nil {
 		return Description{}, err
@@ -439,7 +439,7 @@ func (s SetRedisAuth) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	group := st.Profile.Prefix()
+	group := st.Profile.Redis.ReplicationGroupID
 	on, err := api.RedisAuthEnabled(ctx, group)
 	if err != nil || on {
 		return err
@@ -457,7 +457,7 @@ func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) 
 	secret := st.Profile.Secrets.Prefix + "/redis"
 	return Description{Actions: []Action{{
 		Tool: "aws",
-		Args: []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Prefix(),
+		Args: []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Redis.ReplicationGroupID,
 			"--auth-token", "$(aws secretsmanager get-secret-value --secret-id " + secret + " --query SecretString --output text | jq -r .auth_token)",
 			"--auth-token-update-strategy", "ROTATE", "--apply-immediately"},
 		Note: "only when the group has no AUTH token yet (describe-replication-groups shows AuthTokenEnabled); the token stays out of Terraform state",

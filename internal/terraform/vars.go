@@ -42,6 +42,8 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		// Production changes wait for the maintenance window; elsewhere now.
 		"apply_immediately": !protected,
 
+		"db_identifier":            p.Database.Identifier,
+		"db_port":                  p.Database.Port,
 		"db_instance_class":        p.Database.InstanceClass,
 		"db_engine_version":        p.Database.EngineVersion,
 		"db_allocated_storage":     p.Database.AllocatedStorageGB,
@@ -54,11 +56,13 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		// Protected data leaves a final snapshot; elsewhere nothing is kept.
 		"db_skip_final_snapshot": !protected,
 
-		"redis_node_type":          p.Redis.NodeType,
-		"redis_engine_version":     p.Redis.EngineVersion,
-		"redis_num_cache_clusters": p.Redis.NumCacheClusters,
-		"redis_automatic_failover": p.Redis.AutomaticFailover,
-		"redis_multi_az":           p.Redis.MultiAZ,
+		"redis_replication_group_id": p.Redis.ReplicationGroupID,
+		"redis_port":                 p.Redis.Port,
+		"redis_node_type":            p.Redis.NodeType,
+		"redis_engine_version":       p.Redis.EngineVersion,
+		"redis_num_cache_clusters":   p.Redis.NumCacheClusters,
+		"redis_automatic_failover":   p.Redis.AutomaticFailover,
+		"redis_multi_az":             p.Redis.MultiAZ,
 
 		"bucket_name":                 p.StorageBucketName(orPlaceholder(in.AccountID)),
 		"bucket_force_destroy":        !protected,
