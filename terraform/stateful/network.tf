@@ -7,10 +7,11 @@
 # EKS has made that group (cluster_security_group_id null: groups without
 # rules), then grants the rules in a second, fast apply.
 
+# A group's description is fixed at creation (changing it replaces the
+# group): it names the default port, while the rules admit var.db_port and
+# var.redis_port.
 resource "aws_security_group" "db" {
   name        = "${local.name}-postgres"
-  # The description is fixed at creation (changing it replaces the group):
-  # it names the default port; the rule below admits var.db_port.
   description = "PostgreSQL of ${local.name}: 5432 from the EKS cluster security group only"
   vpc_id      = var.vpc_id
 
@@ -36,7 +37,6 @@ resource "aws_vpc_security_group_ingress_rule" "db_from_cluster" {
 
 resource "aws_security_group" "redis" {
   name        = "${local.name}-redis"
-  # Fixed at creation like the one above; the rule admits var.redis_port.
   description = "Redis of ${local.name}: 6379 from the EKS cluster security group only"
   vpc_id      = var.vpc_id
 
