@@ -489,12 +489,8 @@ func classifySGs(o Owner, sgs []sgFacts, sgLBs map[string][]taggedLB, goingLB, g
 	why := map[string]string{}
 	safe := map[string]bool{}
 	for _, g := range sgs {
-		if w := sweepOwnership(o, KindSecurityGroup, g.tags, g.vpc); w != "" {
+		if w := sgNotOurs(o, g); w != "" {
 			why[g.id] = w
-			continue
-		}
-		if o.Shared(g.tags) {
-			why[g.id] = "tagged " + o.KubernetesTag() + "=shared: other clusters may use it"
 			continue
 		}
 		if reason := sgHeld(g, sgLBs[g.id], goingLB, goingENI); reason != "" {
@@ -579,6 +575,18 @@ func classifySGs(o Owner, sgs []sgFacts, sgLBs map[string][]taggedLB, goingLB, g
 		return a.ID < b.ID
 	})
 	return out
+}
+
+// sgNotOurs says why a group is not the owner's to delete (another's, or
+// shared with other clusters), or "".
+func sgNotOurs(o Owner, g sgFacts) string {
+	if w := sweepOwnership(o, KindSecurityGroup, g.tags, g.vpc); w != "" {
+		return w
+	}
+	if o.Shared(g.tags) {
+		return "tagged " + o.KubernetesTag() + "=shared: other clusters may use it"
+	}
+	return ""
 }
 
 // sgHeld says what keeps a group in use, or "" when nothing that stays does.
