@@ -541,6 +541,13 @@ def _patch_eks() -> None:
             source_groups=[{"GroupId": sg.id, "UserId": self.account_id}],
             vpc_id=vpc_id,
         )
+        # Every EKS cluster has an OIDC issuer of its own
+        # (https://oidc.eks.<region>.amazonaws.com/id/<32 hex digits>, as
+        # `aws eks describe-cluster` shows); moto 5.2.1 draws one id per
+        # process, so a second cluster's IAM OIDC provider collided with the
+        # first's (EntityAlreadyExists).
+        issuer_id = "".join(random.choices("0123456789ABCDEF", k=32))
+        cluster.identity = {"oidc": {"issuer": f"https://oidc.eks.{self.region_name}.amazonaws.com/id/{issuer_id}"}}
         cluster.resources_vpc_config = {
             "subnetIds": subnet_ids,
             "securityGroupIds": list(config.get("securityGroupIds") or []),
