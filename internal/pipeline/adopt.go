@@ -167,7 +167,7 @@ func adoptOrphans(ctx context.Context, api AdoptAPI, d *terraform.Driver, st *St
 		adopted = append(adopted, o.address)
 	}
 	if len(foreign) > 0 {
-		return nil, &OwnershipError{Env: st.Profile.Name, Region: st.Profile.Region, Want: own, Objects: foreign}
+		return nil, &OwnershipError{Env: st.Profile.Name, Cluster: st.Profile.Cluster.Name, Region: st.Profile.Region, Want: own, Objects: foreign}
 	}
 	if len(adopted) == 0 {
 		return nil, nil

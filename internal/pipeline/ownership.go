@@ -30,6 +30,7 @@ var stateBucketOwnership = cloud.Ownership{cloud.TagManagedBy: cloud.ManagedByBo
 // not its tags, with their tags and what to do.
 type OwnershipError struct {
 	Env     string
+	Cluster string
 	Region  string
 	Want    cloud.Ownership
 	Objects []cloud.Found
@@ -51,9 +52,9 @@ func (e *OwnershipError) Error() string {
 		len(e.Objects), pluralize(len(e.Objects), "object"), e.Env)
 	for _, f := range e.Objects {
 		w := e.want(f)
-		fmt.Fprintf(&b, "\n  %s %s: tags %s (%s)", f.Kind, f.Name, cloud.TagsString(f.Tags), strings.Join(mismatches(f, w), "; "))
+		fmt.Fprintf(&b, "\n  %s %s: tags %s (%s)", f.Kind, f.Name, cloud.TagsString(f.Tags), strings.Join(mismatches(f, w, e.Cluster), "; "))
 	}
-	b.WriteString("\nEither give this environment other names in bootstrap.yaml (cluster.name, database.identifier, redis.replicationGroupId, storage.bucket, state.bucket, secrets.prefix, registry.repositories), " +
+	b.WriteString("\nEither give this environment other names in bootstrap.yaml (cluster.name, database.identifier, redis.replicationGroupId, storage.bucket, state.bucket, secrets.prefix, registry.repositories, app.roleName), " +
 		"or, only if you know these objects are this environment's, tag them (docs/runbooks/infrastructure_setup.md, troubleshooting, \"Objects bootstrap did not make\"):")
 	for _, f := range e.Objects {
 		if c := f.TagCommand(e.Region, e.want(f)); c != "" {
@@ -63,12 +64,13 @@ func (e *OwnershipError) Error() string {
 	return b.String()
 }
 
-// mismatches are an object's tag problems, the cluster's eksctl tag too.
-func mismatches(f cloud.Found, w cloud.Ownership) []string {
+// mismatches are an object's tag problems; the cluster and its IRSA roles
+// must not carry another cluster's eksctl tag either.
+func mismatches(f cloud.Found, w cloud.Ownership, cluster string) []string {
 	m := w.Mismatches(f.Tags)
-	if f.Kind == cloud.KindCluster {
-		if v, ok := f.Tags[cloud.TagEksctlCluster]; ok && v != f.Name {
-			m = append(m, fmt.Sprintf("%s=%s, want %s", cloud.TagEksctlCluster, v, f.Name))
+	if f.Kind == cloud.KindCluster || f.Kind == cloud.KindRole {
+		if v, ok := f.Tags[cloud.TagEksctlCluster]; ok && v != cluster {
+			m = append(m, fmt.Sprintf("%s=%s, want %s", cloud.TagEksctlCluster, v, cluster))
 		}
 	}
 	return m
@@ -86,6 +88,7 @@ func pluralize(n int, s string) string {
 type OwnerAPI interface {
 	AdoptAPI
 	FindCluster(ctx context.Context, name string) (cloud.Found, error)
+	FindRole(ctx context.Context, name string) (cloud.Found, error)
 	AccountID(ctx context.Context) (string, error)
 }
 
@@ -98,9 +101,9 @@ func DefaultOwnerAPI(ctx context.Context, region string) (OwnerAPI, error) {
 }
 
 // CheckOwnership looks up, by name, every object of the environment that
-// can be found before the cluster's network is known (the cluster, both
-// buckets, the database, Redis and their groups, the repositories, the
-// secrets) and stops the run when one exists without this environment's
+// can be found before the cluster's network is known (the cluster, its
+// IRSA roles, both buckets, the database, Redis and their groups, the
+// repositories, the secrets) and stops the run when one exists without this environment's
 // tags. It changes nothing. Security groups and their rules, which need
 // the VPC, are checked the same way when the data step adopts.
 type CheckOwnership struct{ AWS OpenOwnerAPI }
@@ -124,7 +127,7 @@ func (s CheckOwnership) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	if len(foreign) > 0 {
-		return &OwnershipError{Env: st.Profile.Name, Region: st.Profile.Region, Want: envOwnership(st.Profile), Objects: foreign, wants: wants}
+		return &OwnershipError{Env: st.Profile.Name, Cluster: st.Profile.Cluster.Name, Region: st.Profile.Region, Want: envOwnership(st.Profile), Objects: foreign, wants: wants}
 	}
 	return nil
 }
@@ -136,10 +139,22 @@ func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, m
 	var foreign []cloud.Found
 	wants := map[string]cloud.Ownership{}
 	check := func(f cloud.Found, w cloud.Ownership) {
-		if f.Exists() && len(mismatches(f, w)) > 0 {
+		if f.Exists() && len(mismatches(f, w, st.Profile.Cluster.Name)) > 0 {
 			foreign = append(foreign, f)
 			wants[string(f.Kind)+"/"+f.Name] = w
 		}
+	}
+	// eksctl skips an IRSA role that exists (create iamserviceaccount), so
+	// another's role of the same name would be taken over: it must carry
+	// the environment's tags (eksctl's stacks pass metadata.tags on) and no
+	// other cluster's.
+	p := st.Profile
+	for _, name := range []string{p.App.RoleName, p.LoadBalancerControllerRole(), p.ExternalSecretsRole()} {
+		r, err := api.FindRole(ctx, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		check(r, own)
 	}
 	cl, err := api.FindCluster(ctx, st.Profile.Cluster.Name)
 	if err != nil {

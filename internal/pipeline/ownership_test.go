@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -46,7 +47,7 @@ func TestOwnershipMismatches(t *testing.T) {
 	}
 	// The cluster also must not carry another cluster's eksctl tag.
 	f := cloud.Found{Kind: cloud.KindCluster, Name: "a", Tags: map[string]string{"Environment": "staging", "Application": "sovd", "ManagedBy": "bootstrap", cloud.TagEksctlCluster: "b"}}
-	if m := mismatches(f, own); len(m) != 1 || !strings.Contains(m[0], "alpha.eksctl.io/cluster-name=b") {
+	if m := mismatches(f, own, "a"); len(m) != 1 || !strings.Contains(m[0], "alpha.eksctl.io/cluster-name=b") {
 		t.Errorf("cluster with another eksctl name: %v", m)
 	}
 }
@@ -103,6 +104,10 @@ func TestUpRefusesObjectsItDidNotMake(t *testing.T) {
 		Tags: []smtypes.Tag{{Key: aws.String("Environment"), Value: aws.String("production")}, {Key: aws.String("Application"), Value: aws.String("sovd")}, {Key: aws.String("ManagedBy"), Value: aws.String("bootstrap")}}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := iam.NewFromConfig(c.Config).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(p.App.RoleName), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[]}`),
+		Tags: []iamtypes.Tag{{Key: aws.String("Environment"), Value: aws.String("staging")}, {Key: aws.String("Application"), Value: aws.String("sovd")}, {Key: aws.String("ManagedBy"), Value: aws.String("bootstrap")}, {Key: aws.String("alpha.eksctl.io/cluster-name"), Value: aws.String("another-cluster")}}}); err != nil {
+		t.Fatal(err)
+	}
 	repo := p.Registry.Repositories[0]
 	if _, err := ecr.NewFromConfig(c.Config).CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(repo),
 		Tags: []ecrtypes.Tag{{Key: aws.String("Application"), Value: aws.String("sovd")}}}); err != nil {
@@ -124,14 +129,15 @@ func TestUpRefusesObjectsItDidNotMake(t *testing.T) {
 		"aws s3api put-bucket-tagging --region us-east-1 --bucket " + bucket,
 		"aws secretsmanager tag-resource --region us-east-1 --secret-id " + p.Secrets.Prefix + "/jwt --tags Key=Application,Value=sovd Key=Environment,Value=staging Key=ManagedBy,Value=bootstrap",
 		"aws ecr tag-resource --region us-east-1 --resource-arn ",
+		"IAM role " + p.App.RoleName + ": tags Application=sovd,Environment=staging,ManagedBy=bootstrap,alpha.eksctl.io/cluster-name=another-cluster (alpha.eksctl.io/cluster-name=another-cluster, want " + p.Cluster.Name + ")",
 		"infrastructure_setup.md",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the error does not say %q:\n%s", want, msg)
 		}
 	}
-	if len(oe.Objects) != 4 {
-		t.Errorf("%d objects named, want 4: %v", len(oe.Objects), oe.Objects)
+	if len(oe.Objects) != 5 {
+		t.Errorf("%d objects named, want 5: %v", len(oe.Objects), oe.Objects)
 	}
 	// Nothing changed.
 	if ok, _ := c.BucketExists(ctx, p.StateBucketName(acct)); ok {
@@ -149,7 +155,11 @@ func TestUpRefusesObjectsItDidNotMake(t *testing.T) {
 	}
 
 	// Once tagged deliberately (as the error says), the same objects are
-	// this environment's and the check passes.
+	// this environment's and the check passes. (The role's eksctl tag
+	// names another cluster: it is removed instead.)
+	if _, err := iam.NewFromConfig(c.Config).UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(p.App.RoleName), TagKeys: []string{"alpha.eksctl.io/cluster-name"}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range oe.Objects {
 		if err := tagAsOwned(ctx, c, f, oe.want(f)); err != nil {
 			t.Fatal(err)
