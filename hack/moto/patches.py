@@ -613,6 +613,20 @@ def _patch_rds() -> None:
 
     models.DBParameterGroup.update_parameters = update_parameters
 
+    original_instance_init = models.DBInstance.__init__
+
+    def instance_init(self, *args, **kwargs):
+        # AWS gives every DB instance a resource id of its own
+        # (DbiResourceId, "db-" and 26 upper-case letters and digits);
+        # moto 5.2.1 gives every instance the same constant. The AWS
+        # provider reads an instance by its resource id (filter
+        # dbi-resource-id) and, finding two, failed "couldn't find
+        # resource" as soon as a second environment had a database.
+        original_instance_init(self, *args, **kwargs)
+        self.dbi_resource_id = "db-" + "".join(random.choices(string.ascii_uppercase + string.digits, k=26))
+
+    models.DBInstance.__init__ = instance_init
+
     import json
 
     from moto.secretsmanager.utils import random_password
