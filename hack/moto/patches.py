@@ -541,6 +541,13 @@ def _patch_eks() -> None:
             source_groups=[{"GroupId": sg.id, "UserId": self.account_id}],
             vpc_id=vpc_id,
         )
+        # Every EKS cluster has an OIDC issuer of its own
+        # (https://oidc.eks.<region>.amazonaws.com/id/<32 hex digits>, as
+        # `aws eks describe-cluster` shows); moto 5.2.1 draws one id per
+        # process, so a second cluster's IAM OIDC provider collided with the
+        # first's (EntityAlreadyExists).
+        issuer_id = "".join(random.choices("0123456789ABCDEF", k=32))
+        cluster.identity = {"oidc": {"issuer": f"https://oidc.eks.{self.region_name}.amazonaws.com/id/{issuer_id}"}}
         cluster.resources_vpc_config = {
             "subnetIds": subnet_ids,
             "securityGroupIds": list(config.get("securityGroupIds") or []),
@@ -605,6 +612,20 @@ def _patch_rds() -> None:
         return original_update(self, new_parameters)
 
     models.DBParameterGroup.update_parameters = update_parameters
+
+    original_instance_init = models.DBInstance.__init__
+
+    def instance_init(self, *args, **kwargs):
+        # AWS gives every DB instance a resource id of its own
+        # (DbiResourceId, "db-" and 26 upper-case letters and digits);
+        # moto 5.2.1 gives every instance the same constant. The AWS
+        # provider reads an instance by its resource id (filter
+        # dbi-resource-id) and, finding two, failed "couldn't find
+        # resource" as soon as a second environment had a database.
+        original_instance_init(self, *args, **kwargs)
+        self.dbi_resource_id = "db-" + "".join(random.choices(string.ascii_uppercase + string.digits, k=26))
+
+    models.DBInstance.__init__ = instance_init
 
     import json
 

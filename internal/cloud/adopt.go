@@ -10,139 +10,343 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
 )
 
-// Lookups by the predictable names bootstrap gives data-tier resources. An
-// interrupted apply can leave a resource that AWS made but Terraform never
-// recorded (the create call went out, the answer was lost); these find it
-// so that it is imported instead of failing the next apply with "already
-// exists". Each returns the id Terraform imports it by, or "" when absent.
+// Lookups by the predictable names bootstrap gives its objects, each
+// returning the object's tags with it. An interrupted apply can leave an
+// object that AWS made but Terraform never recorded (the create call went
+// out, the answer was lost); the data step imports such an object, but only
+// when its tags prove it is this environment's (Ownership). The same
+// lookups let `up` refuse, before it changes anything, a name some other
+// environment, team or person already uses. Each returns the zero Found
+// when there is no such object.
 
-// SecretARNByName finds a secret (not one scheduled for deletion).
-func (c *Clients) SecretARNByName(ctx context.Context, name string) (string, error) {
+// FindSecret finds a secret (not one scheduled for deletion).
+func (c *Clients) FindSecret(ctx context.Context, name string) (Found, error) {
 	out, err := c.SecretsManager().DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
 	if err != nil {
 		var nf *smtypes.ResourceNotFoundException
 		if errors.As(err, &nf) {
-			return "", nil
+			return Found{}, nil
 		}
-		return "", fmt.Errorf("describing secret %s: %w", name, err)
+		return Found{}, fmt.Errorf("describing secret %s: %w", name, err)
 	}
 	if out.DeletedDate != nil {
-		return "", nil
+		return Found{}, nil
 	}
-	return aws.ToString(out.ARN), nil
+	tags := map[string]string{}
+	for _, t := range out.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	arn := aws.ToString(out.ARN)
+	return Found{Kind: KindSecret, Name: name, ID: arn, ARN: arn, Tags: tags}, nil
 }
 
-// SecurityGroupIDByName finds a security group in a VPC.
-func (c *Clients) SecurityGroupIDByName(ctx context.Context, vpcID, name string) (string, error) {
+// SecretARNByName finds a secret's ARN, or "".
+func (c *Clients) SecretARNByName(ctx context.Context, name string) (string, error) {
+	f, err := c.FindSecret(ctx, name)
+	return f.ID, err
+}
+
+// FindSecurityGroup finds a security group by name in a VPC.
+func (c *Clients) FindSecurityGroup(ctx context.Context, vpcID, name string) (Found, error) {
 	out, err := c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
 		{Name: aws.String("vpc-id"), Values: []string{vpcID}},
 		{Name: aws.String("group-name"), Values: []string{name}},
 	}})
 	if err != nil {
-		return "", fmt.Errorf("describing security group %s: %w", name, err)
+		return Found{}, fmt.Errorf("describing security group %s: %w", name, err)
 	}
 	if len(out.SecurityGroups) == 0 {
-		return "", nil
+		return Found{}, nil
 	}
-	return aws.ToString(out.SecurityGroups[0].GroupId), nil
+	g := out.SecurityGroups[0]
+	return Found{Kind: KindSecurityGroup, Name: name, ID: aws.ToString(g.GroupId), Tags: tagMap(g.Tags)}, nil
 }
 
-// IngressRuleID finds the rule of a group admitting a port from another
+// SecurityGroupIDByName finds a security group's id in a VPC, or "".
+func (c *Clients) SecurityGroupIDByName(ctx context.Context, vpcID, name string) (string, error) {
+	f, err := c.FindSecurityGroup(ctx, vpcID, name)
+	return f.ID, err
+}
+
+// FindIngressRule finds the rule of a group admitting a port from another
 // group.
-func (c *Clients) IngressRuleID(ctx context.Context, groupID string, port int32, fromGroupID string) (string, error) {
+func (c *Clients) FindIngressRule(ctx context.Context, groupID string, port int32, fromGroupID string) (Found, error) {
 	out, err := c.EC2.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: []ec2types.Filter{
 		{Name: aws.String("group-id"), Values: []string{groupID}},
 	}})
 	if err != nil {
-		return "", fmt.Errorf("describing the rules of %s: %w", groupID, err)
+		return Found{}, fmt.Errorf("describing the rules of %s: %w", groupID, err)
 	}
 	for _, r := range out.SecurityGroupRules {
 		if aws.ToBool(r.IsEgress) || aws.ToInt32(r.FromPort) != port || r.ReferencedGroupInfo == nil {
 			continue
 		}
 		if aws.ToString(r.ReferencedGroupInfo.GroupId) == fromGroupID {
-			return aws.ToString(r.SecurityGroupRuleId), nil
+			id := aws.ToString(r.SecurityGroupRuleId)
+			return Found{Kind: KindSGRule, Name: fmt.Sprintf("%s port %d from %s", groupID, port, fromGroupID), ID: id, Tags: tagMap(r.Tags)}, nil
 		}
 	}
-	return "", nil
+	return Found{}, nil
+}
+
+// IngressRuleID finds the id of the rule of a group admitting a port from
+// another group, or "".
+func (c *Clients) IngressRuleID(ctx context.Context, groupID string, port int32, fromGroupID string) (string, error) {
+	f, err := c.FindIngressRule(ctx, groupID, port, fromGroupID)
+	return f.ID, err
+}
+
+func (c *Clients) rdsTags(ctx context.Context, arn string) (map[string]string, error) {
+	out, err := rds.NewFromConfig(c.Config).ListTagsForResource(ctx, &rds.ListTagsForResourceInput{ResourceName: aws.String(arn)})
+	if err != nil {
+		return nil, fmt.Errorf("reading the tags of %s: %w", arn, err)
+	}
+	return rdsTagMap(out.TagList), nil
+}
+
+func rdsTagMap(tags []rdstypes.Tag) map[string]string {
+	m := map[string]string{}
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+// FindDBParameterGroup finds an RDS parameter group.
+func (c *Clients) FindDBParameterGroup(ctx context.Context, name string) (Found, error) {
+	out, err := rds.NewFromConfig(c.Config).DescribeDBParameterGroups(ctx, &rds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(name)})
+	var nf *rdstypes.DBParameterGroupNotFoundFault
+	if errors.As(err, &nf) {
+		return Found{}, nil
+	}
+	if err != nil {
+		return Found{}, fmt.Errorf("describing RDS parameter group %s: %w", name, err)
+	}
+	for _, g := range out.DBParameterGroups {
+		if aws.ToString(g.DBParameterGroupName) == name {
+			arn := aws.ToString(g.DBParameterGroupArn)
+			tags, err := c.rdsTags(ctx, arn)
+			return Found{Kind: KindDBParameterGroup, Name: name, ID: name, ARN: arn, Tags: tags}, err
+		}
+	}
+	return Found{}, nil
 }
 
 // DBParameterGroupExists reports whether an RDS parameter group exists.
 func (c *Clients) DBParameterGroupExists(ctx context.Context, name string) (bool, error) {
-	out, err := rds.NewFromConfig(c.Config).DescribeDBParameterGroups(ctx, &rds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(name)})
-	var nf *rdstypes.DBParameterGroupNotFoundFault
-	if errors.As(err, &nf) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	for _, g := range out.DBParameterGroups {
-		if aws.ToString(g.DBParameterGroupName) == name {
-			return true, nil
-		}
-	}
-	return false, nil
+	f, err := c.FindDBParameterGroup(ctx, name)
+	return f.Exists(), err
 }
 
-// DBSubnetGroupExists reports whether an RDS subnet group exists.
-func (c *Clients) DBSubnetGroupExists(ctx context.Context, name string) (bool, error) {
+// FindDBSubnetGroup finds an RDS subnet group.
+func (c *Clients) FindDBSubnetGroup(ctx context.Context, name string) (Found, error) {
 	out, err := rds.NewFromConfig(c.Config).DescribeDBSubnetGroups(ctx, &rds.DescribeDBSubnetGroupsInput{DBSubnetGroupName: aws.String(name)})
 	var nf *rdstypes.DBSubnetGroupNotFoundFault
 	if errors.As(err, &nf) {
-		return false, nil
+		return Found{}, nil
 	}
 	if err != nil {
-		return false, err
+		return Found{}, fmt.Errorf("describing RDS subnet group %s: %w", name, err)
 	}
 	for _, g := range out.DBSubnetGroups {
 		if aws.ToString(g.DBSubnetGroupName) == name {
-			return true, nil
+			arn := aws.ToString(g.DBSubnetGroupArn)
+			tags, err := c.rdsTags(ctx, arn)
+			return Found{Kind: KindDBSubnetGroup, Name: name, ID: name, ARN: arn, Tags: tags}, err
 		}
 	}
-	return false, nil
+	return Found{}, nil
 }
 
-// CacheSubnetGroupExists reports whether an ElastiCache subnet group exists.
-func (c *Clients) CacheSubnetGroupExists(ctx context.Context, name string) (bool, error) {
+// FindDBInstance finds an RDS instance, with its status ("creating",
+// "available", "failed", ...).
+func (c *Clients) FindDBInstance(ctx context.Context, id string) (Found, error) {
+	out, err := rds.NewFromConfig(c.Config).DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+	if err != nil {
+		var nf *rdstypes.DBInstanceNotFoundFault
+		if errors.As(err, &nf) {
+			return Found{}, nil
+		}
+		return Found{}, fmt.Errorf("describing DB instance %s: %w", id, err)
+	}
+	if len(out.DBInstances) == 0 {
+		return Found{}, nil
+	}
+	db := out.DBInstances[0]
+	return Found{Kind: KindDBInstance, Name: id, ID: id, ARN: aws.ToString(db.DBInstanceArn),
+		Tags: rdsTagMap(db.TagList), Status: aws.ToString(db.DBInstanceStatus)}, nil
+}
+
+func (c *Clients) cacheTags(ctx context.Context, arn string) (map[string]string, error) {
+	out, err := c.ElastiCache().ListTagsForResource(ctx, &elasticache.ListTagsForResourceInput{ResourceName: aws.String(arn)})
+	if err != nil {
+		return nil, fmt.Errorf("reading the tags of %s: %w", arn, err)
+	}
+	m := map[string]string{}
+	for _, t := range out.TagList {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m, nil
+}
+
+// FindCacheSubnetGroup finds an ElastiCache subnet group.
+func (c *Clients) FindCacheSubnetGroup(ctx context.Context, name string) (Found, error) {
 	out, err := c.ElastiCache().DescribeCacheSubnetGroups(ctx, &elasticache.DescribeCacheSubnetGroupsInput{CacheSubnetGroupName: aws.String(name)})
 	var nf *ectypes.CacheSubnetGroupNotFoundFault
 	if errors.As(err, &nf) {
-		return false, nil
+		return Found{}, nil
 	}
 	if err != nil {
-		return false, err
+		return Found{}, fmt.Errorf("describing ElastiCache subnet group %s: %w", name, err)
 	}
 	for _, g := range out.CacheSubnetGroups {
 		if aws.ToString(g.CacheSubnetGroupName) == name {
-			return true, nil
+			arn := aws.ToString(g.ARN)
+			tags, err := c.cacheTags(ctx, arn)
+			return Found{Kind: KindCacheSubnetGroup, Name: name, ID: name, ARN: arn, Tags: tags}, err
 		}
 	}
-	return false, nil
+	return Found{}, nil
+}
+
+// FindReplicationGroup finds an ElastiCache replication group, with its
+// status ("creating", "available", "create-failed", ...).
+func (c *Clients) FindReplicationGroup(ctx context.Context, id string) (Found, error) {
+	out, err := c.ElastiCache().DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{ReplicationGroupId: aws.String(id)})
+	if err != nil {
+		var nf *ectypes.ReplicationGroupNotFoundFault
+		if errors.As(err, &nf) {
+			return Found{}, nil
+		}
+		return Found{}, fmt.Errorf("describing replication group %s: %w", id, err)
+	}
+	if len(out.ReplicationGroups) == 0 {
+		return Found{}, nil
+	}
+	g := out.ReplicationGroups[0]
+	arn := aws.ToString(g.ARN)
+	tags, err := c.cacheTags(ctx, arn)
+	return Found{Kind: KindReplicationGroup, Name: id, ID: id, ARN: arn, Tags: tags, Status: aws.ToString(g.Status)}, err
+}
+
+// FindBucket finds a bucket of this account (ExpectedBucketOwner: a bucket
+// of that name in another account is an error, never used).
+func (c *Clients) FindBucket(ctx context.Context, name string) (Found, error) {
+	ok, err := c.BucketExists(ctx, name)
+	if err != nil || !ok {
+		return Found{}, err
+	}
+	owner, err := c.bucketOwner(ctx)
+	if err != nil {
+		return Found{}, err
+	}
+	tags := map[string]string{}
+	out, err := c.S3().GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(name), ExpectedBucketOwner: owner})
+	if err != nil {
+		var apiErr smithy.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NoSuchTagSet" {
+			return Found{}, fmt.Errorf("reading the tags of bucket %s: %w", name, err)
+		}
+	} else {
+		for _, t := range out.TagSet {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return Found{Kind: KindBucket, Name: name, ID: name, ARN: "arn:aws:s3:::" + name, Tags: tags}, nil
+}
+
+// FindRepository finds an ECR repository.
+func (c *Clients) FindRepository(ctx context.Context, name string) (Found, error) {
+	e := ecr.NewFromConfig(c.Config)
+	out, err := e.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
+	var nf *ecrtypes.RepositoryNotFoundException
+	if errors.As(err, &nf) {
+		return Found{}, nil
+	}
+	if err != nil {
+		return Found{}, fmt.Errorf("describing ECR repository %s: %w", name, err)
+	}
+	for _, r := range out.Repositories {
+		if aws.ToString(r.RepositoryName) != name {
+			continue
+		}
+		arn := aws.ToString(r.RepositoryArn)
+		tl, err := e.ListTagsForResource(ctx, &ecr.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+		if err != nil {
+			return Found{}, fmt.Errorf("reading the tags of ECR repository %s: %w", name, err)
+		}
+		tags := map[string]string{}
+		for _, t := range tl.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		return Found{Kind: KindRepository, Name: name, ID: name, ARN: arn, Tags: tags}, nil
+	}
+	return Found{}, nil
 }
 
 // ECRRepositoryExists reports whether an ECR repository exists.
 func (c *Clients) ECRRepositoryExists(ctx context.Context, name string) (bool, error) {
-	out, err := ecr.NewFromConfig(c.Config).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
-	var nf *ecrtypes.RepositoryNotFoundException
-	if errors.As(err, &nf) {
-		return false, nil
-	}
+	f, err := c.FindRepository(ctx, name)
+	return f.Exists(), err
+}
+
+// FindCluster finds an EKS cluster, with its status.
+func (c *Clients) FindCluster(ctx context.Context, name string) (Found, error) {
+	out, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
 	if err != nil {
-		return false, err
-	}
-	for _, r := range out.Repositories {
-		if aws.ToString(r.RepositoryName) == name {
-			return true, nil
+		var nf *ekstypes.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return Found{}, nil
 		}
+		return Found{}, fmt.Errorf("describing EKS cluster %s in %s: %w", name, c.Region, err)
 	}
-	return false, nil
+	cl := out.Cluster
+	tags := map[string]string{}
+	for k, v := range cl.Tags {
+		tags[k] = v
+	}
+	return Found{Kind: KindCluster, Name: name, ID: name, ARN: aws.ToString(cl.Arn), Tags: tags, Status: string(cl.Status)}, nil
+}
+
+// FindRole finds an IAM role.
+func (c *Clients) FindRole(ctx context.Context, name string) (Found, error) {
+	out, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err != nil {
+		var nf *iamtypes.NoSuchEntityException
+		if errors.As(err, &nf) {
+			return Found{}, nil
+		}
+		return Found{}, fmt.Errorf("reading IAM role %s: %w", name, err)
+	}
+	tags := map[string]string{}
+	for _, t := range out.Role.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return Found{Kind: KindRole, Name: name, ID: name, ARN: aws.ToString(out.Role.Arn), Tags: tags}, nil
+}
+
+// CacheSubnetGroupExists reports whether an ElastiCache subnet group exists.
+func (c *Clients) CacheSubnetGroupExists(ctx context.Context, name string) (bool, error) {
+	f, err := c.FindCacheSubnetGroup(ctx, name)
+	return f.Exists(), err
+}
+
+// DBSubnetGroupExists reports whether an RDS subnet group exists.
+func (c *Clients) DBSubnetGroupExists(ctx context.Context, name string) (bool, error) {
+	f, err := c.FindDBSubnetGroup(ctx, name)
+	return f.Exists(), err
 }

@@ -36,6 +36,9 @@ type Clients struct {
 	EC2            *ec2.Client
 	IAM            *iam.Client
 	CloudFormation *cloudformation.Client
+
+	// account is the caller's account, read once (bucketOwner).
+	account *accountCache
 }
 
 // New loads the default AWS configuration (environment, shared files, SSO,
@@ -53,6 +56,7 @@ func New(ctx context.Context, region string) (*Clients, error) {
 		EC2:            ec2.NewFromConfig(cfg),
 		IAM:            iam.NewFromConfig(cfg),
 		CloudFormation: cloudformation.NewFromConfig(cfg),
+		account:        &accountCache{},
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +17,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // The data tier's reads and writes outside Terraform: the state bucket that
@@ -23,8 +25,39 @@ import (
 // ElastiCache cannot take write-only and so is set here, from Secrets
 // Manager, never passing through Terraform state.
 
-// S3 is an S3 client of these clients' configuration.
-func (c *Clients) S3() *s3.Client { return s3.NewFromConfig(c.Config) }
+// S3 is an S3 client of these clients' configuration. Every request it
+// sends on a bucket carries ExpectedBucketOwner, the caller's account: a
+// bucket bootstrap relies on (state, backups, the lock object's) that has
+// the predictable name but belongs to another account is refused by S3 with
+// 403 instead of being read, written or emptied.
+func (c *Clients) S3() *s3.Client {
+	return s3.NewFromConfig(c.Config, func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(expectedBucketOwner{c}, middleware.Before)
+		})
+	})
+}
+
+// expectedBucketOwner sets ExpectedBucketOwner on every S3 input that has
+// the field and leaves it unset (CreateBucket, ListBuckets have none).
+type expectedBucketOwner struct{ c *Clients }
+
+func (expectedBucketOwner) ID() string { return "bootstrap.ExpectedBucketOwner" }
+
+func (m expectedBucketOwner) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+	v := reflect.ValueOf(in.Parameters)
+	if v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+		f := v.Elem().FieldByName("ExpectedBucketOwner")
+		if f.IsValid() && f.CanSet() && f.Type() == reflect.TypeOf((*string)(nil)) && f.IsNil() {
+			owner, err := m.c.bucketOwner(ctx)
+			if err != nil {
+				return middleware.InitializeOutput{}, middleware.Metadata{}, err
+			}
+			f.Set(reflect.ValueOf(owner))
+		}
+	}
+	return next.HandleInitialize(ctx, in)
+}
 
 // SecretsManager is a Secrets Manager client.
 func (c *Clients) SecretsManager() *secretsmanager.Client {

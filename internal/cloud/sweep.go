@@ -36,11 +36,18 @@ const (
 	TagKubernetesClusterPrefix = "kubernetes.io/cluster/"
 )
 
-// Owner is whose leftovers to look for: a cluster, and the environment
-// bootstrap tags with Environment=<env> and ManagedBy=bootstrap.
+// Owner is whose leftovers to look for: a cluster, its VPC, and the
+// environment bootstrap tags with Environment=<env>, Application=<app> and
+// ManagedBy=bootstrap. Only network interfaces and security groups in the
+// VPC are ever deleted; what carries bootstrap's tags but not all three of
+// this environment's is another's and is kept (sweepOwnership).
 type Owner struct {
 	Cluster     string
 	Environment string
+	Application string
+	// VPCID is the cluster's VPC; FindLeftovers looks it up by eksctl's tag
+	// when empty (a re-run once EKS has deleted the cluster).
+	VPCID string
 }
 
 // KubernetesTag is the kubernetes.io/cluster/<name> key.
@@ -65,9 +72,54 @@ func (o Owner) queries() []tagQuery {
 		{{key: TagCNICluster, values: []string{o.Cluster}}},
 	}
 	if o.Environment != "" {
-		q = append(q, tagQuery{{key: "Environment", values: []string{o.Environment}}, {key: "ManagedBy", values: []string{"bootstrap"}}})
+		// Listed broadly (another Application too) so that the report can
+		// say why such a resource is kept; sweepOwnership decides.
+		q = append(q, tagQuery{{key: TagEnvironment, values: []string{o.Environment}}, {key: TagManagedBy, values: []string{ManagedByBootstrap}}})
 	}
 	return q
+}
+
+// byCluster reports whether the tags tie a resource to this cluster (its
+// Kubernetes, load balancer controller, eksctl or VPC CNI tag).
+func (o Owner) byCluster(tags map[string]string) bool {
+	for _, q := range o.queries()[:4] {
+		if q.matches(tags) {
+			return true
+		}
+	}
+	return false
+}
+
+// sweepOwnership decides whether a resource found by its tags is the
+// owner's to sweep at all: "" when it is, else why it is kept. Pure; the
+// rules (table-tested):
+//   - tied to the cluster by a cluster tag, or carrying all three of this
+//     environment's tags (Environment, Application, ManagedBy); bootstrap's
+//     tags with another Application are another application's;
+//   - a network interface or security group must be in the cluster's VPC
+//     (when the VPC is gone, so is everything that was in it);
+//   - an elastic IP tied by bootstrap's tags alone is never released: an
+//     unassociated address has no VPC to prove it this cluster's, and a
+//     release cannot be undone.
+func sweepOwnership(o Owner, kind Kind, tags map[string]string, vpc string) string {
+	if !o.byCluster(tags) {
+		want := EnvironmentOwnership(o.Application, o.Environment)
+		if m := want.Mismatches(tags); len(m) > 0 {
+			return "not this environment's (" + strings.Join(m, "; ") + ")"
+		}
+		if kind == KindEIP {
+			return "tagged for the environment but for no cluster: its tags cannot tie an address to the cluster's VPC; release it by hand if it is this environment's"
+		}
+	}
+	if kind == KindENI || kind == KindSecurityGroup {
+		switch {
+		case o.VPCID == "":
+			return "the cluster's VPC is not known: only what is in it is swept"
+		case vpc != o.VPCID:
+			return "in " + firstNonEmpty(vpc, "no VPC") + ", not the cluster's VPC " + o.VPCID
+		}
+	}
+	return ""
 }
 
 func (q tagQuery) matches(tags map[string]string) bool {
@@ -306,12 +358,13 @@ type eniFacts struct {
 	requesterManaged                  bool
 	groups                            []string
 	tags                              map[string]string
+	vpc                               string
 }
 
 // sgFacts is what decides whether a security group can go.
 type sgFacts struct {
-	id, name string
-	tags     map[string]string
+	id, name, vpc string
+	tags          map[string]string
 	// enis use it; referencedBy are the other groups whose rules name it.
 	enis         []eniFacts
 	referencedBy []string
@@ -331,6 +384,13 @@ type eipFacts struct {
 // the other leftovers are gone). Anything tagged as shared with other
 // clusters is kept. The list is in the order to delete it. Changes nothing.
 func (c *Clients) FindLeftovers(ctx context.Context, o Owner) ([]Leftover, error) {
+	if o.VPCID == "" {
+		vpc, err := c.clusterVPC(ctx, o.Cluster)
+		if err != nil {
+			return nil, err
+		}
+		o.VPCID = vpc
+	}
 	lbs, err := c.elbv2Resources(ctx)
 	if err != nil {
 		return nil, err
@@ -386,7 +446,10 @@ func classify(o Owner, lbs []taggedLB, enis []eniFacts, eips []eipFacts, sgs []s
 	goingENI := map[string]bool{}
 	for _, e := range enis {
 		l := Leftover{Kind: KindENI, ID: e.id, Tags: o.Matched(e.tags)}
+		why := sweepOwnership(o, KindENI, e.tags, e.vpc)
 		switch {
+		case why != "":
+			l.Why = why
 		case o.Shared(e.tags):
 			l.Why = "tagged " + o.KubernetesTag() + "=shared: other clusters may use it"
 		case e.requesterManaged:
@@ -401,7 +464,10 @@ func classify(o Owner, lbs []taggedLB, enis []eniFacts, eips []eipFacts, sgs []s
 	}
 	for _, a := range eips {
 		l := Leftover{Kind: KindEIP, ID: a.allocation, Tags: o.Matched(a.tags)}
+		why := sweepOwnership(o, KindEIP, a.tags, "")
 		switch {
+		case why != "":
+			l.Why = why
 		case o.Shared(a.tags):
 			l.Why = "tagged " + o.KubernetesTag() + "=shared: other clusters may use it"
 		case a.association != "" || a.eni != "" || a.instance != "":
@@ -423,8 +489,8 @@ func classifySGs(o Owner, sgs []sgFacts, sgLBs map[string][]taggedLB, goingLB, g
 	why := map[string]string{}
 	safe := map[string]bool{}
 	for _, g := range sgs {
-		if o.Shared(g.tags) {
-			why[g.id] = "tagged " + o.KubernetesTag() + "=shared: other clusters may use it"
+		if w := sgNotOurs(o, g); w != "" {
+			why[g.id] = w
 			continue
 		}
 		if reason := sgHeld(g, sgLBs[g.id], goingLB, goingENI); reason != "" {
@@ -511,6 +577,18 @@ func classifySGs(o Owner, sgs []sgFacts, sgLBs map[string][]taggedLB, goingLB, g
 	return out
 }
 
+// sgNotOurs says why a group is not the owner's to delete (another's, or
+// shared with other clusters), or "".
+func sgNotOurs(o Owner, g sgFacts) string {
+	if w := sweepOwnership(o, KindSecurityGroup, g.tags, g.vpc); w != "" {
+		return w
+	}
+	if o.Shared(g.tags) {
+		return "tagged " + o.KubernetesTag() + "=shared: other clusters may use it"
+	}
+	return ""
+}
+
 // sgHeld says what keeps a group in use, or "" when nothing that stays does.
 func sgHeld(g sgFacts, lbs []taggedLB, goingLB, goingENI map[string]bool) string {
 	for _, lb := range lbs {
@@ -595,7 +673,7 @@ func (c *Clients) taggedENIs(ctx context.Context, o Owner) ([]eniFacts, error) {
 func eniOf(n ec2types.NetworkInterface) eniFacts {
 	e := eniFacts{
 		id: aws.ToString(n.NetworkInterfaceId), status: string(n.Status), description: aws.ToString(n.Description),
-		requesterManaged: aws.ToBool(n.RequesterManaged), tags: tagMap(n.TagSet),
+		requesterManaged: aws.ToBool(n.RequesterManaged), tags: tagMap(n.TagSet), vpc: aws.ToString(n.VpcId),
 	}
 	if n.Attachment != nil {
 		e.instance = aws.ToString(n.Attachment.InstanceId)
@@ -646,7 +724,7 @@ func (c *Clients) taggedSGs(ctx context.Context, o Owner) ([]sgFacts, error) {
 					continue // a VPC's default group goes with the VPC
 				}
 				seen[id] = true
-				out = append(out, sgFacts{id: id, name: aws.ToString(g.GroupName), tags: tagMap(g.Tags)})
+				out = append(out, sgFacts{id: id, name: aws.ToString(g.GroupName), vpc: aws.ToString(g.VpcId), tags: tagMap(g.Tags)})
 			}
 		}
 	}
@@ -755,4 +833,20 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// clusterVPC is the VPC eksctl made for a cluster (its
+// alpha.eksctl.io/cluster-name tag), or "" when there is none (deleted with
+// the cluster) or more than one.
+func (c *Clients) clusterVPC(ctx context.Context, cluster string) (string, error) {
+	out, err := c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("tag:" + TagEksctlCluster), Values: []string{cluster}},
+	}})
+	if err != nil {
+		return "", fmt.Errorf("looking up the VPC of cluster %s: %w", cluster, err)
+	}
+	if len(out.Vpcs) != 1 {
+		return "", nil
+	}
+	return aws.ToString(out.Vpcs[0].VpcId), nil
 }

@@ -18,7 +18,7 @@ import (
 
 func TestOwnerMatched(t *testing.T) {
 	t.Parallel()
-	o := Owner{Cluster: "c1", Environment: "staging"}
+	o := Owner{Cluster: "c1", Environment: "staging", Application: "sovd"}
 	tests := []struct {
 		name string
 		tags map[string]string
@@ -47,11 +47,12 @@ func TestOwnerMatched(t *testing.T) {
 // which order.
 func TestClassify(t *testing.T) {
 	t.Parallel()
-	o := Owner{Cluster: "c1", Environment: "staging"}
+	o := Owner{Cluster: "c1", Environment: "staging", Application: "sovd", VPCID: "vpc-1"}
 	ctrl := map[string]string{TagELBv2Cluster: "c1"}
 	owned := map[string]string{"kubernetes.io/cluster/c1": "owned"}
 	shared := map[string]string{"kubernetes.io/cluster/c1": "shared"}
-	env := map[string]string{"Environment": "staging", "ManagedBy": "bootstrap"}
+	env := map[string]string{"Environment": "staging", "ManagedBy": "bootstrap", "Application": "sovd"}
+	nat := map[string]string{TagEksctlCluster: "c1", "Environment": "staging", "ManagedBy": "bootstrap", "Application": "sovd"}
 	lbARN := "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/k8s-web/abc"
 	keptLBARN := "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/legacy/def"
 
@@ -63,33 +64,34 @@ func TestClassify(t *testing.T) {
 	}
 	sgLBs := map[string][]taggedLB{"sg-lb": {lbs[0]}, "sg-legacy": {lbs[2]}}
 	enis := []eniFacts{
-		{id: "eni-free", status: "available", tags: owned, groups: []string{"sg-node"}},
-		{id: "eni-busy", status: "in-use", instance: "i-1", tags: owned, groups: []string{"sg-busy"}},
-		{id: "eni-svc", status: "in-use", requesterManaged: true, description: "ELB app/k8s-web/abc", tags: owned},
+		{id: "eni-free", vpc: "vpc-1", status: "available", tags: owned, groups: []string{"sg-node"}},
+		{id: "eni-busy", vpc: "vpc-1", status: "in-use", instance: "i-1", tags: owned, groups: []string{"sg-busy"}},
+		{id: "eni-svc", vpc: "vpc-1", status: "in-use", requesterManaged: true, description: "ELB app/k8s-web/abc", tags: owned},
 	}
 	eips := []eipFacts{
-		{allocation: "eipalloc-free", publicIP: "1.2.3.4", tags: env},
-		{allocation: "eipalloc-nat", publicIP: "5.6.7.8", association: "eipassoc-1", eni: "eni-nat", tags: env},
+		{allocation: "eipalloc-free", publicIP: "1.2.3.4", tags: nat},
+		{allocation: "eipalloc-env", publicIP: "9.9.9.9", tags: env},
+		{allocation: "eipalloc-nat", publicIP: "5.6.7.8", association: "eipassoc-1", eni: "eni-nat", tags: nat},
 	}
 	sgs := []sgFacts{
 		// Used by the free ENI only, which goes first.
-		{id: "sg-node", name: "node", tags: owned, enis: enis[:1]},
+		{id: "sg-node", vpc: "vpc-1", name: "node", tags: owned, enis: enis[:1]},
 		// Used by an attached ENI.
-		{id: "sg-busy", name: "busy", tags: owned, enis: enis[1:2]},
+		{id: "sg-busy", vpc: "vpc-1", name: "busy", tags: owned, enis: enis[1:2]},
 		// The controller's group of a load balancer that goes, and the
 		// load balancer's own interface.
-		{id: "sg-lb", name: "k8s-web", tags: ctrl, enis: []eniFacts{{id: "eni-elb", status: "in-use", requesterManaged: true, description: "ELB app/k8s-web/abc"}}},
+		{id: "sg-lb", vpc: "vpc-1", name: "k8s-web", tags: ctrl, enis: []eniFacts{{id: "eni-elb", vpc: "vpc-1", status: "in-use", requesterManaged: true, description: "ELB app/k8s-web/abc"}}},
 		// Used by a load balancer that stays.
-		{id: "sg-legacy", name: "legacy", tags: owned},
+		{id: "sg-legacy", vpc: "vpc-1", name: "legacy", tags: owned},
 		// Referred to by sg-busy, which stays.
-		{id: "sg-refd-by-kept", name: "refd", tags: owned, referencedBy: []string{"sg-busy"}},
+		{id: "sg-refd-by-kept", vpc: "vpc-1", name: "refd", tags: owned, referencedBy: []string{"sg-busy"}},
 		// sg-a refers to sg-b: a goes first, then b (names in reverse).
-		{id: "sg-b", name: "b", tags: ctrl, referencedBy: []string{"sg-a", "sg-b"}},
-		{id: "sg-a", name: "a", tags: ctrl},
+		{id: "sg-b", vpc: "vpc-1", name: "b", tags: ctrl, referencedBy: []string{"sg-a", "sg-b"}},
+		{id: "sg-a", vpc: "vpc-1", name: "a", tags: ctrl},
 		// A cycle.
-		{id: "sg-x", name: "x", tags: owned, referencedBy: []string{"sg-y"}},
-		{id: "sg-y", name: "y", tags: owned, referencedBy: []string{"sg-x"}},
-		{id: "sg-shared", name: "shared", tags: shared},
+		{id: "sg-x", vpc: "vpc-1", name: "x", tags: owned, referencedBy: []string{"sg-y"}},
+		{id: "sg-y", vpc: "vpc-1", name: "y", tags: owned, referencedBy: []string{"sg-x"}},
+		{id: "sg-shared", vpc: "vpc-1", name: "shared", tags: shared},
 	}
 	got := classify(o, lbs, enis, eips, sgs, sgLBs)
 	var lines []string
@@ -105,6 +107,7 @@ func TestClassify(t *testing.T) {
 		"load balancer legacy keep: not made by the load balancer controller for this cluster: check what made it, then delete it by hand",
 		"target group k8s-web-80 delete: made by the load balancer controller for this cluster",
 		"target group shared-tg keep: tagged kubernetes.io/cluster/c1=shared: other clusters may use it",
+		"elastic IP eipalloc-env keep: tagged for the environment but for no cluster: its tags cannot tie an address to the cluster's VPC; release it by hand if it is this environment's",
 		"elastic IP eipalloc-free delete: unassociated (1.2.3.4)",
 		"elastic IP eipalloc-nat keep: associated with eni-nat (5.6.7.8)",
 		"network interface eni-busy keep: in use (in-use, attached to i-1)",
@@ -144,7 +147,8 @@ func TestLeftoversAgainstMoto(t *testing.T) {
 
 	ctrl := map[string]string{TagELBv2Cluster: "c1"}
 	cni := map[string]string{TagCNICluster: "c1"}
-	env := map[string]string{"Environment": "staging", "ManagedBy": "bootstrap"}
+	env := map[string]string{"Environment": "staging", "ManagedBy": "bootstrap", "Application": "sovd"}
+	nat := map[string]string{TagEksctlCluster: "c1"}
 	other := map[string]string{TagELBv2Cluster: "c2", "kubernetes.io/cluster/c2": "owned"}
 
 	sgLB := f.sg(vpc, "k8s-web", ctrl)
@@ -158,7 +162,7 @@ func TestLeftoversAgainstMoto(t *testing.T) {
 	sgBusy := f.sg(vpc, "busy", env)
 	busyENI := f.eni(subnets[0], []string{sgBusy}, cni)
 	f.attach(busyENI, subnets[0])
-	freeEIP := f.eip(env)
+	freeEIP := f.eip(nat)
 	usedEIP := f.eip(env)
 	f.associate(usedEIP, busyENI)
 	// The VPC's default group, tagged: never a leftover.
@@ -173,7 +177,7 @@ func TestLeftoversAgainstMoto(t *testing.T) {
 	otherSG := f.sg(vpc, "other", other)
 	otherENI := f.eni(subnets[1], nil, map[string]string{TagCNICluster: "c2"})
 
-	o := Owner{Cluster: "c1", Environment: "staging"}
+	o := Owner{Cluster: "c1", Environment: "staging", Application: "sovd", VPCID: vpc}
 	found, err := c.FindLeftovers(ctx, o)
 	if err != nil {
 		t.Fatal(err)
@@ -420,5 +424,116 @@ func (f *fixture) listener(lb, tg string) {
 	if _, err := f.c.ELBv2().CreateListener(f.ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(lb), Protocol: elbv2types.ProtocolEnumHttp,
 		Port: aws.Int32(80), DefaultActions: []elbv2types.Action{{Type: elbv2types.ActionTypeEnumForward, TargetGroupArn: aws.String(tg)}}}); err != nil {
 		f.t.Fatal(err)
+	}
+}
+
+// TestSweepOwnership: the rule that keeps the sweep to this environment's
+// resources in the cluster's VPC.
+func TestSweepOwnership(t *testing.T) {
+	t.Parallel()
+	o := Owner{Cluster: "c1", Environment: "staging", Application: "sovd", VPCID: "vpc-1"}
+	env := map[string]string{"Environment": "staging", "Application": "sovd", "ManagedBy": "bootstrap"}
+	otherApp := map[string]string{"Environment": "staging", "Application": "billing", "ManagedBy": "bootstrap"}
+	noApp := map[string]string{"Environment": "staging", "ManagedBy": "bootstrap"}
+	cni := map[string]string{TagCNICluster: "c1"}
+	for _, c := range []struct {
+		name string
+		kind Kind
+		tags map[string]string
+		vpc  string
+		o    Owner
+		want string // "" sweeps; else the start of the reason kept
+	}{
+		{"env group in the VPC", KindSecurityGroup, env, "vpc-1", o, ""},
+		{"env interface in the VPC", KindENI, env, "vpc-1", o, ""},
+		{"cluster interface in the VPC", KindENI, cni, "vpc-1", o, ""},
+		{"another application's group", KindSecurityGroup, otherApp, "vpc-1", o, "not this environment's (Application=billing, want sovd)"},
+		{"another application's interface", KindENI, otherApp, "vpc-1", o, "not this environment's (Application=billing, want sovd)"},
+		{"another application's address", KindEIP, otherApp, "", o, "not this environment's (Application=billing, want sovd)"},
+		{"no Application", KindSecurityGroup, noApp, "vpc-1", o, "not this environment's (Application missing)"},
+		{"env group in another VPC", KindSecurityGroup, env, "vpc-2", o, "in vpc-2, not the cluster's VPC vpc-1"},
+		{"cluster interface in another VPC", KindENI, cni, "vpc-2", o, "in vpc-2, not the cluster's VPC vpc-1"},
+		{"VPC unknown", KindENI, env, "vpc-1", Owner{Cluster: "c1", Environment: "staging", Application: "sovd"}, "the cluster's VPC is not known"},
+		{"env address", KindEIP, env, "", o, "tagged for the environment but for no cluster"},
+		{"eksctl's address", KindEIP, map[string]string{TagEksctlCluster: "c1"}, "", o, ""},
+	} {
+		got := sweepOwnership(c.o, c.kind, c.tags, c.vpc)
+		if (c.want == "") != (got == "") || !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestSweepKeepsDecoysAgainstMoto: a security group, an available network
+// interface and an elastic IP tagged Environment=staging,
+// ManagedBy=bootstrap but Application=billing, and a group and interface
+// with all three of staging's tags in another VPC: the sweep keeps every
+// one and says why; what is staging's in the cluster's VPC goes.
+func TestSweepKeepsDecoysAgainstMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto")
+	}
+	testenv.Moto(t).Use(t)
+	ctx := context.Background()
+	c, err := New(ctx, testenv.MotoRegion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, c)
+	vpc, subnets := f.vpc("10.30.0.0/16")
+	otherVPC, otherSubnets := f.vpc("10.31.0.0/16")
+	env := map[string]string{"Environment": "staging", "Application": "sovd", "ManagedBy": "bootstrap"}
+	billing := map[string]string{"Environment": "staging", "Application": "billing", "ManagedBy": "bootstrap"}
+
+	mine := f.sg(vpc, "mine", env)
+	mineENI := f.eni(subnets[0], []string{mine}, env)
+	decoySG := f.sg(vpc, "billing", billing)
+	decoyENI := f.eni(subnets[0], []string{decoySG}, billing)
+	decoyEIP := f.eip(billing)
+	farSG := f.sg(otherVPC, "far", env)
+	farENI := f.eni(otherSubnets[0], []string{farSG}, env)
+
+	o := Owner{Cluster: "c9", Environment: "staging", Application: "sovd", VPCID: vpc}
+	found, err := c.FindLeftovers(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := map[string]string{}
+	for _, l := range found {
+		if l.Safe {
+			why[l.ID] = "delete"
+		} else {
+			why[l.ID] = l.Why
+		}
+	}
+	want := map[string]string{
+		mine: "delete", mineENI: "delete",
+		decoySG:  "not this environment's (Application=billing, want sovd)",
+		decoyENI: "not this environment's (Application=billing, want sovd)",
+		decoyEIP: "not this environment's (Application=billing, want sovd)",
+		farSG:    "in " + otherVPC + ", not the cluster's VPC " + vpc,
+		farENI:   "in " + otherVPC + ", not the cluster's VPC " + vpc,
+	}
+	for id, w := range want {
+		if why[id] != w {
+			t.Errorf("%s: %q, want %q", id, why[id], w)
+		}
+	}
+	for _, l := range found {
+		if l.Safe {
+			if err := c.DeleteLeftover(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The decoys are all still there.
+	if out, err := c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{decoySG, farSG}}); err != nil || len(out.SecurityGroups) != 2 {
+		t.Errorf("decoy groups: %v", err)
+	}
+	if out, err := c.EC2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{decoyENI, farENI}}); err != nil || len(out.NetworkInterfaces) != 2 {
+		t.Errorf("decoy interfaces: %v", err)
+	}
+	if out, err := c.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{decoyEIP}}); err != nil || len(out.Addresses) != 1 {
+		t.Errorf("decoy address: %v", err)
 	}
 }

@@ -43,7 +43,10 @@ func Builtin(env string) *Profile {
 			NumCacheClusters:   1,
 			Port:               6379,
 		},
-		Registry: Registry{Repositories: []string{"sovd-backend", "sovd-frontend"}},
+		// Each environment owns its repositories (docs/layout.md, "Design:
+		// ownership"): its teardown deletes them with their images, so no
+		// two environments may share one.
+		Registry: Registry{Repositories: []string{"sovd-" + env + "-backend", "sovd-" + env + "-frontend"}},
 		Secrets:  Secrets{Prefix: "sovd/" + env, RecoveryWindowDays: 0},
 		App: App{
 			Namespace:      env,
@@ -76,6 +79,8 @@ func Builtin(env string) *Profile {
 		p.Redis.AutomaticFailover = true
 		p.Redis.MultiAZ = true
 		p.Secrets.RecoveryWindowDays = 30
+		// The seed's names, which the app's values-production.yaml uses.
+		p.Registry.Repositories = []string{"sovd-backend", "sovd-frontend"}
 		p.Budget = Budget{MonthlyMin: 500, MonthlyMax: 800}
 	}
 	return p

@@ -65,6 +65,7 @@ func Validate(f *File, now time.Time) error {
 		}
 		clusters[key] = n
 	}
+	probs = append(probs, SharedNames(f)...)
 	if len(probs) == 0 {
 		return nil
 	}

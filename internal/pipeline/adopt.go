@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/terraform"
 )
 
@@ -15,39 +16,44 @@ import (
 // then fail with "already exists". Since every data-tier name is predictable,
 // the data step looks for such orphans before planning and imports them, so
 // a re-run after any failure finishes the job and makes nothing twice.
+//
+// A name is not proof: an object is imported only when its tags say this
+// environment of this application made it (ownership.go). One that matches
+// by name alone stops the run before anything is imported or changed.
 
-// AdoptAPI finds data-tier objects by their predictable names.
+// AdoptAPI finds data-tier objects by their predictable names, with their
+// tags; *cloud.Clients is the real one.
 type AdoptAPI interface {
-	SecretARNByName(ctx context.Context, name string) (string, error)
-	SecurityGroupIDByName(ctx context.Context, vpcID, name string) (string, error)
-	IngressRuleID(ctx context.Context, groupID string, port int32, fromGroupID string) (string, error)
-	DBParameterGroupExists(ctx context.Context, name string) (bool, error)
-	DBSubnetGroupExists(ctx context.Context, name string) (bool, error)
-	CacheSubnetGroupExists(ctx context.Context, name string) (bool, error)
-	ECRRepositoryExists(ctx context.Context, name string) (bool, error)
-	BucketExists(ctx context.Context, name string) (bool, error)
-	DBInstanceStatus(ctx context.Context, id string) (string, error)
-	ReplicationGroupStatus(ctx context.Context, id string) (string, error)
+	FindSecret(ctx context.Context, name string) (cloud.Found, error)
+	FindSecurityGroup(ctx context.Context, vpcID, name string) (cloud.Found, error)
+	FindIngressRule(ctx context.Context, groupID string, port int32, fromGroupID string) (cloud.Found, error)
+	FindDBParameterGroup(ctx context.Context, name string) (cloud.Found, error)
+	FindDBSubnetGroup(ctx context.Context, name string) (cloud.Found, error)
+	FindCacheSubnetGroup(ctx context.Context, name string) (cloud.Found, error)
+	FindRepository(ctx context.Context, name string) (cloud.Found, error)
+	FindBucket(ctx context.Context, name string) (cloud.Found, error)
+	FindDBInstance(ctx context.Context, id string) (cloud.Found, error)
+	FindReplicationGroup(ctx context.Context, id string) (cloud.Found, error)
 }
 
-// orphan is a resource address and a way to find its object's import id.
+// orphan is a resource address and a way to find its object. needsNetwork
+// marks the lookups that need the cluster's VPC (security groups, rules).
 type orphan struct {
-	address string
-	find    func(ctx context.Context, api AdoptAPI, ids map[string]string) (string, error)
+	address      string
+	needsNetwork bool
+	find         func(ctx context.Context, api AdoptAPI, ids map[string]string) (cloud.Found, error)
 }
 
-func exists(id string, ok bool, err error) (string, error) {
-	if err != nil || !ok {
-		return "", err
+// liveOnly drops a database or replication group AWS is deleting or failed to
+// make: there is nothing to adopt.
+func liveOnly(f cloud.Found, err error) (cloud.Found, error) {
+	if err != nil || f.Status == "" {
+		return f, err
 	}
-	return id, nil
-}
-
-func statusID(id, status string, err error) (string, error) {
-	if err != nil || status == "" || strings.Contains(status, "delet") || strings.Contains(status, "fail") {
-		return "", err
+	if strings.Contains(f.Status, "delet") || strings.Contains(f.Status, "fail") {
+		return cloud.Found{}, nil
 	}
-	return id, nil
+	return f, nil
 }
 
 // orphans lists the adoptable resources of terraform/stateful for a state,
@@ -55,63 +61,53 @@ func statusID(id, status string, err error) (string, error) {
 // ids of resources found so far, by address.
 func orphans(st *State, in terraform.Inputs) []orphan {
 	p := st.Profile
-	name := p.Prefix()
-	major := strings.SplitN(p.Database.EngineVersion, ".", 2)[0]
-	rule := func(sgAddr string, port int32) func(context.Context, AdoptAPI, map[string]string) (string, error) {
-		return func(ctx context.Context, api AdoptAPI, ids map[string]string) (string, error) {
+	n := terraform.NamesOf(p)
+	rule := func(sgAddr string, port int) func(context.Context, AdoptAPI, map[string]string) (cloud.Found, error) {
+		return func(ctx context.Context, api AdoptAPI, ids map[string]string) (cloud.Found, error) {
 			if ids[sgAddr] == "" || in.ClusterSecurityGroupID == "" {
-				return "", nil
+				return cloud.Found{}, nil
 			}
-			return api.IngressRuleID(ctx, ids[sgAddr], port, in.ClusterSecurityGroupID)
+			return api.FindIngressRule(ctx, ids[sgAddr], int32(port), in.ClusterSecurityGroupID)
 		}
 	}
 	list := []orphan{
-		{"aws_security_group.db", func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
-			return api.SecurityGroupIDByName(ctx, in.VPCID, name+"-postgres")
+		{"aws_security_group.db", true, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindSecurityGroup(ctx, in.VPCID, n.DBSecurityGroup)
 		}},
-		{"aws_security_group.redis", func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
-			return api.SecurityGroupIDByName(ctx, in.VPCID, name+"-redis")
+		{"aws_security_group.redis", true, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindSecurityGroup(ctx, in.VPCID, n.RedisSecurityGroup)
 		}},
-		{"aws_vpc_security_group_ingress_rule.db_from_cluster[0]", rule("aws_security_group.db", 5432)},
-		{"aws_vpc_security_group_ingress_rule.redis_from_cluster[0]", rule("aws_security_group.redis", 6379)},
-		{"aws_db_subnet_group.this", func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
-			ok, err := api.DBSubnetGroupExists(ctx, name)
-			return exists(name, ok, err)
+		{"aws_vpc_security_group_ingress_rule.db_from_cluster[0]", true, rule("aws_security_group.db", p.Database.Port)},
+		{"aws_vpc_security_group_ingress_rule.redis_from_cluster[0]", true, rule("aws_security_group.redis", p.Redis.Port)},
+		{"aws_db_subnet_group.this", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindDBSubnetGroup(ctx, n.DBSubnetGroup)
 		}},
-		{"aws_db_parameter_group.this", func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
-			pg := name + "-postgres" + major
-			ok, err := api.DBParameterGroupExists(ctx, pg)
-			return exists(pg, ok, err)
+		{"aws_db_parameter_group.this", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindDBParameterGroup(ctx, n.DBParameterGroup)
 		}},
-		{"aws_db_instance.this", func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
-			s, err := api.DBInstanceStatus(ctx, name)
-			return statusID(name, s, err)
+		{"aws_db_instance.this", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return liveOnly(api.FindDBInstance(ctx, p.Database.Identifier))
 		}},
-		{"aws_elasticache_subnet_group.this", func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
-			ok, err := api.CacheSubnetGroupExists(ctx, name)
-			return exists(name, ok, err)
+		{"aws_elasticache_subnet_group.this", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindCacheSubnetGroup(ctx, n.CacheSubnetGroup)
 		}},
-		{"aws_elasticache_replication_group.this", func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
-			s, err := api.ReplicationGroupStatus(ctx, name)
-			return statusID(name, s, err)
+		{"aws_elasticache_replication_group.this", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return liveOnly(api.FindReplicationGroup(ctx, p.Redis.ReplicationGroupID))
 		}},
-		{"aws_s3_bucket.data", func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
-			b := p.StorageBucketName(st.AccountID)
-			ok, err := api.BucketExists(ctx, b)
-			return exists(b, ok, err)
+		{"aws_s3_bucket.data", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindBucket(ctx, p.StorageBucketName(st.AccountID))
 		}},
 	}
 	for _, repo := range p.Registry.Repositories {
 		repo := repo
-		list = append(list, orphan{fmt.Sprintf("aws_ecr_repository.this[%q]", repo), func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
-			ok, err := api.ECRRepositoryExists(ctx, repo)
-			return exists(repo, ok, err)
+		list = append(list, orphan{fmt.Sprintf("aws_ecr_repository.this[%q]", repo), false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindRepository(ctx, repo)
 		}})
 	}
 	for _, s := range []string{"database", "jwt", "redis"} {
 		secret := p.Secrets.Prefix + "/" + s
-		list = append(list, orphan{"aws_secretsmanager_secret." + s, func(ctx context.Context, api AdoptAPI, _ map[string]string) (string, error) {
-			return api.SecretARNByName(ctx, secret)
+		list = append(list, orphan{"aws_secretsmanager_secret." + s, false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindSecret(ctx, secret)
 		}})
 	}
 	return list
@@ -126,7 +122,9 @@ const AdoptFile = "bootstrap_adopt.tf"
 
 // adoptOrphans finds the objects that exist in AWS under a data-tier name
 // but are missing from the state, and writes an import block for each into
-// the working copy. It returns the addresses to be imported.
+// the working copy. It returns the addresses to be imported. An object
+// whose tags do not prove it this environment's is an *OwnershipError, and
+// nothing is written: the plan that follows would otherwise take it over.
 func adoptOrphans(ctx context.Context, api AdoptAPI, d *terraform.Driver, st *State, in terraform.Inputs) ([]string, error) {
 	have, err := d.Resources(ctx)
 	if err != nil {
@@ -144,23 +142,32 @@ func adoptOrphans(ctx context.Context, api AdoptAPI, d *terraform.Driver, st *St
 		}
 	}
 	var adopted []string
+	var foreign []cloud.Found
 	var blocks strings.Builder
-	blocks.WriteString("# Written by bootstrap: objects found in AWS under this root's names but\n# missing from its state (an interrupted run). Removed on the next run.\n")
+	blocks.WriteString("# Written by bootstrap: objects found in AWS under this root's names but\n# missing from its state (an interrupted run), tagged for this environment.\n# Removed on the next run.\n")
+	own := envOwnership(st.Profile)
 	for _, o := range orphans(st, in) {
 		if inState[o.address] {
 			continue
 		}
-		id, err := o.find(ctx, api, ids)
+		f, err := o.find(ctx, api, ids)
 		if err != nil {
-			return adopted, fmt.Errorf("looking for an unrecorded %s: %w", o.address, err)
+			return nil, fmt.Errorf("looking for an unrecorded %s: %w", o.address, err)
 		}
-		if id == "" {
+		if !f.Exists() {
 			continue
 		}
-		st.Progress.Info("%s exists in AWS (%s) but not in the state, likely from an interrupted run: importing it", o.address, id)
-		fmt.Fprintf(&blocks, "\nimport {\n  to = %s\n  id = %q\n}\n", o.address, id)
-		ids[o.address] = id
+		if !own.Owns(f.Tags) {
+			foreign = append(foreign, f)
+			continue
+		}
+		st.Progress.Info("%s exists in AWS (%s), tagged for %s, but not in the state, likely from an interrupted run: importing it", o.address, f.ID, st.Profile.Name)
+		fmt.Fprintf(&blocks, "\nimport {\n  to = %s\n  id = %q\n}\n", o.address, f.ID)
+		ids[o.address] = f.ID
 		adopted = append(adopted, o.address)
+	}
+	if len(foreign) > 0 {
+		return nil, &OwnershipError{Env: st.Profile.Name, Cluster: st.Profile.Cluster.Name, Region: st.Profile.Region, Want: own, Objects: foreign}
 	}
 	if len(adopted) == 0 {
 		return nil, nil

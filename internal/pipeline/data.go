@@ -34,7 +34,10 @@ type DataAPI interface {
 	SecretField(ctx context.Context, secretID, field string) (string, error)
 	RedisAuthEnabled(ctx context.Context, groupID string) (bool, error)
 	SetRedisAuth(ctx context.Context, groupID, token string) error
-	AdoptAPI // BucketExists, DBInstanceStatus, ... by predictable names
+	BucketExists(ctx context.Context, name string) (bool, error)
+	DBInstanceStatus(ctx context.Context, id string) (string, error)
+	ReplicationGroupStatus(ctx context.Context, id string) (string, error)
+	AdoptAPI // FindBucket, FindDBInstance, ... by predictable names, with tags
 }
 
 // OpenDataAPI opens the data steps' AWS clients for a region.
@@ -245,7 +248,7 @@ func (DestroyData) Name() string { return "Destroying the data tier" }
 
 // FinalSnapshotID is a unique name for the database's final snapshot.
 func FinalSnapshotID(st *State) string {
-	return st.Profile.Prefix() + "-final-" + st.Now().UTC().Format("20060102-150405")
+	return st.Profile.Database.Identifier + "-final-" + st.Now().UTC().Format("20060102-150405")
 }
 
 // Run implements Step: no state bucket, or an empty state, is "already gone".
@@ -311,7 +314,7 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	if st.Profile.Protected() {
-		st.Progress.Info("final snapshot of %s: %s (RDS snapshots in %s)", st.Profile.Prefix(), td.FinalSnapshotID, st.Profile.Region)
+		st.Progress.Info("final snapshot of %s: %s (RDS snapshots in %s)", st.Profile.Database.Identifier, td.FinalSnapshotID, st.Profile.Region)
 		fmt.Fprintf(st.Out, "final database snapshot: %s (region %s)\n", td.FinalSnapshotID, st.Profile.Region)
 	}
 	return nil
@@ -319,7 +322,7 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 
 // Describe implements Describer.
 func (DestroyData) Describe(_ context.Context, st *State) (Description, error) {
-	vars := terraform.Vars(st.Profile, dataInputs(st), &terraform.Teardown{FinalSnapshotID: st.Profile.Prefix() + "-final-<yyyymmdd-hhmmss>"})
+	vars := terraform.Vars(st.Profile, dataInputs(st), &terraform.Teardown{FinalSnapshotID: st.Profile.Database.Identifier + "-final-<yyyymmdd-hhmmss>"})
 	content, err := json.MarshalIndent(vars, "", "  ")
 	if err != nil {
 		return Description{}, err
@@ -437,7 +440,7 @@ func (s SetRedisAuth) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	group := st.Profile.Prefix()
+	group := st.Profile.Redis.ReplicationGroupID
 	on, err := api.RedisAuthEnabled(ctx, group)
 	if err != nil || on {
 		return err
@@ -455,7 +458,7 @@ func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) 
 	secret := st.Profile.Secrets.Prefix + "/redis"
 	return Description{Actions: []Action{{
 		Tool: "aws",
-		Args: []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Prefix(),
+		Args: []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Redis.ReplicationGroupID,
 			"--auth-token", "$(aws secretsmanager get-secret-value --secret-id " + secret + " --query SecretString --output text | jq -r .auth_token)",
 			"--auth-token-update-strategy", "ROTATE", "--apply-immediately"},
 		Note: "only when the group has no AUTH token yet (describe-replication-groups shows AuthTokenEnabled); the token stays out of Terraform state",

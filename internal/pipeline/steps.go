@@ -15,7 +15,8 @@ func UpSteps() []Step { return UpStepsWith(AddonOptions{}) }
 // control plane).
 func UpStepsWith(o AddonOptions) []Step {
 	return []Step{
-		ReadAccount{AWS: DefaultAWS}, // sts get-caller-identity, once for every lane
+		ReadAccount{AWS: DefaultAWS},         // sts get-caller-identity, once for every lane
+		CheckOwnership{AWS: DefaultOwnerAPI}, // objects with this environment's names carry its tags, or nothing starts
 		Parallel{Title: "Creating the cluster and the data tier side by side", Lanes: []Lane{
 			{Name: "cluster", Steps: append(ClusterSteps(), AddonReleaseSteps(o)...)}, // eksctl create or reconcile, then helm upgrade --install per pin
 			{Name: "data", Steps: DataLaneSteps()},                                    // waits for the subnets only; state bucket, apply, Redis AUTH, rules
@@ -39,12 +40,12 @@ func DataLaneSteps() []Step {
 
 // ClusterPhase is `bootstrap cluster`.
 func ClusterPhase() []Step {
-	return ClusterSteps() // check eksctl, create or reconcile, read the network back
+	return append([]Step{CheckOwnership{AWS: DefaultOwnerAPI}}, ClusterSteps()...) // ownership by tags; check eksctl, create or reconcile, read the network back
 }
 
 // DataPhase is `bootstrap data`.
 func DataPhase() []Step {
-	return DataSteps() // state bucket, init/plan/apply of terraform/stateful, Redis AUTH
+	return append([]Step{CheckOwnership{AWS: DefaultOwnerAPI}}, DataSteps()...) // ownership by tags; state bucket, init/plan/apply of terraform/stateful, Redis AUTH
 }
 
 // AddonsPhase is `bootstrap addons`.
@@ -65,6 +66,7 @@ func TeardownSteps() []Step { return TeardownStepsWith(AddonOptions{}) }
 // TeardownStepsWith is TeardownSteps with the add-ons' options.
 func TeardownStepsWith(o AddonOptions) []Step {
 	var steps []Step
+	steps = append(steps, CheckOwnership{AWS: DefaultOwnerAPI})                                   // nothing is deleted unless its tags say it is this environment's
 	steps = append(steps, DeleteLoadBalancers{AWS: DefaultTeardownAPI, Kubeconfig: o.Kubeconfig}) // while the controller can still delete their load balancers
 	steps = append(steps, WhileClusterExists(AddonTeardownSteps(o))...)                           // ESO manifests, helm uninstall, CRDs
 	steps = append(steps, Parallel{Title: "Destroying the data tier and the node groups side by side", Lanes: []Lane{

@@ -14,6 +14,7 @@ import (
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/terraform"
 )
 
 // Teardown's first and last steps (DESIGN.md, "Teardown order"). First,
@@ -420,7 +421,10 @@ func (s SweepLeftovers) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	owner := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name}
+	owner := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: terraform.Application}
+	if st.Network != nil {
+		owner.VPCID = st.Network.VPCID
+	}
 	found, err := api.FindLeftovers(ctx, owner)
 	if err != nil {
 		return err
@@ -504,7 +508,7 @@ func writeLeftovers(w io.Writer, ls []cloud.Leftover, results []string) {
 // Describe implements Describer.
 func (SweepLeftovers) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
-	o := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name}
+	o := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: terraform.Application}
 	find := func(filters ...string) []string {
 		return append([]string{"resourcegroupstaggingapi", "get-resources", "--region", p.Region, "--tag-filters"}, filters...)
 	}
@@ -513,17 +517,17 @@ func (SweepLeftovers) Describe(_ context.Context, st *State) (Description, error
 		{Tool: "aws", Args: find("Key=" + cloud.TagELBv2Cluster + ",Values=" + p.Cluster.Name), Note: "tagged by the load balancer controller"},
 		{Tool: "aws", Args: find("Key=" + cloud.TagEksctlCluster + ",Values=" + p.Cluster.Name), Note: "tagged by eksctl"},
 		{Tool: "aws", Args: find("Key=" + cloud.TagCNICluster + ",Values=" + p.Cluster.Name), Note: "tagged by the VPC CNI (its pods' network interfaces)"},
-		{Tool: "aws", Args: find("Key=Environment,Values="+p.Name, "Key=ManagedBy,Values=bootstrap"), Note: "tagged by bootstrap for the environment"},
+		{Tool: "aws", Args: find("Key=Environment,Values="+p.Name, "Key=Application,Values="+terraform.Application, "Key=ManagedBy,Values=bootstrap"), Note: "tagged by bootstrap for the environment: all three tags, or it is another's"},
 		{Tool: "aws", Args: []string{"elbv2", "delete-load-balancer", "--region", p.Region, "--load-balancer-arn", "<arn>"},
 			Note: "load balancers tagged " + cloud.TagELBv2Cluster + "=" + p.Cluster.Name + " (others: check what made them)"},
 		{Tool: "aws", Args: []string{"elbv2", "delete-target-group", "--region", p.Region, "--target-group-arn", "<arn>"},
 			Note: "target groups tagged " + cloud.TagELBv2Cluster + "=" + p.Cluster.Name + ", once their load balancer is gone"},
 		{Tool: "aws", Args: []string{"ec2", "release-address", "--region", p.Region, "--allocation-id", "<eipalloc-id>"},
-			Note: "elastic IPs with no association"},
+			Note: "elastic IPs with no association that carry the cluster's tag (eksctl's " + cloud.TagEksctlCluster + "): one tagged by bootstrap alone cannot be tied to the cluster, release it only when you know it is this environment's"},
 		{Tool: "aws", Args: []string{"ec2", "delete-network-interface", "--region", p.Region, "--network-interface-id", "<eni-id>"},
-			Note: "network interfaces whose status is available"},
+			Note: "network interfaces in the cluster's VPC whose status is available"},
 		{Tool: "aws", Args: []string{"ec2", "delete-security-group", "--region", p.Region, "--group-id", "<sg-id>"},
-			Note: "security groups (not a VPC's default) that no network interface uses and no other group's rules refer to"},
+			Note: "security groups in the cluster's VPC (not its default) that no network interface uses and no other group's rules refer to"},
 	}
 	return Description{Actions: actions}, nil
 }

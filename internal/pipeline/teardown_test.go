@@ -375,7 +375,7 @@ func TestTeardownStepsDescribeOffline(t *testing.T) {
 		"aws resourcegroupstaggingapi get-resources --region us-east-1 --tag-filters Key=elbv2.k8s.aws/cluster,Values=sovd-staging-cluster",
 		"aws resourcegroupstaggingapi get-resources --region us-east-1 --tag-filters Key=alpha.eksctl.io/cluster-name,Values=sovd-staging-cluster",
 		"aws resourcegroupstaggingapi get-resources --region us-east-1 --tag-filters Key=cluster.k8s.amazonaws.com/name,Values=sovd-staging-cluster",
-		"aws resourcegroupstaggingapi get-resources --region us-east-1 --tag-filters Key=Environment,Values=staging Key=ManagedBy,Values=bootstrap",
+		"aws resourcegroupstaggingapi get-resources --region us-east-1 --tag-filters Key=Environment,Values=staging Key=Application,Values=sovd Key=ManagedBy,Values=bootstrap",
 		"aws elbv2 delete-load-balancer --region us-east-1 --load-balancer-arn <arn>",
 		"aws elbv2 delete-target-group --region us-east-1 --target-group-arn <arn>",
 		"aws ec2 release-address --region us-east-1 --allocation-id <eipalloc-id>",

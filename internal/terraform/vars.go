@@ -3,6 +3,7 @@ package terraform
 import (
 	"encoding/json"
 	"os"
+	"strings"
 
 	"github.com/sovd/bootstrap/internal/config"
 )
@@ -41,6 +42,8 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		// Production changes wait for the maintenance window; elsewhere now.
 		"apply_immediately": !protected,
 
+		"db_identifier":            p.Database.Identifier,
+		"db_port":                  p.Database.Port,
 		"db_instance_class":        p.Database.InstanceClass,
 		"db_engine_version":        p.Database.EngineVersion,
 		"db_allocated_storage":     p.Database.AllocatedStorageGB,
@@ -53,11 +56,13 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		// Protected data leaves a final snapshot; elsewhere nothing is kept.
 		"db_skip_final_snapshot": !protected,
 
-		"redis_node_type":          p.Redis.NodeType,
-		"redis_engine_version":     p.Redis.EngineVersion,
-		"redis_num_cache_clusters": p.Redis.NumCacheClusters,
-		"redis_automatic_failover": p.Redis.AutomaticFailover,
-		"redis_multi_az":           p.Redis.MultiAZ,
+		"redis_replication_group_id": p.Redis.ReplicationGroupID,
+		"redis_port":                 p.Redis.Port,
+		"redis_node_type":            p.Redis.NodeType,
+		"redis_engine_version":       p.Redis.EngineVersion,
+		"redis_num_cache_clusters":   p.Redis.NumCacheClusters,
+		"redis_automatic_failover":   p.Redis.AutomaticFailover,
+		"redis_multi_az":             p.Redis.MultiAZ,
 
 		"bucket_name":                 p.StorageBucketName(orPlaceholder(in.AccountID)),
 		"bucket_force_destroy":        !protected,
@@ -106,4 +111,30 @@ func WriteVarFile(path string, vars map[string]any) error {
 		return err
 	}
 	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// Names are the names terraform/stateful gives the objects around the
+// database and Redis (locals in main.tf, network.tf, rds.tf, redis.tf),
+// for the lookups that must find them by name before Terraform has them.
+// The database and replication group take database.identifier and
+// redis.replicationGroupId; these take <application>-<environment>.
+type Names struct {
+	DBSecurityGroup    string
+	RedisSecurityGroup string
+	DBSubnetGroup      string
+	DBParameterGroup   string
+	CacheSubnetGroup   string
+}
+
+// NamesOf computes Names as the root does.
+func NamesOf(p *config.Profile) Names {
+	name := Application + "-" + p.Name
+	major, _, _ := strings.Cut(p.Database.EngineVersion, ".")
+	return Names{
+		DBSecurityGroup:    name + "-postgres",
+		RedisSecurityGroup: name + "-redis",
+		DBSubnetGroup:      name,
+		DBParameterGroup:   name + "-postgres" + major,
+		CacheSubnetGroup:   name,
+	}
 }

@@ -5,9 +5,12 @@
 # variables. One file per service; this one holds the shared names.
 
 locals {
-  # sovd-production: the RDS identifier, the replication group ID and the
-  # prefix of every other name, as the app's runbooks expect.
+  # sovd-production: the prefix of every name, and the RDS identifier and
+  # the replication group ID unless the profile names them.
   name = "${var.application}-${var.environment}"
+
+  db_identifier              = coalesce(var.db_identifier, local.name)
+  redis_replication_group_id = coalesce(var.redis_replication_group_id, local.name)
 
   db_name        = coalesce(var.db_name, replace("${var.application}_${var.environment}", "-", "_"))
   secrets_prefix = coalesce(var.secrets_prefix, "${var.application}/${var.environment}")

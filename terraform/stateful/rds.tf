@@ -27,11 +27,12 @@ resource "aws_db_parameter_group" "this" {
 }
 
 resource "aws_db_instance" "this" {
-  identifier     = local.name
+  identifier     = local.db_identifier
   engine         = "postgres"
   engine_version = var.db_engine_version
   instance_class = var.db_instance_class
 
+  port                        = var.db_port
   db_name                     = local.db_name
   username                    = var.db_username
   manage_master_user_password = true

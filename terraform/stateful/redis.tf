@@ -12,14 +12,14 @@ resource "aws_elasticache_subnet_group" "this" {
 }
 
 resource "aws_elasticache_replication_group" "this" {
-  replication_group_id = local.name
+  replication_group_id = local.redis_replication_group_id
   description          = "Redis for ${local.name}"
 
   engine               = "redis"
   engine_version       = var.redis_engine_version
   node_type            = var.redis_node_type
   num_cache_clusters   = var.redis_num_cache_clusters
-  port                 = 6379
+  port                 = var.redis_port
   parameter_group_name = "default.redis${split(".", var.redis_engine_version)[0]}"
 
   subnet_group_name  = aws_elasticache_subnet_group.this.name

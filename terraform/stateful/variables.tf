@@ -106,6 +106,28 @@ variable "apply_immediately" {
 # RDS PostgreSQL
 # ---------------------------------------------------------------------------
 
+variable "db_identifier" {
+  description = "RDS instance identifier; null means <application>-<environment> (sovd-production)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.db_identifier == null ? true : (can(regex("^[a-z][a-z0-9-]{0,62}$", var.db_identifier)) && !can(regex("--|-$", var.db_identifier)))
+    error_message = "The db_identifier must start with a letter, hold lower-case letters, digits and single hyphens, not end with a hyphen, and be at most 63 characters."
+  }
+}
+
+variable "db_port" {
+  description = "PostgreSQL port (the security group admits only it)."
+  type        = number
+  default     = 5432
+
+  validation {
+    condition     = var.db_port >= 1150 && var.db_port <= 65535 && floor(var.db_port) == var.db_port
+    error_message = "The db_port must be a whole number from 1150 to 65535 (RDS's range)."
+  }
+}
+
 variable "db_instance_class" {
   description = "RDS instance class (production db.t3.large)."
   type        = string
@@ -215,6 +237,28 @@ variable "db_final_snapshot_identifier" {
 # ---------------------------------------------------------------------------
 # ElastiCache Redis
 # ---------------------------------------------------------------------------
+
+variable "redis_replication_group_id" {
+  description = "ElastiCache replication group ID; null means <application>-<environment> (sovd-production)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.redis_replication_group_id == null ? true : (can(regex("^[a-z][a-z0-9-]{0,39}$", var.redis_replication_group_id)) && !can(regex("--|-$", var.redis_replication_group_id)))
+    error_message = "The redis_replication_group_id must start with a letter, hold lower-case letters, digits and single hyphens, not end with a hyphen, and be at most 40 characters."
+  }
+}
+
+variable "redis_port" {
+  description = "Redis port (the security group admits only it)."
+  type        = number
+  default     = 6379
+
+  validation {
+    condition     = var.redis_port >= 1024 && var.redis_port <= 65535 && floor(var.redis_port) == var.redis_port
+    error_message = "The redis_port must be a whole number from 1024 to 65535."
+  }
+}
 
 variable "redis_node_type" {
   description = "ElastiCache node type (production cache.t3.medium)."

@@ -13,6 +13,13 @@ terraform {
   # Partial configuration: bucket, key, region and use_lockfile = true are
   # passed with -backend-config (by `bootstrap data`, or by hand as the README
   # shows), one state key per environment.
+  #
+  # The S3 backend has no expected-bucket-owner setting (its ConfigSchema in
+  # hashicorp/terraform internal/backend/remote-state/s3/backend.go lists
+  # none), so `bootstrap data` checks the state bucket with S3's
+  # ExpectedBucketOwner before terraform init ever uses it; by hand, run
+  # `aws s3api head-bucket --bucket <b> --expected-bucket-owner <account-id>`
+  # first.
   backend "s3" {}
 }
 

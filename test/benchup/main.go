@@ -48,6 +48,7 @@ const (
 
 var upMinutes = map[string]float64{
 	pipeline.ReadAccount{}.Name():          0.02,
+	pipeline.CheckOwnership{}.Name():       0.2,
 	pipeline.CheckEksctl{}.Name():          0.02,
 	pipeline.CreateCluster{}.Name():        eksctlNetwork + eksctlControlPlane + eksctlNodeGroup,
 	pipeline.ReadNetwork{}.Name():          0.02,

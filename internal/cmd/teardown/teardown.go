@@ -36,7 +36,10 @@ LoadBalancer Services first (while the load balancer controller can delete
 their load balancers), then the add-ons, the data tier and (beside it) the
 node group, the cluster, and a sweep of leftovers tagged for the cluster.
 
-Nothing is removed without --yes. An environment whose data is protected
+It first lists what will be deleted and what kept (the final snapshot and its
+name, the backups bucket emptied of every version, the images deleted, the
+secrets deleted at once or with a recovery window), from the same settings
+the data tier's destroy applies. Nothing is removed without --yes. An environment whose data is protected
 (production, or deletion protection on) also needs its name typed at the
 prompt, or --confirm=<env> when not on a terminal; a final RDS snapshot with a
 unique name is taken before the database goes.`,
@@ -84,6 +87,10 @@ var ErrNotConfirmed = errors.New("teardown not confirmed")
 // for a protected environment its name, typed at a terminal or given with
 // --confirm. It runs before any process starts.
 func Confirm(p *config.Profile, opts *Options, in io.Reader, inTTY bool, prompt io.Writer) error {
+	fmt.Fprintf(prompt, "Teardown of environment %s (region %s):\n", p.Name, p.Region)
+	for _, l := range pipeline.TeardownLosses(p, "") {
+		fmt.Fprintf(prompt, "  - %s\n", l)
+	}
 	if !opts.Yes {
 		return fmt.Errorf("%w: teardown removes environment %s (cluster %s, database %s); run it again with --yes",
 			ErrNotConfirmed, p.Name, p.Cluster.Name, p.Database.Identifier)
@@ -100,7 +107,7 @@ func Confirm(p *config.Profile, opts *Options, in io.Reader, inTTY bool, prompt 
 	if !inTTY {
 		return fmt.Errorf("%w: environment %s holds protected data; not on a terminal, so pass --confirm=%s", ErrNotConfirmed, p.Name, p.Name)
 	}
-	fmt.Fprintf(prompt, "Environment %s holds protected data: database %s has deletion protection, and a final snapshot will be taken.\n", p.Name, p.Database.Identifier)
+	fmt.Fprintf(prompt, "Environment %s holds protected data (above: what is kept and what is lost).\n", p.Name)
 	fmt.Fprintf(prompt, "Type the environment name (%s) to remove it: ", p.Name)
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && line == "" {

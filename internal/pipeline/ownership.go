@@ -1,0 +1,190 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/terraform"
+)
+
+// Ownership (DESIGN.md, "Ownership: what an environment may touch"): an
+// object is this environment's only when its tags Environment, Application
+// and ManagedBy all say so. `up` and `teardown` check every object they
+// would adopt, change or delete by its name before they change anything;
+// one that matches by name alone stops the run with an *OwnershipError.
+
+// envOwnership is what proves an object this environment's.
+func envOwnership(p *config.Profile) cloud.Ownership {
+	return cloud.EnvironmentOwnership(terraform.Application, p.Name)
+}
+
+// stateBucketOwnership is what proves the state bucket bootstrap's: it is
+// shared by the environments of an account and region (one key each), so
+// it carries no Environment; EnsureStateBucket tags it so.
+var stateBucketOwnership = cloud.Ownership{cloud.TagManagedBy: cloud.ManagedByBootstrap, "Purpose": "terraform-state"}
+
+// OwnershipError names the objects that have this environment's names but
+// not its tags, with their tags and what to do.
+type OwnershipError struct {
+	Env     string
+	Cluster string
+	Region  string
+	Want    cloud.Ownership
+	Objects []cloud.Found
+	// wants holds a per-object requirement when it differs from Want (the
+	// state bucket, the cluster).
+	wants map[string]cloud.Ownership
+}
+
+func (e *OwnershipError) want(f cloud.Found) cloud.Ownership {
+	if w, ok := e.wants[string(f.Kind)+"/"+f.Name]; ok {
+		return w
+	}
+	return e.Want
+}
+
+func (e *OwnershipError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s with the names of environment %s but not its tags: bootstrap adopts, changes or deletes only what it made for this environment, so nothing was changed",
+		len(e.Objects), pluralize(len(e.Objects), "object"), e.Env)
+	for _, f := range e.Objects {
+		w := e.want(f)
+		fmt.Fprintf(&b, "\n  %s %s: tags %s (%s)", f.Kind, f.Name, cloud.TagsString(f.Tags), strings.Join(mismatches(f, w, e.Cluster), "; "))
+	}
+	b.WriteString("\nEither give this environment other names in bootstrap.yaml (cluster.name, database.identifier, redis.replicationGroupId, storage.bucket, state.bucket, secrets.prefix, registry.repositories, app.roleName), " +
+		"or, only if you know these objects are this environment's, tag them (docs/runbooks/infrastructure_setup.md, troubleshooting, \"Objects bootstrap did not make\"):")
+	for _, f := range e.Objects {
+		if c := f.TagCommand(e.Region, e.want(f)); c != "" {
+			b.WriteString("\n  " + c)
+		}
+	}
+	return b.String()
+}
+
+// mismatches are an object's tag problems; the cluster and its IRSA roles
+// must not carry another cluster's eksctl tag either.
+func mismatches(f cloud.Found, w cloud.Ownership, cluster string) []string {
+	m := w.Mismatches(f.Tags)
+	if f.Kind == cloud.KindCluster || f.Kind == cloud.KindRole {
+		if v, ok := f.Tags[cloud.TagEksctlCluster]; ok && v != cluster {
+			m = append(m, fmt.Sprintf("%s=%s, want %s", cloud.TagEksctlCluster, v, cluster))
+		}
+	}
+	return m
+}
+
+func pluralize(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
+}
+
+// OwnerAPI finds objects by name with their tags; *cloud.Clients is the
+// real one.
+type OwnerAPI interface {
+	AdoptAPI
+	FindCluster(ctx context.Context, name string) (cloud.Found, error)
+	FindRole(ctx context.Context, name string) (cloud.Found, error)
+	AccountID(ctx context.Context) (string, error)
+}
+
+// OpenOwnerAPI opens the ownership check's AWS clients for a region.
+type OpenOwnerAPI func(ctx context.Context, region string) (OwnerAPI, error)
+
+// DefaultOwnerAPI opens the SDK's clients.
+func DefaultOwnerAPI(ctx context.Context, region string) (OwnerAPI, error) {
+	return cloud.New(ctx, region)
+}
+
+// CheckOwnership looks up, by name, every object of the environment that
+// can be found before the cluster's network is known (the cluster, its
+// IRSA roles, both buckets, the database, Redis and their groups, the
+// repositories, the secrets) and stops the run when one exists without this environment's
+// tags. It changes nothing. Security groups and their rules, which need
+// the VPC, are checked the same way when the data step adopts.
+type CheckOwnership struct{ AWS OpenOwnerAPI }
+
+// Name implements Step.
+func (CheckOwnership) Name() string { return "Checking that existing objects are this environment's" }
+
+// Run implements Step.
+func (s CheckOwnership) Run(ctx context.Context, st *State) error {
+	api, err := s.AWS(ctx, st.Profile.Region)
+	if err != nil {
+		return err
+	}
+	if st.AccountID == "" {
+		if st.AccountID, err = api.AccountID(ctx); err != nil {
+			return err
+		}
+	}
+	foreign, wants, err := findForeign(ctx, api, st)
+	if err != nil {
+		return err
+	}
+	if len(foreign) > 0 {
+		return &OwnershipError{Env: st.Profile.Name, Cluster: st.Profile.Cluster.Name, Region: st.Profile.Region, Want: envOwnership(st.Profile), Objects: foreign, wants: wants}
+	}
+	return nil
+}
+
+// findForeign returns the objects found by name whose tags do not prove
+// them this environment's (the state bucket: bootstrap's).
+func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, map[string]cloud.Ownership, error) {
+	own := envOwnership(st.Profile)
+	var foreign []cloud.Found
+	wants := map[string]cloud.Ownership{}
+	check := func(f cloud.Found, w cloud.Ownership) {
+		if f.Exists() && len(mismatches(f, w, st.Profile.Cluster.Name)) > 0 {
+			foreign = append(foreign, f)
+			wants[string(f.Kind)+"/"+f.Name] = w
+		}
+	}
+	// eksctl skips an IRSA role that exists (create iamserviceaccount), so
+	// another's role of the same name would be taken over: it must carry
+	// the environment's tags (eksctl's stacks pass metadata.tags on) and no
+	// other cluster's.
+	p := st.Profile
+	for _, name := range []string{p.App.RoleName, p.LoadBalancerControllerRole(), p.ExternalSecretsRole()} {
+		r, err := api.FindRole(ctx, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		check(r, own)
+	}
+	cl, err := api.FindCluster(ctx, st.Profile.Cluster.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	check(cl, own)
+	sb, err := api.FindBucket(ctx, st.Profile.StateBucketName(st.AccountID))
+	if err != nil {
+		return nil, nil, err
+	}
+	check(sb, stateBucketOwnership)
+	for _, o := range orphans(st, terraform.Inputs{}) {
+		if o.needsNetwork {
+			continue
+		}
+		f, err := o.find(ctx, api, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		check(f, own)
+	}
+	return foreign, wants, nil
+}
+
+// Describe implements Describer.
+func (CheckOwnership) Describe(_ context.Context, st *State) (Description, error) {
+	p := st.Profile
+	return Description{Summary: []string{
+		"every object this environment would adopt, change or delete, looked up by name, must carry " + envOwnership(p).String() +
+			" (the state bucket " + stateBucketOwnership.String() + "); one that does not stops the run before anything changes",
+		"by hand: aws eks describe-cluster --name " + p.Cluster.Name + " --query cluster.tags, aws secretsmanager describe-secret --secret-id " + p.Secrets.Prefix + "/database --query Tags, and so on for each name",
+	}}, nil
+}
