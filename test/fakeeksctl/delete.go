@@ -195,6 +195,9 @@ func deleteCluster(ctx context.Context, f *flags) error {
 		}
 	}
 	if cl != nil {
+		if err := deleteClusterAddons(ctx, e, name); err != nil {
+			return err
+		}
 		if arn, err := oidcProviderARN(ctx, e, cl); err != nil {
 			return err
 		} else if arn != "" {
