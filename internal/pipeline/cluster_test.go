@@ -33,7 +33,10 @@ type fakeAWS struct {
 	exists  bool
 	stacks  []cloud.Stack
 	network *cloud.Network
-	calls   []string
+	// policies are the IRSA roles' inline policies, by role and name; a
+	// role not here does not exist.
+	policies map[string]map[string]string
+	calls    []string
 }
 
 func (f *fakeAWS) AccountID(context.Context) (string, error) {
@@ -57,6 +60,12 @@ func (f *fakeAWS) ClusterNetwork(_ context.Context, name string) (*cloud.Network
 		return nil, errors.New("no cluster")
 	}
 	return f.network, nil
+}
+
+func (f *fakeAWS) RoleInlinePolicies(_ context.Context, role string) (map[string]string, bool, error) {
+	f.calls = append(f.calls, "RoleInlinePolicies "+role)
+	docs, ok := f.policies[role]
+	return docs, ok, nil
 }
 
 func (f *fakeAWS) open(context.Context, string) (ClusterAPI, error) { return f, nil }
@@ -250,6 +259,8 @@ func TestClusterDescribeOffline(t *testing.T) {
 		"eksctl utils associate-iam-oidc-provider -f " + path + " --approve",
 		"eksctl create iamserviceaccount -f " + path + " --approve",
 		"eksctl create nodegroup -f " + path,
+		"eksctl update iamserviceaccount -f " + path + " --approve",
+		"aws logs tag-resource --resource-arn <arn of /aws/eks/sovd-production-cluster/cluster> --tags Application=sovd,Environment=production,ManagedBy=bootstrap,alpha.eksctl.io/cluster-name=sovd-production-cluster",
 		"eksctl get cluster --name sovd-production-cluster --region us-east-1 -o json",
 		"eksctl delete cluster --name sovd-production-cluster --region us-east-1 --wait --disable-nodegroup-eviction",
 	}
