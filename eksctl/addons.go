@@ -58,6 +58,16 @@ func clusterAddons(region string, tags map[string]string) []*api.Addon {
 	return out
 }
 
+// ClusterAddonNames are the add-ons the rendered ClusterConfig lists for a
+// region (clusterAddons), the EKS add-ons an environment's cluster has.
+func ClusterAddonNames(region string) []string {
+	var out []string
+	for _, a := range clusterAddons(region, nil) {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
 // AddonsCreated are the EKS add-ons `eksctl create cluster` makes from cfg
 // in its region: the listed ones, and unless addonsConfig.disableDefaultAddons
 // every default add-on of eksctl's KnownAddons table that is not excluded in
