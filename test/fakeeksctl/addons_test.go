@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -225,38 +223,9 @@ func TestDisableDefaultAddons(t *testing.T) {
 	}
 }
 
-// TestMetricsServerAddonObjects: on an API server, the metrics-server
-// add-on's objects carry EKS's labels, and go with the cluster.
-func TestMetricsServerAddonObjects(t *testing.T) {
-	kubeconfig := testenv.Kube(t)
-	kc, err := exec.LookPath("kubectl")
-	if err != nil {
-		testenv.Missing(t, "kubectl", "not on PATH")
-	}
-	f := setup(t)
-	t.Setenv(envKubeconfig, kubeconfig)
-	if o, err := f.run(t, "", eksctl.CreateCluster(f.conf)...); err != nil {
-		t.Fatalf("create cluster: %v\n%s", err, o)
-	}
-	get := func() (map[string]string, error) {
-		out, err := exec.Command(kc, "get", "serviceaccount", "metrics-server", "-n", "kube-system", "-o", "jsonpath={.metadata.labels}", "--kubeconfig", kubeconfig).Output()
-		if err != nil {
-			return nil, err
-		}
-		var labels map[string]string
-		return labels, json.Unmarshal(out, &labels)
-	}
-	labels, err := get()
-	if err != nil || labels["app.kubernetes.io/managed-by"] != "EKS" {
-		t.Fatalf("metrics-server ServiceAccount labels %v, %v; want app.kubernetes.io/managed-by=EKS", labels, err)
-	}
-	if out, err := exec.Command(kc, "get", "deployment,service", "metrics-server", "-n", "kube-system", "--kubeconfig", kubeconfig).CombinedOutput(); err != nil {
-		t.Errorf("metrics-server Deployment and Service: %v\n%s", err, out)
-	}
-	if o, err := f.run(t, "", eksctl.DeleteCluster(testCluster, testenv.MotoRegion)...); err != nil {
-		t.Fatalf("delete cluster: %v\n%s", err, o)
-	}
-	if _, err := get(); err == nil {
-		t.Errorf("the add-on's ServiceAccount outlived the cluster")
-	}
-}
+// The metrics-server add-on's objects on an API server
+// ($FAKE_EKSCTL_KUBECONFIG) are tested in internal/pipeline
+// (TestUpConvergesOverEksctlMetricsServer): they have the names Helm's
+// metrics-server has in kube-system, so every test that makes either must
+// live in that one package, whose tests share the local control plane one
+// at a time.
