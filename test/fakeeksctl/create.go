@@ -186,6 +186,11 @@ func createControlPlane(ctx context.Context, e *env, cfg *api.ClusterConfig, net
 		}
 		in.Logging = &ekstypes.Logging{ClusterLogging: []ekstypes.LogSetup{{Types: types, Enabled: aws.Bool(true)}}}
 	}
+	// pkg/cfn/builder/cluster.go: upgradePolicy.supportType goes to the
+	// cluster as given; unset, EKS applies its own default (EXTENDED).
+	if cfg.UpgradePolicy != nil && cfg.UpgradePolicy.SupportType != "" {
+		in.UpgradePolicy = &ekstypes.UpgradePolicyRequest{SupportType: ekstypes.SupportType(cfg.UpgradePolicy.SupportType)}
+	}
 	if cfg.SecretsEncryption != nil && cfg.SecretsEncryption.KeyARN != "" {
 		in.EncryptionConfig = []ekstypes.EncryptionConfig{{
 			Resources: []string{"secrets"},
