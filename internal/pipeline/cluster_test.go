@@ -522,6 +522,36 @@ func runClusterProcess(t *testing.T, env string) {
 		t.Errorf("re-run read network %+v, want VPC %s", st.Network, n.VPCID)
 	}
 
+	// A role whose policy is not the file's (changed by hand, or the file's
+	// changed with a pin): create iamserviceaccount leaves it, the run
+	// updates it with update iamserviceaccount.
+	lbc := cfg.IAM.ServiceAccounts[0]
+	policy := eksctl.IAMServiceAccountStack(p.Cluster.Name, lbc.Namespace, lbc.Name) + "-Policy1"
+	if _, err := c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(lbc.RoleName), PolicyName: aws.String(policy),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeVpcs","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(ctx, st, "bootstrap cluster", ClusterSteps()); err != nil {
+		t.Fatalf("re-run after a policy change: %v\nrun log:\n%s", err, log)
+	}
+	wantArgv = append(wantArgv,
+		"version",
+		"utils associate-iam-oidc-provider -f "+path+" --approve",
+		"create iamserviceaccount -f "+path+" --approve",
+		"create nodegroup -f "+path,
+		"update iamserviceaccount -f "+path+" --approve",
+	)
+	if got := argvLines(recordedCalls(t, rec)); strings.Join(got, "\n") != strings.Join(wantArgv, "\n") {
+		t.Errorf("eksctl calls after the policy change:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantArgv, "\n"))
+	}
+	docs, _, err := c.RoleInlinePolicies(ctx, lbc.RoleName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if have, wantDoc := mustCanonical(t, docs[policy]), mustCanonical(t, lbc.AttachPolicy); have != wantDoc {
+		t.Errorf("role %s policy after the run:\n%s\nwant\n%s", lbc.RoleName, have, wantDoc)
+	}
+
 	// Teardown removes what create made; a second teardown has nothing to do.
 	for i := 0; i < 2; i++ {
 		if err := Run(ctx, st, "bootstrap teardown", ClusterTeardownSteps()); err != nil {
@@ -537,6 +567,15 @@ func runClusterProcess(t *testing.T, env string) {
 	if got := argvLines(recordedCalls(t, rec)); len(got) != len(wantArgv)+1 {
 		t.Errorf("teardown ran eksctl %d times, want once: %v", len(got)-len(wantArgv), got[len(wantArgv):])
 	}
+}
+
+func mustCanonical(t *testing.T, v any) string {
+	t.Helper()
+	s, err := canonicalJSON(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func sortedCopy(s []string) []string {
