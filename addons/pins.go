@@ -25,6 +25,13 @@ type Chart struct {
 	// (External Secrets with installCRDs) has Helm upgrade them like any
 	// other resource and needs nothing more.
 	CRDsDir bool
+	// EKSAddon is the EKS managed add-on that installs the same software,
+	// if there is one. The cluster must not have both: Helm refuses to
+	// take over the objects the add-on made (their
+	// app.kubernetes.io/managed-by is EKS), so eksctl is told not to make
+	// it (eksctl.Render) and a cluster that has it loses it before the
+	// release is installed.
+	EKSAddon string
 }
 
 // Ref is the chart as helm names it in its repository: repo/chart.
@@ -59,6 +66,7 @@ var (
 		Release: "metrics-server", Namespace: "kube-system",
 		RepoName: "metrics-server", RepoURL: "https://kubernetes-sigs.github.io/metrics-server/",
 		Chart: "metrics-server", Version: "3.13.0", AppVersion: "0.8.0",
+		EKSAddon: "metrics-server",
 	}
 )
 

@@ -31,6 +31,23 @@ func CreateIAMServiceAccounts(file string) []string {
 	return []string{"create", "iamserviceaccount", "-f", file, "--approve"}
 }
 
+// UpdateIAMServiceAccounts updates the IRSA roles of the file that exist
+// to the file's policies (create iamserviceaccount leaves an existing role's
+// policy as it is); roles that do not exist are skipped. --approve applies
+// the plan.
+func UpdateIAMServiceAccounts(file string) []string {
+	return []string{"update", "iamserviceaccount", "-f", file, "--approve"}
+}
+
+// DeleteAddon deletes an EKS add-on of the cluster, with its Kubernetes
+// objects (there is no --preserve) and its IAM stack. eksctl does not wait
+// for EKS to finish. An add-on that is already gone, with no IAM stack, is
+// an error ("could not find addon or associated IAM stack(s) to delete"),
+// so callers check that it exists first.
+func DeleteAddon(cluster, name, region string) []string {
+	return []string{"delete", "addon", "--cluster", cluster, "--name", name, "--region", region}
+}
+
 // CreateNodeGroups creates the node groups of the file that do not exist yet;
 // existing ones are excluded.
 func CreateNodeGroups(file string) []string {

@@ -26,6 +26,9 @@ func TestArgv(t *testing.T) {
 	}{
 		{"create cluster", CreateCluster(f), "create cluster -f " + f},
 		{"create iamserviceaccount", CreateIAMServiceAccounts(f), "create iamserviceaccount -f " + f + " --approve"},
+		{"update iamserviceaccount", UpdateIAMServiceAccounts(f), "update iamserviceaccount -f " + f + " --approve"},
+		{"delete addon", DeleteAddon("sovd-production-cluster", "metrics-server", "us-east-1"),
+			"delete addon --cluster sovd-production-cluster --name metrics-server --region us-east-1"},
 		{"create nodegroup", CreateNodeGroups(f), "create nodegroup -f " + f},
 		{"associate oidc", AssociateOIDCProvider(f), "utils associate-iam-oidc-provider -f " + f + " --approve"},
 		{"get cluster", GetCluster("sovd-production-cluster", "us-east-1"), "get cluster --name sovd-production-cluster --region us-east-1 -o json"},

@@ -118,6 +118,13 @@ func Render(p *config.Profile) (*api.ClusterConfig, error) {
 				Tags:              copyTags(tags),
 			},
 		}},
+		// eksctl makes default EKS add-ons, metrics-server among them, which
+		// Helm installs here: the defaults are off and the others listed.
+		AddonsConfig: api.AddonsConfig{DisableDefaultAddons: true},
+		Addons:       clusterAddons(p.Region, tags),
+		// Explicit: eksctl's default is EXTENDED, billed $0.60/h once the
+		// version leaves standard support.
+		UpgradePolicy: &api.UpgradePolicy{SupportType: c.SupportType},
 		CloudWatch: &api.ClusterCloudWatch{
 			ClusterLogging: &api.ClusterCloudWatchLogging{
 				EnableTypes:        append([]string(nil), c.Logging...),

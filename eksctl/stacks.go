@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	api "github.com/weaveworks/eksctl/pkg/apis/eksctl.io/v1alpha5"
+
 	"github.com/sovd/bootstrap/internal/proc"
 )
 
@@ -11,6 +13,10 @@ import (
 // cluster. A stack left in a failed state blocks the next `eksctl create`
 // (CloudFormation refuses a second stack of the same name) until it is
 // cleared, so bootstrap looks for them first and says how to clear them.
+
+// ClusterNameTag is the tag eksctl puts the cluster's name under on what
+// its stacks make (v1alpha5.ClusterNameTag).
+const ClusterNameTag = api.ClusterNameTag
 
 // StackPrefix is the start of every stack eksctl makes for a cluster.
 func StackPrefix(cluster string) string { return "eksctl-" + cluster + "-" }

@@ -37,6 +37,7 @@ def apply() -> None:
         raise SystemExit(problem)
     _patch_elasticache()
     _patch_eks()
+    _patch_eks_addons()
     _patch_rds()
     _patch_ec2()
     _patch_route53()
@@ -592,6 +593,142 @@ def _patch_eks() -> None:
         return cluster
 
     EKSBackend.delete_cluster = delete_cluster
+
+
+# ---------------------------------------------------------------------------
+# EKS add-ons and the control-plane log group
+# ---------------------------------------------------------------------------
+
+def _patch_eks_addons() -> None:
+    """EKS add-ons (CreateAddon, DescribeAddon, ListAddons, DeleteAddon) and
+    the control-plane log group, which moto 5.2.1 lacks.
+
+    AWS: CreateAddon makes an add-on in a cluster (ResourceInUseException
+    when it is there), DescribeAddon and DeleteAddon answer
+    ResourceNotFoundException for one that is not, ListAddons names them.
+    moto has no CREATING/DELETING states: an add-on is ACTIVE at once and
+    gone at once. DeleteCluster deletes the cluster's add-ons with it.
+    Control-plane logging: EKS writes to /aws/eks/<cluster>/cluster, creating
+    the log group (untagged, no retention) when a cluster is created with a
+    log type enabled (docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html);
+    DeleteCluster leaves it.
+    """
+    import datetime
+
+    from moto.eks import models, responses, urls
+    from moto.eks.exceptions import ResourceInUseException, ResourceNotFoundException
+    from moto.core.responses import ActionResult
+    from moto.logs.models import logs_backends
+
+    EKSBackend = models.EKSBackend
+
+    def _cluster(backend, name):
+        cluster = backend.clusters.get(name)
+        if cluster is None:
+            raise ResourceNotFoundException(
+                clusterName=name, nodegroupName=None, fargateProfileName=None, addonName=None,
+                message=f"No cluster found for name: {name}.")
+        return cluster
+
+    def _addons(cluster):
+        if not hasattr(cluster, "addons"):
+            cluster.addons = {}
+        return cluster.addons
+
+    def _not_found(cluster_name, addon_name):
+        return ResourceNotFoundException(
+            clusterName=cluster_name, nodegroupName=None, fargateProfileName=None, addonName=addon_name,
+            message=f"No addon: {addon_name} found in cluster: {cluster_name}")
+
+    def create_addon(self, cluster_name, addon_name, addon_version, service_account_role_arn, tags, configuration_values):
+        cluster = _cluster(self, cluster_name)
+        addons = _addons(cluster)
+        if addon_name in addons:
+            raise ResourceInUseException(
+                clusterName=cluster_name, nodegroupName=None, fargateProfileName=None, addonName=addon_name,
+                message=f"Addon already exists with name: {addon_name}")
+        now = datetime.datetime.now(datetime.timezone.utc)
+        addon = {
+            "addonName": addon_name,
+            "clusterName": cluster_name,
+            "status": "ACTIVE",
+            "addonVersion": addon_version or "",
+            "health": {"issues": []},
+            "addonArn": f"arn:aws:eks:{self.region_name}:{self.account_id}:addon/{cluster_name}/{addon_name}/"
+                        + "".join(random.choices(string.hexdigits.lower(), k=8)),
+            "createdAt": now,
+            "modifiedAt": now,
+            "tags": dict(tags or {}),
+        }
+        if service_account_role_arn:
+            addon["serviceAccountRoleArn"] = service_account_role_arn
+        if configuration_values:
+            addon["configurationValues"] = configuration_values
+        addons[addon_name] = addon
+        return addon
+
+    def describe_addon(self, cluster_name, addon_name):
+        addon = _addons(_cluster(self, cluster_name)).get(addon_name)
+        if addon is None:
+            raise _not_found(cluster_name, addon_name)
+        return addon
+
+    def delete_addon(self, cluster_name, addon_name):
+        addons = _addons(_cluster(self, cluster_name))
+        if addon_name not in addons:
+            raise _not_found(cluster_name, addon_name)
+        addon = dict(addons.pop(addon_name))
+        addon["status"] = "DELETING"
+        return addon
+
+    def list_addons(self, cluster_name):
+        return sorted(_addons(_cluster(self, cluster_name)))
+
+    EKSBackend.create_addon = create_addon
+    EKSBackend.describe_addon = describe_addon
+    EKSBackend.delete_addon = delete_addon
+    EKSBackend.list_addons = list_addons
+
+    def r_create_addon(self):
+        return ActionResult({"addon": self.eks_backend.create_addon(
+            cluster_name=self._get_param("name"),
+            addon_name=self._get_param("addonName"),
+            addon_version=self._get_param("addonVersion"),
+            service_account_role_arn=self._get_param("serviceAccountRoleArn"),
+            tags=self._get_param("tags"),
+            configuration_values=self._get_param("configurationValues"),
+        )})
+
+    def r_describe_addon(self):
+        return ActionResult({"addon": self.eks_backend.describe_addon(
+            self._get_param("name"), self._get_param("addonName"))})
+
+    def r_delete_addon(self):
+        return ActionResult({"addon": self.eks_backend.delete_addon(
+            self._get_param("name"), self._get_param("addonName"))})
+
+    def r_list_addons(self):
+        return ActionResult({"addons": self.eks_backend.list_addons(self._get_param("name"))})
+
+    responses.EKSResponse.create_addon = r_create_addon
+    responses.EKSResponse.describe_addon = r_describe_addon
+    responses.EKSResponse.delete_addon = r_delete_addon
+    responses.EKSResponse.list_addons = r_list_addons
+    urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons$"] = urls.response.dispatch
+    urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$"] = urls.response.dispatch
+
+    original_create = EKSBackend.create_cluster
+
+    def create_cluster(self, name, *args, **kwargs):
+        cluster = original_create(self, name, *args, **kwargs)
+        enabled = any(setup.get("enabled") and setup.get("types")
+                      for setup in (cluster.logging or {}).get("clusterLogging") or [])
+        if enabled:
+            logs = logs_backends[self.account_id][self.region_name]
+            logs.ensure_log_group(f"/aws/eks/{name}/cluster")
+        return cluster
+
+    EKSBackend.create_cluster = create_cluster
 
 
 # ---------------------------------------------------------------------------

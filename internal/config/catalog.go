@@ -85,6 +85,17 @@ func (k KubeVersion) SupportTier(on time.Time) string {
 	}
 }
 
+// The EKS support types (upgradePolicy.supportType), spelled as eksctl's
+// v1alpha5 SupportTypeStandard and SupportTypeExtended (a test in eksctl/
+// keeps them equal).
+const (
+	SupportStandard = "STANDARD"
+	SupportExtended = "EXTENDED"
+)
+
+// SupportTypes are the values eksctl and EKS accept.
+var SupportTypes = []string{SupportStandard, SupportExtended}
+
 // PostgresMajors are the RDS PostgreSQL majors in RDS standard support
 // through 2026 with the date standard support ends (extended-support charges
 // follow). Source: RDS for PostgreSQL release calendar, read 2026-11-24.

@@ -21,7 +21,8 @@ func Builtin(env string) *Profile {
 				Name: "general", InstanceType: "t3.medium",
 				Desired: 2, Min: 2, Max: 4, VolumeSizeGB: 30,
 			},
-			Logging: []string{"api", "audit", "authenticator"},
+			Logging:     []string{"api", "audit", "authenticator"},
+			SupportType: SupportStandard,
 		},
 		Database: Database{
 			Identifier:            "sovd-" + env,

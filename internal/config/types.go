@@ -55,6 +55,13 @@ type Cluster struct {
 	Logging []string `json:"logging"`
 	// KMSKeyARN, when set, enables envelope encryption of Kubernetes Secrets.
 	KMSKeyARN string `json:"kmsKeyARN,omitempty"`
+	// SupportType is the cluster's EKS upgrade policy (eksctl's
+	// upgradePolicy.supportType): STANDARD, and EKS upgrades the cluster
+	// when its Kubernetes version leaves standard support; EXTENDED, and
+	// the control plane is billed at the extended-support rate from then
+	// until someone upgrades it. eksctl's own default is EXTENDED; the
+	// built-in profiles say STANDARD.
+	SupportType string `json:"supportType"`
 }
 
 // NodeGroup is the managed node group, placed in the private subnets.

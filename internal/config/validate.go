@@ -149,6 +149,7 @@ func ValidateProfile(p *Profile, now time.Time) Problems {
 	v.check(eksNameRE.MatchString(c.Name), "cluster.name", fmt.Sprintf("%q is not a valid EKS cluster name", c.Name),
 		"1–100 characters: letters, digits, '-' and '_', starting with a letter or digit")
 	v.kubeVersion(c.KubernetesVersion, now)
+	checkSupportType(c, now, v.add)
 	v.vpc(p)
 	v.check(slices.Contains([]string{"HighlyAvailable", "Single"}, c.NAT), "cluster.nat",
 		fmt.Sprintf("%q is not a NAT mode for private node groups", c.NAT),

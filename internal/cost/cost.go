@@ -66,6 +66,25 @@ type Report struct {
 	Message     string   `json:"message"`
 	Assumptions []string `json:"assumptions"`
 	Warnings    []string `json:"warnings,omitempty"`
+	// Support says what the cluster's support type (upgradePolicy) costs
+	// when its Kubernetes version leaves standard support.
+	Support string `json:"support"`
+}
+
+// supportNote is Report.Support.
+func supportNote(supportType string, kv config.KubeVersion, now time.Time) string {
+	end := kv.EndOfStandard.Format(time.DateOnly)
+	extra := cents(HoursPerMonth * (EKSExtendedHourly - EKSStandardHourly))
+	if supportType == config.SupportStandard {
+		return fmt.Sprintf("supportType STANDARD: EKS upgrades the cluster when Kubernetes %s leaves standard support (%s); the control plane stays at $%s/h",
+			kv.Version, end, price(EKSStandardHourly))
+	}
+	if kv.SupportTier(now) == "standard" {
+		return fmt.Sprintf("supportType EXTENDED: from %s, when Kubernetes %s leaves standard support, the control plane costs $%s/h instead of $%s/h (%s a month more) until the cluster is upgraded",
+			end, kv.Version, price(EKSExtendedHourly), price(EKSStandardHourly), Money(extra))
+	}
+	return fmt.Sprintf("supportType EXTENDED: Kubernetes %s is in extended support since %s; the control plane costs $%s/h instead of $%s/h (%s a month more) until the cluster is upgraded",
+		kv.Version, end, price(EKSExtendedHourly), price(EKSStandardHourly), Money(extra))
 }
 
 // Estimate prices a profile on a day. It fails on a value the price table
@@ -94,11 +113,19 @@ func Estimate(p *config.Profile, now time.Time) (Report, error) {
 	if !ok {
 		return Report{}, fmt.Errorf("pricing environment %s: Kubernetes %q is not in the EKS version catalog", p.Name, c.KubernetesVersion)
 	}
-	switch tier := kv.SupportTier(now); tier {
-	case "standard":
+	r.Support = supportNote(c.SupportType, kv, now)
+	switch tier := kv.SupportTier(now); {
+	case tier == "standard":
 		add("EKS", fmt.Sprintf("control plane, Kubernetes %s (standard support until %s)", kv.Version, kv.EndOfStandard.Format(time.DateOnly)),
 			HoursPerMonth, "cluster-hour", EKSStandardHourly)
-	case "extended":
+	case tier == "extended" && c.SupportType == config.SupportStandard:
+		// upgradePolicy STANDARD: EKS upgrades the cluster when its version
+		// leaves standard support, so it never bills extended support.
+		add("EKS", fmt.Sprintf("control plane, Kubernetes %s upgraded by EKS (supportType STANDARD)", kv.Version),
+			HoursPerMonth, "cluster-hour", EKSStandardHourly)
+		r.Warnings = append(r.Warnings, fmt.Sprintf("Kubernetes %s left EKS standard support on %s: with supportType STANDARD, EKS upgrades the cluster to the next version itself; set cluster.kubernetesVersion to it",
+			kv.Version, kv.EndOfStandard.Format(time.DateOnly)))
+	case tier == "extended":
 		add("EKS", fmt.Sprintf("control plane, Kubernetes %s (EXTENDED support since %s)", kv.Version, kv.EndOfStandard.Format(time.DateOnly)),
 			HoursPerMonth, "cluster-hour", EKSExtendedHourly)
 		r.Warnings = append(r.Warnings, fmt.Sprintf("Kubernetes %s is in EKS extended support: the control plane costs $%s/h instead of $%s/h; upgrade the cluster",

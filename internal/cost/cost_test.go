@@ -193,6 +193,20 @@ func TestKubernetesSupportTier(t *testing.T) {
 		t.Errorf("standard support: %+v", l)
 	}
 
+	if !strings.Contains(std.Support, "supportType STANDARD: EKS upgrades the cluster") {
+		t.Errorf("STANDARD: support %q", std.Support)
+	}
+	// STANDARD past the end of standard support: EKS has upgraded the
+	// cluster; no extended rate.
+	past := estimate(t, p, kv.EndOfStandard.AddDate(0, 0, 1))
+	if l := line(t, past, "EKS", "control plane"); l.UnitPrice != EKSStandardHourly || len(past.Warnings) == 0 || !strings.Contains(past.Warnings[0], "upgrades the cluster") {
+		t.Errorf("STANDARD past standard support: %+v, warnings %q", l, past.Warnings)
+	}
+
+	p.Cluster.SupportType = config.SupportExtended
+	if got := estimate(t, p, priceDay); !strings.Contains(got.Support, "$0.60/h instead of $0.10/h ($365.00 a month more)") || got.Total != std.Total {
+		t.Errorf("EXTENDED in standard support: total %.2f (want %.2f), support %q", got.Total, std.Total, got.Support)
+	}
 	ext := estimate(t, p, kv.EndOfStandard.AddDate(0, 0, 1))
 	if l := line(t, ext, "EKS", "control plane"); l.UnitPrice != EKSExtendedHourly {
 		t.Errorf("extended support priced at %v, want %v", l.UnitPrice, EKSExtendedHourly)

@@ -38,6 +38,16 @@ type AddonOptions struct {
 	// Timeout is helm's --timeout per release, and kubectl's wait when
 	// deleting; 0 means addons.DefaultTimeout.
 	Timeout time.Duration
+	// EKS opens what RemoveReplacedAddons reads in AWS (the cluster's EKS
+	// add-ons); nil means DefaultEKSExtraAPI.
+	EKS OpenEKSExtraAPI
+}
+
+func (o AddonOptions) eks() OpenEKSExtraAPI {
+	if o.EKS != nil {
+		return o.EKS
+	}
+	return DefaultEKSExtraAPI
 }
 
 // KubeconfigFile is the kubeconfig's name in the run directory.
@@ -80,7 +90,8 @@ func AddonReleaseSteps(o AddonOptions) []Step {
 	if len(o.Charts.Repos(addons.Charts)) > 0 {
 		steps = append(steps, AddChartRepos{Options: o}) // helm repo add, helm repo update
 	}
-	steps = append(steps, ApplyChartCRDs{Options: o}) // crds/ of the load balancer controller, server-side
+	steps = append(steps, ApplyChartCRDs{Options: o})         // crds/ of the load balancer controller, server-side
+	steps = append(steps, RemoveReplacedAddons{AWS: o.eks()}) // eksctl delete addon metrics-server, when eksctl's defaults made it
 	for _, c := range addons.Charts {
 		steps = append(steps, InstallRelease{Options: o, Chart: c}) // metrics-server, load balancer controller, External Secrets
 	}

@@ -132,7 +132,7 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 		}
 		return nil
 	})
-	if err := Run(context.Background(), st, "bootstrap addons --env production", AddonSteps(AddonOptions{})); err != nil {
+	if err := Run(context.Background(), st, "bootstrap addons --env production", AddonSteps(AddonOptions{EKS: noEKSExtras})); err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "addons-first-run.txt", transcript(st, r))
@@ -169,7 +169,7 @@ func TestAddonsRerunUpgradesNothing(t *testing.T) {
 	for _, c := range addons.Charts {
 		src.Local[c.Release] = "/charts/" + c.Release
 	}
-	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src}
+	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src, EKS: noEKSExtras}
 	r.Expect(`kubectl apply .* --filename /charts/aws-load-balancer-controller/crds --kubeconfig /kube/config`)
 	for _, c := range addons.Charts {
 		r.Expect(listRE(c)).Stdout(deployed(c, "1"))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
@@ -26,6 +27,7 @@ type ClusterAPI interface {
 	ClusterExists(ctx context.Context, name string) (bool, error)
 	Stacks(ctx context.Context, prefix string) ([]cloud.Stack, error)
 	ClusterNetwork(ctx context.Context, name string) (*cloud.Network, error)
+	RoleInlinePolicies(ctx context.Context, role string) (map[string]string, bool, error)
 }
 
 // OpenAWS opens the AWS clients of a region.
@@ -39,9 +41,10 @@ func DefaultAWS(ctx context.Context, region string) (ClusterAPI, error) {
 // ClusterSteps is `bootstrap cluster`, in order.
 func ClusterSteps() []Step {
 	return []Step{
-		CheckEksctl{},                  // eksctl version >= eksctl.MinVersion
-		CreateCluster{AWS: DefaultAWS}, // render cluster.yaml; create, or reconcile what exists
-		ReadNetwork{AWS: DefaultAWS},   // VPC, subnets, cluster security group, OIDC issuer -> State.Network
+		CheckEksctl{},                          // eksctl version >= eksctl.MinVersion
+		CreateCluster{AWS: DefaultAWS},         // render cluster.yaml; create, or reconcile what exists (IRSA policies included)
+		ClaimLogGroup{AWS: DefaultEKSExtraAPI}, // tag /aws/eks/<cluster>/cluster for the environment, so teardown can delete it
+		ReadNetwork{AWS: DefaultAWS},           // VPC, subnets, cluster security group, OIDC issuer -> State.Network
 	}
 }
 
@@ -176,6 +179,16 @@ func (s CreateCluster) Run(ctx context.Context, st *State) error {
 			return err
 		}
 	}
+	// create iamserviceaccount skips a role that exists, policy and all
+	// (say the load balancer controller's after a pin bump): update it.
+	differ, err := irsaPoliciesDiffer(ctx, api, st)
+	if err != nil || len(differ) == 0 {
+		return err
+	}
+	st.Progress.Info("the IAM policy of %s differs from the ClusterConfig: updating", strings.Join(differ, ", "))
+	if err := st.Runner.Run(ctx, eksctlCmd(st, eksctl.UpdateIAMServiceAccounts(path))); err != nil {
+		return fmt.Errorf("updating the IRSA roles' policies: %w", err)
+	}
 	return nil
 }
 
@@ -249,6 +262,8 @@ func (CreateCluster) Describe(_ context.Context, st *State) (Description, error)
 	for i, args := range reconcileArgs(path) {
 		actions = append(actions, eksctlAction(args, notes[i]))
 	}
+	actions = append(actions, eksctlAction(eksctl.UpdateIAMServiceAccounts(path),
+		"when the cluster exists and an IRSA role's inline policy differs from the file (create iamserviceaccount leaves existing roles as they are)"))
 	return Description{Actions: actions}, nil
 }
 

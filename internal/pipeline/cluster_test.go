@@ -33,7 +33,10 @@ type fakeAWS struct {
 	exists  bool
 	stacks  []cloud.Stack
 	network *cloud.Network
-	calls   []string
+	// policies are the IRSA roles' inline policies, by role and name; a
+	// role not here does not exist.
+	policies map[string]map[string]string
+	calls    []string
 }
 
 func (f *fakeAWS) AccountID(context.Context) (string, error) {
@@ -57,6 +60,12 @@ func (f *fakeAWS) ClusterNetwork(_ context.Context, name string) (*cloud.Network
 		return nil, errors.New("no cluster")
 	}
 	return f.network, nil
+}
+
+func (f *fakeAWS) RoleInlinePolicies(_ context.Context, role string) (map[string]string, bool, error) {
+	f.calls = append(f.calls, "RoleInlinePolicies "+role)
+	docs, ok := f.policies[role]
+	return docs, ok, nil
 }
 
 func (f *fakeAWS) open(context.Context, string) (ClusterAPI, error) { return f, nil }
@@ -250,6 +259,8 @@ func TestClusterDescribeOffline(t *testing.T) {
 		"eksctl utils associate-iam-oidc-provider -f " + path + " --approve",
 		"eksctl create iamserviceaccount -f " + path + " --approve",
 		"eksctl create nodegroup -f " + path,
+		"eksctl update iamserviceaccount -f " + path + " --approve",
+		"aws logs tag-resource --resource-arn <arn of /aws/eks/sovd-production-cluster/cluster> --tags Application=sovd,Environment=production,ManagedBy=bootstrap,alpha.eksctl.io/cluster-name=sovd-production-cluster",
 		"eksctl get cluster --name sovd-production-cluster --region us-east-1 -o json",
 		"eksctl delete cluster --name sovd-production-cluster --region us-east-1 --wait --disable-nodegroup-eviction",
 	}
@@ -511,6 +522,36 @@ func runClusterProcess(t *testing.T, env string) {
 		t.Errorf("re-run read network %+v, want VPC %s", st.Network, n.VPCID)
 	}
 
+	// A role whose policy is not the file's (changed by hand, or the file's
+	// changed with a pin): create iamserviceaccount leaves it, the run
+	// updates it with update iamserviceaccount.
+	lbc := cfg.IAM.ServiceAccounts[0]
+	policy := eksctl.IAMServiceAccountStack(p.Cluster.Name, lbc.Namespace, lbc.Name) + "-Policy1"
+	if _, err := c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(lbc.RoleName), PolicyName: aws.String(policy),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeVpcs","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(ctx, st, "bootstrap cluster", ClusterSteps()); err != nil {
+		t.Fatalf("re-run after a policy change: %v\nrun log:\n%s", err, log)
+	}
+	wantArgv = append(wantArgv,
+		"version",
+		"utils associate-iam-oidc-provider -f "+path+" --approve",
+		"create iamserviceaccount -f "+path+" --approve",
+		"create nodegroup -f "+path,
+		"update iamserviceaccount -f "+path+" --approve",
+	)
+	if got := argvLines(recordedCalls(t, rec)); strings.Join(got, "\n") != strings.Join(wantArgv, "\n") {
+		t.Errorf("eksctl calls after the policy change:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantArgv, "\n"))
+	}
+	docs, _, err := c.RoleInlinePolicies(ctx, lbc.RoleName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if have, wantDoc := mustCanonical(t, docs[policy]), mustCanonical(t, lbc.AttachPolicy); have != wantDoc {
+		t.Errorf("role %s policy after the run:\n%s\nwant\n%s", lbc.RoleName, have, wantDoc)
+	}
+
 	// Teardown removes what create made; a second teardown has nothing to do.
 	for i := 0; i < 2; i++ {
 		if err := Run(ctx, st, "bootstrap teardown", ClusterTeardownSteps()); err != nil {
@@ -526,6 +567,15 @@ func runClusterProcess(t *testing.T, env string) {
 	if got := argvLines(recordedCalls(t, rec)); len(got) != len(wantArgv)+1 {
 		t.Errorf("teardown ran eksctl %d times, want once: %v", len(got)-len(wantArgv), got[len(wantArgv):])
 	}
+}
+
+func mustCanonical(t *testing.T, v any) string {
+	t.Helper()
+	s, err := canonicalJSON(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func sortedCopy(s []string) []string {

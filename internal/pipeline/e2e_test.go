@@ -58,6 +58,10 @@ func TestUpThenTeardown(t *testing.T) {
 	testenv.Moto(t).Use(t)
 	testenv.UseTerraform(t)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
+	// The local control plane plays the EKS cluster's API server: EKS
+	// add-ons the fake makes get their objects there, as on EKS.
+	t.Setenv("FAKE_EKSCTL_KUBECONFIG", kubeconfig)
+	t.Setenv("FAKE_EKSCTL_KUBECTL", kubectl)
 
 	hook := charts.StartWebhook(t)
 	src, err := charts.Build(filepath.Join(t.TempDir(), "charts"), charts.Options{WebhookURL: hook.URL, WebhookCA: hook.CA})
@@ -128,6 +132,11 @@ func TestUpThenTeardown(t *testing.T) {
 		if ok, _ := c.BucketExists(ctx, "sovd-staging-backups-"+testenv.MotoAccountID); ok {
 			n["buckets"] = 1
 		}
+		addons, _ := c.Addons(ctx, "sovd-staging-cluster")
+		n["eks add-ons"] = len(addons)
+		if lg, _ := c.LogGroupFacts(ctx, cloud.ControlPlaneLogGroup("sovd-staging-cluster")); lg.Exists {
+			n["log groups"] = 1
+		}
 		return n
 	}
 	releasesNow := func() string {
@@ -193,7 +202,10 @@ func TestUpThenTeardown(t *testing.T) {
 			}
 		}
 	}
-	for what, want := range map[string]int{"vpcs": 1, "subnets": 6, "clusters": 1, "databases": 1, "redis": 1, "repositories": 2, "secrets": 3, "irsa roles": 3, "buckets": 1} {
+	// EKS add-ons: the networking ones eksctl makes (vpc-cni, kube-proxy,
+	// coredns), not metrics-server, which Helm installs; the control-plane
+	// log group EKS makes, which teardown must delete.
+	for what, want := range map[string]int{"vpcs": 1, "subnets": 6, "clusters": 1, "databases": 1, "redis": 1, "repositories": 2, "secrets": 3, "irsa roles": 3, "buckets": 1, "eks add-ons": 3, "log groups": 1} {
 		if after[what] != want {
 			t.Errorf("after up: %d %s, want %d", after[what], what, want)
 		}

@@ -73,8 +73,10 @@ func TeardownStepsWith(o AddonOptions) []Step {
 		{Name: "data", Steps: DataTeardownSteps()},                                 // production: protection lifted, final snapshot named
 		{Name: "nodes", Steps: []Step{DeleteNodeGroups{AWS: DefaultNodeGroupAPI}}}, // eksctl delete nodegroup --wait
 	}})
-	steps = append(steps, DeleteCluster{AWS: DefaultAWS})          // eksctl delete cluster --wait: control plane, VPC
-	steps = append(steps, SweepLeftovers{AWS: DefaultTeardownAPI}) // ENIs, security groups, EIPs
+	steps = append(steps, WhileClusterExists([]Step{ClaimLogGroup{AWS: DefaultEKSExtraAPI}})...) // tag the log group while the cluster proves it ours
+	steps = append(steps, DeleteCluster{AWS: DefaultAWS})                                        // eksctl delete cluster --wait: control plane, VPC
+	steps = append(steps, DeleteLogGroup{AWS: DefaultEKSExtraAPI})                               // /aws/eks/<cluster>/cluster, which eksctl leaves
+	steps = append(steps, SweepLeftovers{AWS: DefaultTeardownAPI})                               // ENIs, security groups, EIPs
 	return steps
 }
 

@@ -52,6 +52,8 @@ var upMinutes = map[string]float64{
 	pipeline.CheckEksctl{}.Name():          0.02,
 	pipeline.CreateCluster{}.Name():        eksctlNetwork + eksctlControlPlane + eksctlNodeGroup,
 	pipeline.ReadNetwork{}.Name():          0.02,
+	pipeline.ClaimLogGroup{}.Name():        0.02,
+	pipeline.RemoveReplacedAddons{}.Name(): 0.02, // nothing to remove on a new cluster
 	pipeline.WriteKubeconfig{}.Name():      0.02,
 	pipeline.AddChartRepos{}.Name():        0.1,
 	pipeline.ApplyChartCRDs{}.Name():       0.1,
@@ -69,6 +71,7 @@ var upMinutes = map[string]float64{
 	pipeline.DeleteNodeGroups{}.Name():      5,
 	pipeline.DeleteCluster{}.Name():         8,
 	pipeline.SweepLeftovers{}.Name():        0.5,
+	pipeline.DeleteLogGroup{}.Name():        0.02,
 }
 
 func init() {

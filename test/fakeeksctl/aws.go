@@ -14,6 +14,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -32,6 +33,7 @@ type env struct {
 	eks     *eks.Client
 	iam     *iam.Client
 	cfn     *cloudformation.Client
+	logs    *cloudwatchlogs.Client
 	// delays is $FAKE_EKSCTL_DELAYS.
 	delays delays
 }
@@ -56,6 +58,7 @@ func newEnv(ctx context.Context, region string) (*env, error) {
 		eks:     eks.NewFromConfig(cfg),
 		iam:     iam.NewFromConfig(cfg),
 		cfn:     cloudformation.NewFromConfig(cfg),
+		logs:    cloudwatchlogs.NewFromConfig(cfg),
 		delays:  d,
 	}, nil
 }

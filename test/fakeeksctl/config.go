@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	api "github.com/weaveworks/eksctl/pkg/apis/eksctl.io/v1alpha5"
 	"sigs.k8s.io/yaml"
@@ -70,6 +71,15 @@ func loadConfig(path string) (*api.ClusterConfig, error) {
 		if err := api.ValidateManagedNodeGroup(i, ng); err != nil {
 			return nil, err
 		}
+	}
+	// pkg/ctl/cmdutils/configfile.go validateBareCluster: with default
+	// add-ons disabled and vpc-cni not listed, a cluster cannot have nodes
+	// or IRSA service accounts at creation.
+	if cfg.AddonsConfig.DisableDefaultAddons && !slices.ContainsFunc(cfg.Addons, func(a *api.Addon) bool { return a.Name == api.VPCCNIAddon }) &&
+		(cfg.HasNodes() || len(cfg.IAM.ServiceAccounts) > 0) {
+		return nil, errors.New("fields nodeGroups, managedNodeGroups, fargateProfiles, karpenter, gitops, iam.serviceAccounts, " +
+			"and iam.podIdentityAssociations are not supported during cluster creation in a cluster without VPC CNI if Auto Mode is disabled; " +
+			"please remove these fields and add them back after cluster creation is successful")
 	}
 	if len(cfg.NodeGroups) > 0 {
 		return nil, errors.New("fakeeksctl: self-managed nodeGroups are not imitated; bootstrap uses managedNodeGroups")

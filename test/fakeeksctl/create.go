@@ -6,15 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	api "github.com/weaveworks/eksctl/pkg/apis/eksctl.io/v1alpha5"
 )
 
@@ -91,20 +94,56 @@ func createCluster(ctx context.Context, e *env, cfg *api.ClusterConfig, _ *flags
 	}
 	success("EKS cluster %q control plane is ready", name)
 
+	// What eksctl does after the cluster stack, in the order of
+	// pkg/ctl/create/cluster.go and pkg/eks/tasks.go
+	// CreateExtraClusterConfigTasks: the add-ons created before node groups
+	// (CreateAddonTasks), the OIDC provider and IRSA roles, the vpc-cni
+	// add-on's IRSA role (see createAddons), the log retention; then the
+	// node groups; then the other add-ons (metrics-server).
+	pre, post := addonsToCreate(cfg, e.region)
 	if api.IsEnabled(cfg.IAM.WithOIDC) {
 		if err := associateOIDC(ctx, e, cfg, &flags{approve: true}); err != nil {
 			return err
 		}
-		if len(cfg.IAM.ServiceAccounts) > 0 {
-			if err := createIAMServiceAccounts(ctx, e, cfg, &flags{approve: true}); err != nil {
-				return err
-			}
+	}
+	if err := createAddons(ctx, e, cfg, pre); err != nil {
+		return err
+	}
+	if api.IsEnabled(cfg.IAM.WithOIDC) && len(cfg.IAM.ServiceAccounts) > 0 {
+		if err := createIAMServiceAccounts(ctx, e, cfg, &flags{approve: true}); err != nil {
+			return err
 		}
+	}
+	if err := setLogRetention(ctx, e, cfg); err != nil {
+		return err
 	}
 	if err := createNodeGroups(ctx, e, cfg, nil); err != nil {
 		return err
 	}
+	if err := createAddons(ctx, e, cfg, post); err != nil {
+		return err
+	}
 	success("EKS cluster %q in %q region is ready", name, e.region)
+	return nil
+}
+
+// setLogRetention is pkg/eks/tasks.go's "update CloudWatch log retention"
+// task: with control-plane logging on and logRetentionInDays set, the
+// retention of the log group EKS made, /aws/eks/<cluster>/cluster. eksctl
+// never tags it and `delete cluster` never deletes it (no DeleteLogGroup
+// anywhere in eksctl's source).
+func setLogRetention(ctx context.Context, e *env, cfg *api.ClusterConfig) error {
+	if !cfg.HasClusterCloudWatchLogging() || cfg.CloudWatch.ClusterLogging.LogRetentionInDays == 0 {
+		return nil
+	}
+	days := cfg.CloudWatch.ClusterLogging.LogRetentionInDays
+	if _, err := e.logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{
+		LogGroupName:    aws.String("/aws/eks/" + cfg.Metadata.Name + "/cluster"),
+		RetentionInDays: aws.Int32(int32(days)),
+	}); err != nil {
+		return fmt.Errorf("error updating log retention settings: %w", err)
+	}
+	info("set log retention to %d days for CloudWatch logging", days)
 	return nil
 }
 
@@ -146,6 +185,11 @@ func createControlPlane(ctx context.Context, e *env, cfg *api.ClusterConfig, net
 			types = append(types, ekstypes.LogType(t))
 		}
 		in.Logging = &ekstypes.Logging{ClusterLogging: []ekstypes.LogSetup{{Types: types, Enabled: aws.Bool(true)}}}
+	}
+	// pkg/cfn/builder/cluster.go: upgradePolicy.supportType goes to the
+	// cluster as given; unset, EKS applies its own default (EXTENDED).
+	if cfg.UpgradePolicy != nil && cfg.UpgradePolicy.SupportType != "" {
+		in.UpgradePolicy = &ekstypes.UpgradePolicyRequest{SupportType: ekstypes.SupportType(cfg.UpgradePolicy.SupportType)}
 	}
 	if cfg.SecretsEncryption != nil && cfg.SecretsEncryption.KeyARN != "" {
 		in.EncryptionConfig = []ekstypes.EncryptionConfig{{
@@ -455,9 +499,10 @@ func associateOIDC(ctx context.Context, e *env, cfg *api.ClusterConfig, f *flags
 }
 
 // createIAMServiceAccounts is `eksctl create iamserviceaccount -f`: roles
-// whose stack exists are excluded, the rest get a role (named roleName, or
-// generated) trusting the cluster's OIDC provider for the service account,
-// with the inline policy as <stack>-Policy1.
+// whose stack exists are excluded and left as they are, their policies not
+// updated even when the file's differ (pkg/ctl/create/iamserviceaccount.go,
+// filter.SetExcludeExistingFilter; `eksctl update iamserviceaccount` is the
+// command that changes them); the rest get a role (createIRSARole).
 func createIAMServiceAccounts(ctx context.Context, e *env, cfg *api.ClusterConfig, f *flags) error {
 	name := cfg.Metadata.Name
 	cl, err := describeCluster(ctx, e, name)
@@ -501,59 +546,159 @@ func createIAMServiceAccounts(ctx context.Context, e *env, cfg *api.ClusterConfi
 			return err
 		}
 	}
-	host := issuerHost(cl)
 	for _, sa := range todo {
 		stack := irsaStack(name, sa)
-		role := sa.RoleName
-		if role == "" {
-			role = stack + "-Role1-" + suffix()
-		}
-		trust := map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []any{map[string]any{
-				"Effect":    "Allow",
-				"Principal": map[string]any{"Federated": provider},
-				"Action":    []string{"sts:AssumeRoleWithWebIdentity"},
-				"Condition": map[string]any{"StringEquals": map[string]string{
-					host + ":aud": "sts.amazonaws.com",
-					host + ":sub": "system:serviceaccount:" + sa.Namespace + ":" + sa.Name,
-				}},
-			}},
-		}
-		tags := clusterTags(cfg, map[string]string{api.IAMServiceAccountNameTag: sa.Namespace + "/" + sa.Name})
-		for k, v := range sa.Tags {
-			tags[k] = v
-		}
 		info("creating IAM role for serviceaccount %q (stack %q)", sa.Namespace+"/"+sa.Name, stack)
-		arn, err := e.createRole(ctx, role, trust, tags)
+		arn, err := createIRSARole(ctx, e, cfg, sa, stack, map[string]string{api.IAMServiceAccountNameTag: sa.Namespace + "/" + sa.Name})
 		if err != nil {
-			logf("✖", "waiting for CloudFormation stack %q: ResourceNotReady: failed waiting for successful resource state", stack)
 			return fmt.Errorf("failed to create iamserviceaccount %q: %w", sa.Namespace+"/"+sa.Name, err)
-		}
-		if len(sa.AttachPolicy) > 0 {
-			doc, _ := json.Marshal(sa.AttachPolicy)
-			if _, err := e.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
-				RoleName: aws.String(role), PolicyName: aws.String(stack + "-Policy1"), PolicyDocument: aws.String(string(doc)),
-			}); err != nil {
-				return fmt.Errorf("attaching the inline policy of %s: %w", role, err)
-			}
-		}
-		for _, p := range sa.AttachPolicyARNs {
-			if _, err := e.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(p)}); err != nil {
-				return fmt.Errorf("attaching %s to %s: %w", p, role, err)
-			}
-		}
-		if sa.WellKnownPolicies.HasPolicy() {
-			return errors.New("fakeeksctl: wellKnownPolicies are not imitated")
-		}
-		if err := e.createStackRecord(ctx, stack, fmt.Sprintf("IAM role for serviceaccount %q", sa.Namespace+"/"+sa.Name), tags,
-			map[string]string{"Role1": arn}); err != nil {
-			return err
 		}
 		if !api.IsEnabled(sa.RoleOnly) {
 			warn("fakeeksctl: no Kubernetes API here; serviceaccount %q not created", sa.Namespace+"/"+sa.Name)
 		}
 		success("created IAM role %s for serviceaccount %q", arn, sa.Namespace+"/"+sa.Name)
+	}
+	return nil
+}
+
+// irsaTrust is the trust policy of an IRSA role: the cluster's OIDC
+// provider, for the one service account (pkg/cfn/builder/iam.go).
+func irsaTrust(provider, host, namespace, name string) any {
+	return map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Effect":    "Allow",
+			"Principal": map[string]any{"Federated": provider},
+			"Action":    []string{"sts:AssumeRoleWithWebIdentity"},
+			"Condition": map[string]any{"StringEquals": map[string]string{
+				host + ":aud": "sts.amazonaws.com",
+				host + ":sub": "system:serviceaccount:" + namespace + ":" + name,
+			}},
+		}},
+	}
+}
+
+// createIRSARole makes what one IRSA stack holds: a role (named roleName, or
+// generated) trusting the cluster's OIDC provider for the service account,
+// the inline policy as <stack>-Policy1, the policy ARNs attached, and the
+// stack record with the role as output Role1 (pkg/cfn/builder/iam.go,
+// IAMRoleResourceSet).
+func createIRSARole(ctx context.Context, e *env, cfg *api.ClusterConfig, sa *api.ClusterIAMServiceAccount, stack string, extraTags map[string]string) (string, error) {
+	cl, err := describeCluster(ctx, e, cfg.Metadata.Name)
+	if err != nil {
+		return "", err
+	}
+	provider, err := oidcProviderARN(ctx, e, cl)
+	if err != nil {
+		return "", err
+	}
+	role := sa.RoleName
+	if role == "" {
+		role = stack + "-Role1-" + suffix()
+	}
+	tags := clusterTags(cfg, extraTags)
+	for k, v := range sa.Tags {
+		tags[k] = v
+	}
+	arn, err := e.createRole(ctx, role, irsaTrust(provider, issuerHost(cl), sa.Namespace, sa.Name), tags)
+	if err != nil {
+		logf("✖", "waiting for CloudFormation stack %q: ResourceNotReady: failed waiting for successful resource state", stack)
+		return "", err
+	}
+	if err := putIRSAPolicies(ctx, e, sa, role, stack); err != nil {
+		return "", err
+	}
+	if err := e.createStackRecord(ctx, stack, fmt.Sprintf("IAM role for serviceaccount %q", sa.Namespace+"/"+sa.Name), tags,
+		map[string]string{"Role1": arn}); err != nil {
+		return "", err
+	}
+	return arn, nil
+}
+
+// putIRSAPolicies sets a role's policies from the config: the inline
+// policy <stack>-Policy1 (replaced when it is there) and the policy ARNs.
+func putIRSAPolicies(ctx context.Context, e *env, sa *api.ClusterIAMServiceAccount, role, stack string) error {
+	if sa.WellKnownPolicies.HasPolicy() {
+		return errors.New("fakeeksctl: wellKnownPolicies are not imitated")
+	}
+	if len(sa.AttachPolicy) > 0 {
+		doc, _ := json.Marshal(sa.AttachPolicy)
+		if _, err := e.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+			RoleName: aws.String(role), PolicyName: aws.String(stack + "-Policy1"), PolicyDocument: aws.String(string(doc)),
+		}); err != nil {
+			return fmt.Errorf("attaching the inline policy of %s: %w", role, err)
+		}
+	}
+	for _, p := range sa.AttachPolicyARNs {
+		if _, err := e.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(p)}); err != nil {
+			var missing *iamtypes.NoSuchEntityException
+			if errors.As(err, &missing) && strings.HasPrefix(p, "arn:aws:iam::aws:policy/") {
+				warn("fakeeksctl: %s does not exist here (moto without MOTO_IAM_LOAD_MANAGED_POLICIES=true); not attached to %s", p, role)
+				continue
+			}
+			return fmt.Errorf("attaching %s to %s: %w", p, role, err)
+		}
+	}
+	return nil
+}
+
+// updateIAMServiceAccounts is `eksctl update iamserviceaccount -f
+// [--approve]` (pkg/ctl/update/iamserviceaccount.go, pkg/actions/irsa/
+// update.go): each service account of the file whose stack exists gets its
+// stack updated to the file's policies, keeping the role name the stack was
+// created with; one without a stack "cannot be updated as it does not
+// exist" and is skipped, not an error. Without --approve nothing changes.
+func updateIAMServiceAccounts(ctx context.Context, e *env, cfg *api.ClusterConfig, f *flags) error {
+	name := cfg.Metadata.Name
+	if _, err := describeCluster(ctx, e, name); err != nil {
+		return err
+	}
+	var missing []string
+	for _, sa := range cfg.IAM.ServiceAccounts {
+		stack := irsaStack(name, sa)
+		out, exists, err := e.stackOutputs(ctx, stack)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			info("cannot update IAMServiceAccount %s/%s as it does not exist", sa.Namespace, sa.Name)
+			missing = append(missing, sa.Namespace+"/"+sa.Name)
+			continue
+		}
+		role := roleName(out["Role1"])
+		if !f.approve {
+			info("(plan) would update IAM role for serviceaccount %q (stack %q)", sa.Namespace+"/"+sa.Name, stack)
+			continue
+		}
+		if err := pause(ctx, e.delays.iam, fmt.Sprintf("updating stack %q", stack)); err != nil {
+			return err
+		}
+		// CloudFormation replaces the policies with the template's: the
+		// inline policy's document, and the attached ARNs.
+		attached, err := e.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
+		if err != nil {
+			return err
+		}
+		for _, p := range attached.AttachedPolicies {
+			if !slices.Contains(sa.AttachPolicyARNs, aws.ToString(p.PolicyArn)) {
+				if _, err := e.iam.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(role), PolicyArn: p.PolicyArn}); err != nil {
+					return err
+				}
+			}
+		}
+		if len(sa.AttachPolicy) == 0 {
+			_, _ = e.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(stack + "-Policy1")})
+		}
+		if err := putIRSAPolicies(ctx, e, sa, role, stack); err != nil {
+			return err
+		}
+		success("updated IAM role %s for serviceaccount %q", role, sa.Namespace+"/"+sa.Name)
+	}
+	if len(missing) > 0 {
+		info("the following IAMServiceAccounts will not be updated as they do not exist: %v", strings.Join(missing, ", "))
+	}
+	if !f.approve {
+		warn("no changes were applied, run again with '--approve' to apply the changes")
 	}
 	return nil
 }

@@ -195,15 +195,8 @@ func deleteCluster(ctx context.Context, f *flags) error {
 		}
 	}
 	if cl != nil {
-		if arn, err := oidcProviderARN(ctx, e, cl); err != nil {
+		if err := deleteControlPlane(ctx, e, cl, name); err != nil {
 			return err
-		} else if arn != "" {
-			if _, err := e.iam.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(arn)}); err != nil {
-				return err
-			}
-		}
-		if _, err := e.eks.DeleteCluster(ctx, &eks.DeleteClusterInput{Name: aws.String(name)}); err != nil {
-			return fmt.Errorf("deleting EKS cluster %q: %w", name, err)
 		}
 	}
 	out, exists, err := e.stackOutputs(ctx, clusterStack(name))
@@ -229,6 +222,25 @@ func deleteCluster(ctx context.Context, f *flags) error {
 		}
 	}
 	success("all cluster resources were deleted")
+	return nil
+}
+
+// deleteControlPlane deletes the cluster's add-ons' objects, its OIDC
+// provider and the EKS cluster (with its add-ons, as EKS does).
+func deleteControlPlane(ctx context.Context, e *env, cl *ekstypes.Cluster, name string) error {
+	if err := deleteClusterAddons(ctx, e, name); err != nil {
+		return err
+	}
+	if arn, err := oidcProviderARN(ctx, e, cl); err != nil {
+		return err
+	} else if arn != "" {
+		if _, err := e.iam.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(arn)}); err != nil {
+			return err
+		}
+	}
+	if _, err := e.eks.DeleteCluster(ctx, &eks.DeleteClusterInput{Name: aws.String(name)}); err != nil {
+		return fmt.Errorf("deleting EKS cluster %q: %w", name, err)
+	}
 	return nil
 }
 

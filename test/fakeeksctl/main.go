@@ -13,13 +13,28 @@
 //     roles with their inline policies, the managed node groups, and a
 //     CloudFormation stack record for each (eksctl-<cluster>-cluster, ...).
 //     A second create fails with CloudFormation's AlreadyExists, as eksctl's.
+//     Then, as eksctl 0.230.0 does after the cluster stack: the EKS add-ons
+//     (vpc-cni, kube-proxy, coredns before the node groups, metrics-server
+//     after them, unless addonsConfig.disableDefaultAddons; the listed ones
+//     replace their defaults), with the vpc-cni add-on's IRSA role stack
+//     eksctl-<cluster>-addon-vpc-cni when OIDC is on, and the retention of
+//     the control-plane log group /aws/eks/<cluster>/cluster, which EKS
+//     (moto, patched) makes. With $FAKE_EKSCTL_KUBECONFIG set, the add-ons'
+//     Kubernetes objects (metrics-server's) are made on that API server,
+//     labelled as EKS labels them (addons.go).
 //   - create iamserviceaccount -f [--approve] and create nodegroup -f: create
-//     what has no stack or node group yet, skip what exists.
+//     what has no stack or node group yet, skip what exists (an existing
+//     role keeps its policy).
+//   - update iamserviceaccount -f [--approve]: the policies of the roles
+//     whose stack exists, as the file says.
+//   - delete addon --cluster --name [--region] [--preserve]: the EKS add-on,
+//     its objects (unless --preserve) and its IAM stack.
 //   - utils associate-iam-oidc-provider -f [--approve]: create the provider
 //     unless it is already associated.
 //   - get cluster --name --region -o json: the EKS description, as a list.
 //   - delete cluster (--name/--region or -f) [--wait]: delete what the stacks
-//     hold, then the stacks. Node groups already deleted are no matter.
+//     hold, then the stacks. Node groups already deleted are no matter. The
+//     add-ons go with the cluster; the log group stays, as with eksctl.
 //   - delete nodegroup --cluster --name [--region] [--wait]
 //     [--disable-eviction] [--drain]: the managed node group, its node
 //     instance role and its eksctl-<cluster>-nodegroup-<name> stack (or the
@@ -171,8 +186,8 @@ func warn(format string, args ...any)    { logf("!", format, args...) }
 type flags struct {
 	// name is the cluster's (--name, or --cluster where eksctl says so);
 	// nodegroup is delete nodegroup's --name.
-	file, name, nodegroup, region, output, kubeconfig string
-	approve, wait, noEviction, force, drain           bool
+	file, name, nodegroup, addon, region, output, kubeconfig string
+	approve, wait, noEviction, force, drain, preserve        bool
 }
 
 func rootCmd() *cobra.Command {
@@ -181,7 +196,9 @@ func rootCmd() *cobra.Command {
 	get := &cobra.Command{Use: "get"}
 	del := &cobra.Command{Use: "delete"}
 	utils := &cobra.Command{Use: "utils"}
-	root.AddCommand(create, get, del, utils, versionCmd())
+	update := &cobra.Command{Use: "update"}
+	root.AddCommand(create, get, del, utils, update, versionCmd())
+	update.AddCommand(withFlags("iamserviceaccount", runWith(updateIAMServiceAccounts), "f", "approve"))
 
 	create.AddCommand(
 		withFlags("cluster", runWith(createCluster), "f"),
@@ -196,6 +213,7 @@ func rootCmd() *cobra.Command {
 	del.AddCommand(
 		withFlags("cluster", deleteCluster, "f", "name", "region", "wait", "disable-nodegroup-eviction", "force"),
 		withFlags("nodegroup", deleteNodeGroup, "f", "cluster", "nodegroup-name", "region", "approve", "wait", "disable-eviction", "drain"),
+		withFlags("addon", deleteAddon, "f", "cluster", "addon-name", "region", "preserve"),
 	)
 	return root
 }
@@ -222,6 +240,10 @@ func withFlags(use string, do func(context.Context, *flags) error, names ...stri
 			fs.StringVarP(&f.name, "cluster", "c", "", "EKS cluster name")
 		case "nodegroup-name":
 			fs.StringVarP(&f.nodegroup, "name", "n", "", "Name of the nodegroup to delete")
+		case "addon-name":
+			fs.StringVar(&f.addon, "name", "", "Addon name")
+		case "preserve":
+			fs.BoolVar(&f.preserve, "preserve", false, "Delete the addon from the API but preserve its Kubernetes resources")
 		case "kubeconfig":
 			fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to write kubeconfig")
 		case "region":

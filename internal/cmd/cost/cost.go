@@ -88,6 +88,7 @@ func Write(w io.Writer, r cost.Report) error {
 	}
 
 	fmt.Fprintf(w, "\nBudget: %s.\n", r.Message)
+	fmt.Fprintf(w, "Support: %s.\n", r.Support)
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "Warning: %s.\n", warn)
 	}

@@ -46,9 +46,12 @@ func TestGolden(t *testing.T) {
 		{"production.golden", priceDay, "", []string{"--env", "production"}, "inside the budget of $500–$800 a month"},
 		{"staging.golden", priceDay, "", []string{"--env", "staging"}, "inside the budget of $150–$400 a month"},
 		{"production.json.golden", priceDay, "", []string{"--env", "production", "--output", "json"}, `"verdict": "inside"`},
-		// Kubernetes 1.35 leaves standard support on 2027-03-27: the control
-		// plane's rate rises sixfold and production leaves its band.
-		{"production-extended.golden", time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), "", []string{"--env", "production"}, "OUTSIDE the budget"},
+		// Kubernetes 1.35 leaves standard support on 2027-03-27: with
+		// supportType EXTENDED the control plane's rate rises sixfold and
+		// production leaves its band; with STANDARD (the built-in profile's)
+		// EKS upgrades the cluster and the rate stays.
+		{"production-extended.golden", time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), filepath.Join("testdata", "bootstrap.yaml"), []string{"--env", "production"}, "OUTSIDE the budget"},
+		{"production-standard-past.golden", time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), "", []string{"--env", "production"}, "upgraded by EKS (supportType STANDARD)"},
 		{"perf-outside.golden", priceDay, filepath.Join("testdata", "bootstrap.yaml"), []string{"-e", "perf"}, "OUTSIDE the budget of $150–$400 a month"},
 	}
 	for _, tt := range tests {

@@ -170,6 +170,7 @@ func Write(w io.Writer, res Result, account string) error {
 		for _, s := range c.Services {
 			fmt.Fprintf(w, "   %-16s %10s\n", s.Service, cost.Money(s.Monthly))
 		}
+		fmt.Fprintf(w, "   %s.\n", c.Support)
 		fmt.Fprintf(w, "   `bootstrap cost --env %s` itemises it.\n", res.Environment)
 	}
 	return nil

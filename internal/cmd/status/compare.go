@@ -2,9 +2,11 @@ package status
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sovd/bootstrap/addons"
+	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 )
@@ -24,6 +26,9 @@ type Facts struct {
 	Secrets      []cloud.SecretFacts
 	StateBucket  cloud.BucketFacts
 	Releases     []ReleaseFacts // one per addons.Charts entry
+	// Addons are the cluster's EKS add-ons, as EKS lists them (none when
+	// there is no cluster).
+	Addons []cloud.AddonFacts
 	// Unread holds, by component (Key), why its read failed: the row
 	// says "unknown" and the command exits 1.
 	Unread map[string]error
@@ -51,6 +56,7 @@ const (
 	KindSecret     = "secret"
 	KindState      = "state bucket"
 	KindRelease    = "Helm release"
+	KindAddon      = "EKS add-on"
 )
 
 // Key names a component in Facts.Unread.
@@ -138,7 +144,50 @@ func Compare(p *config.Profile, f Facts) Report {
 	for _, r := range f.Releases {
 		add(KindRelease, r.Chart.Namespace+"/"+r.Chart.Release, func() Row { return release(p, r) })
 	}
+	// The EKS add-ons beside the Helm releases: the ones the ClusterConfig
+	// lists, then any other the cluster has.
+	want := eksctl.ClusterAddonNames(p.Region)
+	for _, name := range want {
+		add(KindAddon, name, func() Row { return addon(p, f, name) })
+	}
+	for _, a := range f.Addons {
+		if !slices.Contains(want, a.Name) {
+			add(KindAddon, a.Name, func() Row { return extraAddon(p, a) })
+		}
+	}
 	return rep
+}
+
+func addonRow(a cloud.AddonFacts) Row {
+	r := Row{Exists: Yes, Healthy: yesNo(a.Healthy()), Detail: a.Status + ", " + a.Version}
+	if len(a.Issues) > 0 {
+		r.Detail += "; " + strings.Join(a.Issues, "; ")
+	}
+	return r
+}
+
+func addon(p *config.Profile, f Facts, name string) Row {
+	for _, a := range f.Addons {
+		if a.Name == name {
+			return addonRow(a)
+		}
+	}
+	if !f.Cluster.Exists {
+		return missing("its cluster does not exist")
+	}
+	return missing(fmt.Sprintf("eksctl create addon -f .bootstrap/%s/cluster.yaml creates it", p.Name))
+}
+
+// extraAddon is an add-on the ClusterConfig does not list: one a Helm
+// release replaces (eksctl's default metrics-server on a cluster made
+// before bootstrap disabled the defaults), or one added by hand.
+func extraAddon(p *config.Profile, a cloud.AddonFacts) Row {
+	r := addonRow(a)
+	r.Drift = []string{"not in the ClusterConfig"}
+	if slices.Contains(eksctl.HelmReplacedAddons(), a.Name) {
+		r.Detail += fmt.Sprintf("; the Helm release replaces it: bootstrap addons --env %s deletes it", p.Name)
+	}
+	return r
 }
 
 func missing(detail string) Row { return Row{Exists: No, Healthy: NA, Detail: detail} }

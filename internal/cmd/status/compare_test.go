@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sovd/bootstrap/addons"
+	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 )
@@ -43,6 +44,10 @@ func matching(p *config.Profile) Facts {
 		f.Releases = append(f.Releases, ReleaseFacts{Chart: c, Release: &addons.ReleaseStatus{
 			Name: c.Release, Namespace: c.Namespace, Revision: "1", Status: "deployed", Chart: c.NameVersion(), AppVersion: c.AppVersion}})
 	}
+	versions := map[string]string{"coredns": "v1.12.4-eksbuild.1", "kube-proxy": "v1.35.0-eksbuild.2", "vpc-cni": "v1.20.4-eksbuild.1"}
+	for _, name := range eksctl.ClusterAddonNames(p.Region) {
+		f.Addons = append(f.Addons, cloud.AddonFacts{Name: name, Exists: true, Status: "ACTIVE", Version: versions[name]})
+	}
 	return f
 }
 
@@ -61,9 +66,9 @@ func TestMatchingEnvironmentHasNoDrift(t *testing.T) {
 	t.Parallel()
 	p := config.Builtin("production")
 	rep := Compare(p, matching(p))
-	// 1 cluster + 1 node group + 3 roles + RDS + Redis + backups + 2 ECR + 3 secrets + state + 3 releases.
-	if len(rep.Components) != 17 {
-		t.Fatalf("%d rows, want 17", len(rep.Components))
+	// 1 cluster + 1 node group + 3 roles + RDS + Redis + backups + 2 ECR + 3 secrets + state + 3 releases + 3 EKS add-ons.
+	if len(rep.Components) != 20 {
+		t.Fatalf("%d rows, want 20", len(rep.Components))
 	}
 	for _, r := range rep.Components {
 		if r.Exists != Yes || r.Healthy != Yes || len(r.Drift) != 0 {
@@ -194,5 +199,30 @@ func TestUnreadFailsTheCommandOnly(t *testing.T) {
 	err := Compare(p, f).Err()
 	if err == nil || !strings.Contains(err.Error(), "secret sovd/staging/jwt: AccessDeniedException") {
 		t.Errorf("Err() = %v", err)
+	}
+}
+
+// TestEKSAddonRows: the add-ons the ClusterConfig lists are judged by EKS's
+// status and health; one a Helm release replaces is drift with the command
+// that removes it.
+func TestEKSAddonRows(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("staging")
+	f := matching(p)
+	f.Addons[0].Status, f.Addons[0].Issues = "DEGRADED", []string{"InsufficientNumberOfReplicas: not enough replicas"}
+	f.Addons = append(f.Addons[:2], cloud.AddonFacts{Name: "metrics-server", Exists: true, Status: "ACTIVE", Version: "v0.8.0-eksbuild.2"})
+	rep := Compare(p, f)
+	if r := row(t, rep, KindAddon, "coredns"); r.Healthy != No || !strings.Contains(r.Detail, "InsufficientNumberOfReplicas") {
+		t.Errorf("degraded coredns: %+v", r)
+	}
+	if r := row(t, rep, KindAddon, "vpc-cni"); r.Exists != No || !strings.Contains(r.Detail, "eksctl create addon") {
+		t.Errorf("missing vpc-cni: %+v", r)
+	}
+	if r := row(t, rep, KindAddon, "metrics-server"); len(r.Drift) != 1 || !strings.Contains(r.Detail, "bootstrap addons --env staging deletes it") {
+		t.Errorf("eksctl's metrics-server: %+v", r)
+	}
+	f.Cluster.Exists, f.Addons = false, nil
+	if r := row(t, Compare(p, f), KindAddon, "kube-proxy"); r.Exists != No || r.Detail != "its cluster does not exist" {
+		t.Errorf("no cluster: %+v", r)
 	}
 }

@@ -66,6 +66,11 @@ func TestStatusProcess(t *testing.T) {
 	for _, r := range IRSARoles(p) {
 		want[Key(KindRole, r)] = [2]string{Yes, Yes}
 	}
+	// The EKS add-ons the fake eksctl made as eksctl does from the
+	// ClusterConfig: vpc-cni, kube-proxy, coredns, no metrics-server.
+	for _, a := range []string{"vpc-cni", "kube-proxy", "coredns"} {
+		want[Key(KindAddon, a)] = [2]string{Yes, Yes}
+	}
 	for _, s := range p.SecretNames() {
 		want[Key(KindSecret, s)] = [2]string{No, NA}
 	}
@@ -94,7 +99,7 @@ func TestStatusProcess(t *testing.T) {
 		t.Errorf("saw %d of %d AWS rows", seen, len(want))
 	}
 	text := &bytes.Buffer{}
-	if _, err := runStatusTo(t, text, work, nil, "--env", env); err != nil || !strings.Contains(text.String(), "17 components: 5 exist, 5 healthy, 0 drifted, 3 unknown.") {
+	if _, err := runStatusTo(t, text, work, nil, "--env", env); err != nil || !strings.Contains(text.String(), "20 components: 8 exist, 8 healthy, 0 drifted, 3 unknown.") {
 		t.Errorf("text status: %v\n%s", err, text)
 	}
 	t.Logf("bootstrap status --env %s after the cluster phase:\n%s", env, text)

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/sovd/bootstrap/addons"
+	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 )
@@ -20,6 +21,7 @@ type AWS interface {
 	BucketFacts(ctx context.Context, name string) (cloud.BucketFacts, error)
 	RepositoryFacts(ctx context.Context, name string) (cloud.RepositoryFacts, error)
 	SecretFacts(ctx context.Context, name string) (cloud.SecretFacts, error)
+	Addons(ctx context.Context, cluster string) ([]cloud.AddonFacts, error)
 }
 
 // IRSARoles are the three fixed role names: the load balancer
@@ -50,6 +52,12 @@ func ReadAWS(ctx context.Context, api AWS, p *config.Profile) (Facts, error) {
 	if f.Cluster.Exists || err != nil {
 		f.NodeGroup, err = api.NodeGroupFacts(ctx, p.Cluster.Name, p.Cluster.NodeGroup.Name)
 		note(KindNodeGroup, p.Cluster.NodeGroup.Name, err)
+	}
+	if f.Cluster.Exists {
+		f.Addons, err = api.Addons(ctx, p.Cluster.Name)
+		for _, name := range eksctl.ClusterAddonNames(p.Region) {
+			note(KindAddon, name, err)
+		}
 	}
 	for _, name := range IRSARoles(p) {
 		r, err := api.RoleFacts(ctx, name)

@@ -33,6 +33,10 @@ func mixed(p *config.Profile) Facts {
 	f.Secrets[1].DeletedDate = &deleted
 	f.Releases[0].Release.Chart = "metrics-server-3.12.2"
 	f.Releases[0].Release.Revision = "4"
+	// kube-proxy degraded; metrics-server an EKS add-on too (made by
+	// eksctl's defaults before bootstrap disabled them).
+	f.Addons[1].Status, f.Addons[1].Issues = "DEGRADED", []string{"InsufficientNumberOfReplicas: The add-on is unhealthy because it doesn't have the desired number of replicas."}
+	f.Addons = append(f.Addons, cloud.AddonFacts{Name: "metrics-server", Exists: true, Status: "ACTIVE", Version: "v0.8.0-eksbuild.2"})
 	f.Unread = map[string]error{Key(KindRelease, "external-secrets/external-secrets"): errors.New(`helm list: helm list --namespace external-secrets ... exited with code 1: Kubernetes cluster unreachable`)}
 	return f
 }
@@ -163,6 +167,10 @@ func (a *fakeAWS) RepositoryFacts(_ context.Context, name string) (cloud.Reposit
 }
 func (a *fakeAWS) SecretFacts(_ context.Context, name string) (cloud.SecretFacts, error) {
 	return cloud.SecretFacts{Name: name, Exists: true, HasValue: true}, a.err("SecretFacts")
+}
+
+func (a *fakeAWS) Addons(context.Context, string) ([]cloud.AddonFacts, error) {
+	return a.f.Addons, a.err("Addons")
 }
 
 func TestReadAWS(t *testing.T) {
