@@ -123,7 +123,8 @@ func RenderError(w io.Writer, err error, verbose bool) {
 		fmt.Fprintln(w, "Interrupted.")
 		return
 	case errors.As(err, &probs):
-		fmt.Fprintf(w, "Error: %v\n", probs)
+		// err names the file the problems are in.
+		fmt.Fprintf(w, "Error: %v\n", err)
 		fmt.Fprintln(w, "Nothing was run. Fix the configuration and try again (`bootstrap init` writes a complete file to start from).")
 		return
 	}

@@ -91,9 +91,17 @@ func TestInvalidConfigurationStartsNothing(t *testing.T) {
 					t.Errorf("exit %d, want %d", r.exit, ExitFailed)
 				}
 				for _, w := range wants {
-					if !strings.Contains(r.stderr, w+":") {
+					if w != configtest.NoPath && !strings.Contains(r.stderr, w+":") {
 						t.Errorf("stderr does not name %s:\n%s", w, r.stderr)
 					}
+				}
+				for _, h := range configtest.WantHints(t, file) {
+					if !strings.Contains(r.stderr, h) {
+						t.Errorf("stderr does not say %q:\n%s", h, r.stderr)
+					}
+				}
+				if !strings.Contains(r.stderr, abs+": invalid configuration") {
+					t.Errorf("stderr does not name the file %s:\n%s", abs, r.stderr)
 				}
 				if !strings.Contains(r.stderr, "Nothing was run") {
 					t.Errorf("stderr should say nothing ran:\n%s", r.stderr)

@@ -309,7 +309,7 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 	if err := d.Destroy(ctx, varFile); err != nil {
 		return err
 	}
-	if st.Profile.Protected() {
+	if st.Profile.Protection.FinalSnapshot {
 		st.Progress.Info("final snapshot of %s: %s (RDS snapshots in %s)", st.Profile.Prefix(), td.FinalSnapshotID, st.Profile.Region)
 		fmt.Fprintf(st.Out, "final database snapshot: %s (region %s)\n", td.FinalSnapshotID, st.Profile.Region)
 	}
