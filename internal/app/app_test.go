@@ -255,3 +255,14 @@ func TestInitWritesAFileThatValidates(t *testing.T) {
 		t.Errorf("init must not overwrite without --force: exit %d %s", again.exit, again.stderr)
 	}
 }
+
+func TestEmptyConfigPathIsAnError(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"plan", "--env", "staging", "--config", ""}, {"plan", "--env", "staging", "--config="}} {
+		r := runCLI(t, cliOpts{}, args...)
+		if r.exit != ExitFailed || !strings.Contains(r.stderr, "--config is empty") {
+			t.Errorf("%q: exit %d, stderr:\n%s", args, r.exit, r.stderr)
+		}
+		r.touchedNothing(t)
+	}
+}
