@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"math"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -311,7 +310,7 @@ func checkDatabase(v *validator, p *Profile, _ time.Time) {
 	case d.MaxAllocatedStorageGB == 0:
 	case d.MaxAllocatedStorageGB > MaxStorageGB:
 		v.add("database.maxAllocatedStorageGB", fmt.Sprintf("is %d", d.MaxAllocatedStorageGB), "at most 65536 GB, RDS's gp3 limit; 0 turns storage autoscaling off")
-	case float64(d.MaxAllocatedStorageGB) < math.Ceil(float64(d.AllocatedStorageGB)*1.1):
+	case d.MaxAllocatedStorageGB*10 < d.AllocatedStorageGB*11: // 10% above, in whole numbers as the root's validation counts
 		v.add("database.maxAllocatedStorageGB", fmt.Sprintf("%d is not at least 10%% above allocatedStorageGB %d", d.MaxAllocatedStorageGB, d.AllocatedStorageGB),
 			"raise it, or set 0 to turn storage autoscaling off")
 	}
