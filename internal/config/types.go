@@ -38,6 +38,9 @@ type Profile struct {
 	// Name is the environment's name (the key under environments); not in YAML.
 	Name string `json:"-"`
 
+	// AccountID, when set, is the only AWS account this environment may be
+	// built in: a run with another account's credentials stops at once.
+	AccountID         string            `json:"accountID,omitempty"`
 	Region            string            `json:"region"`
 	AvailabilityZones []string          `json:"availabilityZones"`
 	Cluster           Cluster           `json:"cluster"`

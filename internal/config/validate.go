@@ -144,6 +144,7 @@ var (
 	// envNameRE is terraform/stateful's var.environment rule (3–20
 	// characters); TestRulesAgreeWithTerraformRoot keeps the two equal.
 	envNameRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
+	accountIDRE  = regexp.MustCompile(`^\d{12}$`)
 	dnsLabelRE   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	rdsIDRE      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 	redisIDRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
@@ -196,6 +197,8 @@ func ValidateProfile(p *Profile, now time.Time) Problems {
 func checkName(v *validator, p *Profile, _ time.Time) {
 	v.check(envNameRE.MatchString(p.Name), "", fmt.Sprintf("environment name %s is not allowed", quote(p.Name)),
 		"3–20 characters: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit")
+	v.check(p.AccountID == "" || accountIDRE.MatchString(p.AccountID), "accountID", fmt.Sprintf("%s is not an AWS account ID", quote(p.AccountID)),
+		"12 digits, as `aws sts get-caller-identity --query Account --output text` prints it; quote it in YAML")
 	for _, role := range []string{p.LoadBalancerControllerRole(), p.ExternalSecretsRole()} {
 		if len(role) > 64 {
 			v.add("", fmt.Sprintf("IAM role name %s is longer than 64 characters", quote(role)), "use a shorter environment name")

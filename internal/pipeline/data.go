@@ -462,15 +462,7 @@ func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) 
 }
 
 func ensureAccount(ctx context.Context, api DataAPI, st *State) error {
-	if st.AccountID != "" {
-		return nil
-	}
-	id, err := api.AccountID(ctx)
-	if err != nil {
-		return err
-	}
-	st.AccountID = id
-	return nil
+	return ReadAccountOnce(ctx, api, st)
 }
 
 // ensureNetwork reads the cluster's network when no earlier step has.

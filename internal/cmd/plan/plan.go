@@ -5,6 +5,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -79,6 +80,15 @@ func probe(ctx context.Context, st *pipeline.State) string {
 	c, err := cloud.New(pctx, st.Profile.Region)
 	if err == nil {
 		st.AccountID, err = c.AccountID(pctx)
+	}
+	if err == nil {
+		err = cloud.CheckAccount(st.Profile.Name, st.AccountID, st.Profile.AccountID)
+	}
+	var credErr *cloud.CredentialsError
+	if errors.As(err, &credErr) {
+		fmt.Fprintf(st.Log, "plan: %v (%v)\n", credErr, credErr.Err)
+		st.AccountID = ""
+		return "offline: " + credErr.Error() + "; values only AWS knows are placeholders"
 	}
 	if err != nil {
 		fmt.Fprintf(st.Log, "plan: AWS not reachable: %v\n", err)
