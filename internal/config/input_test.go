@@ -163,3 +163,21 @@ func TestNoSafetyDecisionOnAName(t *testing.T) {
 		t.Fatalf("checked only %d files", checked)
 	}
 }
+
+// TestAnchorsAndMergeKeys: YAML's anchors, aliases and merge keys are read as
+// YAML defines them; a mapping's own key wins over a merged one.
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	t.Parallel()
+	f, err := Parse(file("  staging:\n    database: &db\n      instanceClass: db.m6i.large\n      allocatedStorageGB: 50\n" +
+		"  prod1:\n    database:\n      <<: *db\n      allocatedStorageGB: 200\n      maxAllocatedStorageGB: 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(f, today); err != nil {
+		t.Fatal(err)
+	}
+	d := f.Environments["prod1"].Database
+	if d.InstanceClass != "db.m6i.large" || d.AllocatedStorageGB != 200 {
+		t.Errorf("merge: class %s, storage %d; want db.m6i.large, 200", d.InstanceClass, d.AllocatedStorageGB)
+	}
+}

@@ -227,7 +227,7 @@ variable "db_deletion_protection" {
 }
 
 variable "db_skip_final_snapshot" {
-  description = "Delete the instance without a final snapshot (staging only). With false, destroy needs db_final_snapshot_identifier."
+  description = "Delete the instance without a final snapshot (bootstrap passes the profile's protection.finalSnapshot, negated; the built-in staging profile turns it off). With false, destroy needs db_final_snapshot_identifier."
   type        = bool
   default     = false
 }
@@ -422,7 +422,7 @@ variable "secrets_prefix" {
 }
 
 variable "secret_recovery_window_days" {
-  description = "Days a deleted secret can be restored: 0 deletes at once (non-production, so a re-create can reuse the name), else 7-30."
+  description = "Days a deleted secret can be restored: 0 deletes at once (an unprotected environment, so a re-create can reuse the name; bootstrap passes the profile's secrets.recoveryWindowDays), else 7-30."
   type        = number
   default     = 30
 
