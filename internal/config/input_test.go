@@ -181,3 +181,17 @@ func TestAnchorsAndMergeKeys(t *testing.T) {
 		t.Errorf("merge: class %s, storage %d; want db.m6i.large, 200", d.InstanceClass, d.AllocatedStorageGB)
 	}
 }
+
+// TestDuplicateKeepsValidating: a duplicate key is one problem, and the rest
+// of the file (read with the first value) is still validated.
+func TestDuplicateKeepsValidating(t *testing.T) {
+	t.Parallel()
+	probs := problemsOf(t, file("  production:\n    redis:\n      port: 22\nenvironments:\n  staging: {}\n"))
+	paths := map[string]bool{}
+	for _, p := range probs {
+		paths[p.Path] = true
+	}
+	if len(probs) != 2 || !paths["environments"] || !paths["environments.production.redis.port"] {
+		t.Fatalf("want the duplicate and the first block's redis.port, got:\n%v", probs)
+	}
+}

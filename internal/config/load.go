@@ -94,7 +94,7 @@ func Parse(data []byte) (*File, error) {
 	// Keys with problems are dropped from raw as they are found, so the rest
 	// still decodes and Validate can report its own problems in the same run.
 	shape, _ := checkShape("", raw, reflect.TypeOf(File{}))
-	probs = append(probs, shape...)
+	probs = append(probs, markReplaced(shape)...)
 	envs, _ := raw["environments"].(map[string]any)
 	if len(envs) == 0 && !reported(probs, "environments") {
 		probs = append(probs, Problem{Path: "environments", Message: "names no environment", Hint: "add at least one, e.g. environments.production: {}"})
@@ -131,6 +131,25 @@ func reported(probs Problems, path string) bool {
 		}
 	}
 	return false
+}
+
+// replaced says whether path is at or below a value the file gave in a form
+// that was dropped for its default: the default's checks would only repeat
+// the one mistake.
+func replaced(probs Problems, path string) bool {
+	for _, p := range probs {
+		if p.replaced && within(path, p.Path) {
+			return true
+		}
+	}
+	return false
+}
+
+func markReplaced(probs Problems) Problems {
+	for i := range probs {
+		probs[i].replaced = true
+	}
+	return probs
 }
 
 // within reports whether path is p or lies inside it.

@@ -23,6 +23,10 @@ type Problem struct {
 	Message string
 	Hint    string
 	Line    int
+
+	// replaced says the value at Path was dropped for its default, so the
+	// default's own checks are not reported again.
+	replaced bool
 }
 
 func (p Problem) String() string {
@@ -92,7 +96,7 @@ func Validate(f *File, now time.Time) error {
 	for _, n := range names {
 		p := f.Environments[n]
 		for _, pr := range ValidateProfile(p, now) {
-			if !reported(f.decodeProblems, pr.Path) {
+			if !replaced(f.decodeProblems, pr.Path) {
 				probs = append(probs, pr)
 			}
 		}

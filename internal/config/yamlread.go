@@ -156,6 +156,7 @@ func (c *yamlReader) scalar(path string, n *yaml.Node) any {
 		var i int64
 		if err := n.Decode(&i); err != nil {
 			c.add(path, n.Line, fmt.Sprintf("%s is too large a number", truncate(n.Value)), "")
+			c.probs[len(c.probs)-1].replaced = true
 			return nil
 		}
 		return json.Number(strconv.FormatInt(i, 10))
@@ -167,6 +168,7 @@ func (c *yamlReader) scalar(path string, n *yaml.Node) any {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			c.add(path, n.Line, fmt.Sprintf("%s is not a finite number", truncate(n.Value)),
 				"YAML reads .nan and .inf as not-a-number and infinity; write a number such as 100, or quote the value if it is text")
+			c.probs[len(c.probs)-1].replaced = true
 			return nil
 		}
 		return json.Number(strconv.FormatFloat(f, 'f', -1, 64))
