@@ -112,11 +112,14 @@ var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controller
 var Regions = []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"}
 
 // PostgresMinors are the major.minor versions RDS for PostgreSQL has offered
-// for each supported major, from the upgrade-target table of "Choosing a
-// major version for an RDS for PostgreSQL upgrade" (Amazon RDS User Guide)
-// and the RDS for PostgreSQL release notes (the August 2025 minors), read
-// 2026-12-02. A newer minor is given as its major alone (RDS then creates
-// its default minor) until it is added here.
+// for each supported major: the upgrade-target table of "Choosing a major
+// version for an RDS for PostgreSQL upgrade" (Amazon RDS User Guide) lists
+// 16.1-16.9, 17.1-17.5 and 15.x up to 15.13 (15.2 was RDS's first 15 minor),
+// plus the August 2025 minors (17.6, 16.10, 15.14, 14.19); read 2026-12-02
+// through the documentation search, not from the live API. Check a region with
+// `aws rds describe-db-engine-versions --engine postgres --query
+// 'DBEngineVersions[].EngineVersion'`. A newer minor is given as its major
+// alone (RDS then creates its default minor) until it is added here.
 var PostgresMinors = map[string][]string{
 	"14": minors("14", 1, 19),
 	"15": minors("15", 2, 14),
