@@ -114,6 +114,32 @@ func TestCredentialProblems(t *testing.T) {
 		t.Logf("%s:\n%s", tc.name, text)
 	}
 
+	// doctor asks STS through the SDK: with no aws CLI (an empty PATH) it
+	// still names the identity, or says which credentials problem it is.
+	noTools := "PATH=" + t.TempDir()
+	for _, d := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"doctor/moto", append(m.Environ(), noTools), "AWS account:  " + testenv.MotoAccountID},
+		{"doctor/none", append(append([]string(nil), none...), noTools), "no AWS credentials found"},
+		{"doctor/expired", append(append([]string(nil), expired...), noTools), "the AWS credentials have expired"},
+	} {
+		cmd := exec.Command(bootstrap, "doctor")
+		cmd.Dir = work
+		cmd.Env = d.env
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		_ = cmd.Run() // exit 1: eksctl, helm and the others are not on this PATH
+		for _, w := range []string{d.want, "not found: install aws"} {
+			if !strings.Contains(stdout.String(), w) {
+				t.Errorf("%s: stdout does not say %q:\n%s", d.name, w, stdout.String())
+			}
+		}
+		t.Logf("%s:\n%s", d.name, stdout.String())
+	}
+
 	// Nothing was made in moto's account: no state bucket, no lock.
 	buckets, err := s3.NewFromConfig(c.Config).ListBuckets(ctx, &s3.ListBucketsInput{})
 	if err != nil {
