@@ -218,6 +218,7 @@ func TestRulesAgreeWithTerraformRoot(t *testing.T) {
 	if t.Failed() {
 		t.Logf("terraform test output:\n%s", out)
 	}
+	t.Logf("%d cases through both validators, %d refused by Go", len(cases), rejected)
 }
 
 func verdictWord(rejects bool) string {
