@@ -41,6 +41,7 @@ def apply() -> None:
     _patch_rds()
     _patch_ec2()
     _patch_route53()
+    _patch_sts()
 
 
 # ---------------------------------------------------------------------------
@@ -825,3 +826,33 @@ def _patch_route53() -> None:
         return zone_id if zone_id.startswith("Z") else "Z" + zone_id[1:]
 
     models.create_route53_zone_id = create_route53_zone_id
+
+
+# ---------------------------------------------------------------------------
+# STS
+# ---------------------------------------------------------------------------
+
+def _patch_sts() -> None:
+    from moto.core.utils import utcnow
+    from moto.sts import responses
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.models import sts_backends
+
+    original = responses.TokenResponse.get_caller_identity
+
+    def get_caller_identity(self):
+        # AWS refuses a request signed with temporary credentials past their
+        # expiration: error code ExpiredToken, "The security token included
+        # in the request is expired" (the code the AWS SDKs' retryers treat
+        # as expired credentials). moto 5.2.1 records each AssumeRole
+        # session's expiration but never checks it. Restored here for
+        # GetCallerIdentity, the call bootstrap makes first.
+        access_key_id = self.get_access_key()
+        for account in list(sts_backends.keys()):
+            for backend in sts_backends[account].values():
+                role = backend.get_assumed_role_from_access_key(access_key_id)
+                if role is not None and role.expiration <= utcnow():
+                    raise STSClientError("ExpiredToken", "The security token included in the request is expired")
+        return original(self)
+
+    responses.TokenResponse.get_caller_identity = get_caller_identity

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/pipeline"
@@ -110,6 +111,7 @@ func RenderError(w io.Writer, err error, verbose bool) {
 	var stepErr *pipeline.StepError
 	var runErr *proc.RunError
 	var probs config.Problems
+	var credErr *cloud.CredentialsError
 	interrupted := errors.Is(err, ErrInterrupted) || errors.Is(err, context.Canceled)
 
 	switch {
@@ -122,8 +124,16 @@ func RenderError(w io.Writer, err error, verbose bool) {
 	case interrupted:
 		fmt.Fprintln(w, "Interrupted.")
 		return
+	case errors.As(err, &credErr):
+		// One line that says what to do; the SDK's chain is in the run log.
+		fmt.Fprintf(w, "Error: %v\n", credErr)
+		if errors.As(err, &stepErr) && stepErr.Next != "" {
+			fmt.Fprintf(w, "Fix the credentials, then run:\n  %s\n", stepErr.Next)
+		}
+		return
 	case errors.As(err, &probs):
-		fmt.Fprintf(w, "Error: %v\n", probs)
+		// err names the file the problems are in.
+		fmt.Fprintf(w, "Error: %v\n", err)
 		fmt.Fprintln(w, "Nothing was run. Fix the configuration and try again (`bootstrap init` writes a complete file to start from).")
 		return
 	}

@@ -91,9 +91,17 @@ func TestInvalidConfigurationStartsNothing(t *testing.T) {
 					t.Errorf("exit %d, want %d", r.exit, ExitFailed)
 				}
 				for _, w := range wants {
-					if !strings.Contains(r.stderr, w+":") {
+					if w != configtest.NoPath && !strings.Contains(r.stderr, w+":") {
 						t.Errorf("stderr does not name %s:\n%s", w, r.stderr)
 					}
+				}
+				for _, h := range configtest.WantHints(t, file) {
+					if !strings.Contains(r.stderr, h) {
+						t.Errorf("stderr does not say %q:\n%s", h, r.stderr)
+					}
+				}
+				if !strings.Contains(r.stderr, abs+": invalid configuration") {
+					t.Errorf("stderr does not name the file %s:\n%s", abs, r.stderr)
 				}
 				if !strings.Contains(r.stderr, "Nothing was run") {
 					t.Errorf("stderr should say nothing ran:\n%s", r.stderr)
@@ -245,5 +253,50 @@ func TestInitWritesAFileThatValidates(t *testing.T) {
 	again := runCLI(t, cliOpts{}, "init", "-f", path)
 	if again.exit != ExitFailed || !strings.Contains(again.stderr, "--force") {
 		t.Errorf("init must not overwrite without --force: exit %d %s", again.exit, again.stderr)
+	}
+}
+
+func TestEmptyConfigPathIsAnError(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"plan", "--env", "staging", "--config", ""}, {"plan", "--env", "staging", "--config="}} {
+		r := runCLI(t, cliOpts{}, args...)
+		if r.exit != ExitFailed || !strings.Contains(r.stderr, "--config is empty") {
+			t.Errorf("%q: exit %d, stderr:\n%s", args, r.exit, r.stderr)
+		}
+		r.touchedNothing(t)
+	}
+}
+
+// TestTeardownGuardFollowsTheProfile: the typed confirmation is asked for by
+// the profile's protection, whatever the environment is called.
+func TestTeardownGuardFollowsTheProfile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bootstrap.yaml")
+	body := "apiVersion: " + config.APIVersion + "\nkind: Config\nenvironments:\n" +
+		"  prod: {cluster: {vpcCIDR: 10.3.0.0/16}}\n" +
+		"  production-eu: {region: eu-west-1, availabilityZones: [eu-west-1a, eu-west-1b, eu-west-1c]}\n" +
+		"  production: {protection: {deletionProtection: false, finalSnapshot: false, typedConfirmation: false}}\n"
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []string{"prod", "production-eu"} {
+		r := runCLI(t, cliOpts{}, "teardown", "--config", file, "--env", env, "--yes")
+		if r.exit != ExitFailed || !strings.Contains(r.stderr, "pass --confirm="+env) {
+			t.Errorf("%s: a new environment must be protected; exit %d:\n%s", env, r.exit, r.stderr)
+		}
+		r.touchedNothing(t)
+	}
+	r := runCLI(t, cliOpts{tty: true, stdin: "prod\n"}, "teardown", "--config", file, "--env", "prod", "--yes")
+	if !strings.Contains(r.stderr, "a final snapshot will be taken") {
+		t.Errorf("the prompt should say what protection keeps:\n%s", r.stderr)
+	}
+	r = runCLI(t, cliOpts{}, "teardown", "--config", file, "--env", "production", "--yes")
+	if strings.Contains(r.stderr, "teardown not confirmed") || !strings.Contains(r.stderr, pipeline.TeardownSteps()[0].Name()) {
+		t.Errorf("production with protection off explicitly needs only --yes:\n%s", r.stderr)
+	}
+	p := runCLI(t, cliOpts{}, "plan", "--config", file, "--env", "production-eu")
+	if !strings.Contains(p.stdout, "Protection: deletion protection on, final snapshot at teardown on, typed confirmation at teardown on") {
+		t.Errorf("plan does not show the protection:\n%.600s", p.stdout)
 	}
 }

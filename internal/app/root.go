@@ -1,6 +1,8 @@
 package app
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/sovd/bootstrap/internal/cmd/addons"
@@ -37,6 +39,13 @@ Start with 'bootstrap plan --env production': it needs no AWS account.`,
 	root.PersistentFlags().BoolVarP(&f.Verbose, "verbose", "v", false, "stream the output of eksctl, terraform and helm")
 	root.PersistentFlags().BoolVarP(&f.Quiet, "quiet", "q", false, "print no progress")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &factory.FlagError{Err: err} })
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		// --config '' would otherwise mean "no flag": the built-in profiles.
+		if cmd.Flags().Changed("config") && f.ConfigPath == "" {
+			return &factory.FlagError{Err: errors.New("--config is empty: name a file, or leave the flag out to use ./bootstrap.yaml or the built-in profiles")}
+		}
+		return nil
+	}
 
 	root.AddCommand(
 		plan.NewCmd(f, nil),

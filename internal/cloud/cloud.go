@@ -62,11 +62,15 @@ func New(ctx context.Context, region string) (*Clients, error) {
 
 // AccountID is the account of the caller's credentials.
 func (c *Clients) AccountID(ctx context.Context) (string, error) {
-	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	id, err := c.Identity(ctx)
+	var credErr *CredentialsError
+	if errors.As(err, &credErr) {
+		return "", err // one line that says what to do
+	}
 	if err != nil {
 		return "", fmt.Errorf("reading the AWS account (sts get-caller-identity): %w", err)
 	}
-	return aws.ToString(out.Account), nil
+	return id.Account, nil
 }
 
 // ClusterExists reports whether EKS has a cluster of that name in the region.

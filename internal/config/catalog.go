@@ -1,6 +1,11 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
 
 // The catalog is what bootstrap knows how to build and price. A value outside
 // it is rejected with the list of known values, rather than discovered by
@@ -116,3 +121,81 @@ var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controller
 // ElastiCache are all offered; bootstrap is tested and priced for us-east-1
 // but renders for these.
 var Regions = []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"}
+
+// PostgresMinors are the major.minor versions RDS for PostgreSQL has offered
+// for each supported major: the upgrade-target table of "Choosing a major
+// version for an RDS for PostgreSQL upgrade" (Amazon RDS User Guide) lists
+// 16.1-16.9, 17.1-17.5 and 15.x up to 15.13 (15.2 was RDS's first 15 minor),
+// plus the August 2025 minors (17.6, 16.10, 15.14, 14.19); read 2026-12-02
+// through the documentation search, not from the live API. Check a region with
+// `aws rds describe-db-engine-versions --engine postgres --query
+// 'DBEngineVersions[].EngineVersion'`. A newer minor is given as its major
+// alone (RDS then creates its default minor) until it is added here.
+var PostgresMinors = map[string][]string{
+	"14": minors("14", 1, 19),
+	"15": minors("15", 2, 14),
+	"16": minors("16", 1, 10),
+	"17": minors("17", 1, 6),
+}
+
+func minors(major string, first, last int) []string {
+	var out []string
+	for i := first; i <= last; i++ {
+		out = append(out, fmt.Sprintf("%s.%d", major, i))
+	}
+	return out
+}
+
+// ZonesByRegion are the zone letters of each region bootstrap supports: the
+// region's name and one of these letters is a zone name. One letter per AZ ID
+// listed for the region in "AWS Availability Zones" (AWS Regions and
+// Availability Zones guide, docs.aws.amazon.com/global-infrastructure), read
+// 2026-12-02: us-east-1 has six (use1-az1..az6), us-west-2 four, the others
+// three.
+var ZonesByRegion = map[string]string{
+	"us-east-1":    "abcdef",
+	"us-east-2":    "abc",
+	"us-west-2":    "abcd",
+	"eu-west-1":    "abc",
+	"eu-central-1": "abc",
+}
+
+// MaxStorageGB is RDS's gp3 storage limit, for allocated and autoscaled
+// storage alike.
+const MaxStorageGB = 65536
+
+// MaxTags is AWS's limit of user tags on one resource ("Tagging AWS
+// resources", tag naming limits and requirements).
+const MaxTags = 50
+
+// BucketReservedPrefixes and BucketReservedSuffixes are what S3 reserves in
+// general purpose bucket names (Amazon S3 User Guide, "General purpose bucket
+// naming rules", read 2026-12-02).
+var (
+	BucketReservedPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
+	BucketReservedSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}
+)
+
+// ReservedDBUsername reports whether RDS for PostgreSQL refuses a master user
+// name, in any case: postgres and RDS's own roles (rdsadmin, rdsrepladmin,
+// rdstopmgr), names PostgreSQL reserves for roles (public, none, pg_*,
+// rds_* roles RDS creates), and PostgreSQL's reserved key words ("Can't be a
+// reserved word for the chosen database engine", CreateDBInstance
+// MasterUsername; PostgreSQL manual, Appendix C, reserved key words).
+// terraform/stateful's var.db_username holds the same list.
+func ReservedDBUsername(name string) bool {
+	n := strings.ToLower(name)
+	return strings.HasPrefix(n, "pg_") || strings.HasPrefix(n, "rds_") || slices.Contains(reservedDBUsernames, n)
+}
+
+var reservedDBUsernames = []string{
+	"postgres", "rdsadmin", "rdsrepladmin", "rdstopmgr", "public", "none",
+	"all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
+	"check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role",
+	"current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do",
+	"else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in",
+	"initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
+	"null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select",
+	"session_user", "some", "symmetric", "system_user", "table", "then", "to", "trailing", "true", "union",
+	"unique", "user", "using", "variadic", "when", "where", "window", "with",
+}

@@ -36,7 +36,7 @@ func TestBuiltinProductionCarriesTheSeed(t *testing.T) {
 		"NAT":              {p.Cluster.NAT, "HighlyAvailable"},
 		"multi-AZ":         {p.Database.MultiAZ, true},
 		"backups":          {p.Database.BackupRetentionDays, 7},
-		"protection":       {p.Database.DeletionProtection, true},
+		"protection":       {p.Protection, Protection{DeletionProtection: true, FinalSnapshot: true, TypedConfirmation: true}},
 		"redis failover":   {p.Redis.AutomaticFailover, true},
 		"postgres":         {p.Database.EngineVersion, "15"},
 		"secrets":          {strings.Join(p.SecretNames(), ","), "sovd/production/database,sovd/production/jwt,sovd/production/redis"},
@@ -98,7 +98,15 @@ func TestInvalidFixtures(t *testing.T) {
 			if !asProblems(err, &probs) {
 				t.Fatalf("want Problems, got %T: %v", err, err)
 			}
+			for _, h := range configtest.WantHints(t, file) {
+				if !strings.Contains(probs.Error(), h) {
+					t.Errorf("no problem says %q; got:\n%v", h, probs)
+				}
+			}
 			for _, w := range wants {
+				if w == configtest.NoPath {
+					w = ""
+				}
 				found := false
 				for _, p := range probs {
 					if p.Path == w {

@@ -6,7 +6,10 @@ import "fmt"
 // for production and staging (names such as sovd-production-cluster, database
 // sovd_production, user sovd_admin), and a staging-shaped profile named after
 // any other environment. A file's profile is laid over it, so a file need only
-// say what differs.
+// say what differs. Every built-in profile is protected (deletion protection,
+// final snapshot, typed confirmation, a 30-day secret recovery window) except
+// staging's, which turns protection off explicitly: a new environment,
+// whatever its name, is protected until its profile says otherwise.
 func Builtin(env string) *Profile {
 	p := &Profile{
 		Name:              env,
@@ -32,7 +35,6 @@ func Builtin(env string) *Profile {
 			AllocatedStorageGB:    20,
 			MaxAllocatedStorageGB: 100,
 			BackupRetentionDays:   1,
-			DeletionProtection:    false,
 			Name:                  "sovd_" + sqlName(env),
 			Username:              "sovd_admin",
 			Port:                  5432,
@@ -48,17 +50,22 @@ func Builtin(env string) *Profile {
 		// ownership"): its teardown deletes them with their images, so no
 		// two environments may share one.
 		Registry: Registry{Repositories: []string{"sovd-" + env + "-backend", "sovd-" + env + "-frontend"}},
-		Secrets:  Secrets{Prefix: "sovd/" + env, RecoveryWindowDays: 0},
+		Secrets:  Secrets{Prefix: "sovd/" + env, RecoveryWindowDays: 30},
 		App: App{
 			Namespace:      env,
 			ServiceAccount: "sovd-webapp-" + env + "-sa",
 			RoleName:       "sovd-webapp-" + env,
 		},
-		Budget: Budget{MonthlyMin: 150, MonthlyMax: 400},
+		Budget:     Budget{MonthlyMin: 150, MonthlyMax: 400},
+		Protection: Protection{DeletionProtection: true, FinalSnapshot: true, TypedConfirmation: true},
 	}
 	switch env {
 	case "staging":
+		// The seed's staging: cheap, and torn down and rebuilt at will, so
+		// its protection is off here, in the profile, and nowhere else.
 		p.Cluster.VPCCIDR = "10.1.0.0/16"
+		p.Protection = Protection{}
+		p.Secrets.RecoveryWindowDays = 0
 	case "production":
 		// The seed: 3 AZs with a NAT gateway each, 3 × t3.large, RDS Multi-AZ
 		// with 7-day backups and deletion protection, Redis with a replica and
@@ -74,12 +81,10 @@ func Builtin(env string) *Profile {
 		p.Database.AllocatedStorageGB = 100
 		p.Database.MaxAllocatedStorageGB = 500
 		p.Database.BackupRetentionDays = 7
-		p.Database.DeletionProtection = true
 		p.Redis.NodeType = "cache.t3.medium"
 		p.Redis.NumCacheClusters = 2
 		p.Redis.AutomaticFailover = true
 		p.Redis.MultiAZ = true
-		p.Secrets.RecoveryWindowDays = 30
 		// The seed's names, which the app's values-production.yaml uses.
 		p.Registry.Repositories = []string{"sovd-backend", "sovd-frontend"}
 		p.Budget = Budget{MonthlyMin: 500, MonthlyMax: 800}

@@ -7,6 +7,11 @@
 // before any process starts or any AWS resource is touched.
 package config
 
+import (
+	"fmt"
+	"strings"
+)
+
 // APIVersion and Kind identify a bootstrap.yaml.
 const (
 	APIVersion = "bootstrap.sovd.io/v1alpha1"
@@ -22,6 +27,10 @@ type File struct {
 	// decodeProblems are the file's unknown keys and values of the wrong
 	// kind; Validate reports them with its own.
 	decodeProblems Problems
+	// path is the file read ("" for the built-in profiles); lines maps a
+	// value's path to its line in the file.
+	path  string
+	lines map[string]int
 }
 
 // Profile is everything bootstrap needs to build one environment.
@@ -29,6 +38,9 @@ type Profile struct {
 	// Name is the environment's name (the key under environments); not in YAML.
 	Name string `json:"-"`
 
+	// AccountID, when set, is the only AWS account this environment may be
+	// built in: a run with another account's credentials stops at once.
+	AccountID         string            `json:"accountID,omitempty"`
 	Region            string            `json:"region"`
 	AvailabilityZones []string          `json:"availabilityZones"`
 	Cluster           Cluster           `json:"cluster"`
@@ -40,7 +52,24 @@ type Profile struct {
 	App               App               `json:"app"`
 	State             State             `json:"state"`
 	Budget            Budget            `json:"budget"`
+	Protection        Protection        `json:"protection"`
 	Tags              map[string]string `json:"tags,omitempty"`
+}
+
+// Protection is what keeps an environment's data from being lost by a
+// teardown or a mistake. It is on in every built-in profile but staging's,
+// so a new environment (whatever its name) is protected until its profile
+// says otherwise; nothing else decides it. secrets.recoveryWindowDays is the
+// fourth part: how long a deleted secret can be restored.
+type Protection struct {
+	// DeletionProtection keeps RDS from deleting the database; teardown
+	// lifts it, after asking, just before destroying.
+	DeletionProtection bool `json:"deletionProtection"`
+	// FinalSnapshot makes teardown leave a final RDS snapshot.
+	FinalSnapshot bool `json:"finalSnapshot"`
+	// TypedConfirmation makes teardown ask for the environment's name (or
+	// --confirm=<name>) besides --yes.
+	TypedConfirmation bool `json:"typedConfirmation"`
 }
 
 // Cluster is the EKS cluster eksctl creates.
@@ -83,7 +112,6 @@ type Database struct {
 	AllocatedStorageGB    int    `json:"allocatedStorageGB"`
 	MaxAllocatedStorageGB int    `json:"maxAllocatedStorageGB"`
 	BackupRetentionDays   int    `json:"backupRetentionDays"`
-	DeletionProtection    bool   `json:"deletionProtection"`
 	Name                  string `json:"name"`
 	Username              string `json:"username"`
 	Port                  int    `json:"port"`
@@ -147,10 +175,12 @@ type Budget struct {
 // Prefix is the stem of this environment's resource names: sovd-<env>.
 func (p *Profile) Prefix() string { return "sovd-" + p.Name }
 
-// Protected reports whether tearing this environment down can lose data that
-// the profile asks to keep, which needs a typed confirmation.
+// Protected reports whether the profile asks to keep this environment's data
+// (any part of its protection on): its changes then wait for the maintenance
+// window, and destroy does not empty the bucket or the repositories unasked.
 func (p *Profile) Protected() bool {
-	return p.Database.DeletionProtection || p.Name == "production"
+	pr := p.Protection
+	return pr.DeletionProtection || pr.FinalSnapshot || pr.TypedConfirmation
 }
 
 // SecretNames are the app's three secrets, in a fixed order.
@@ -196,4 +226,26 @@ func (p *Profile) AllTags() map[string]string {
 		t[k] = v
 	}
 	return t
+}
+
+// DescribeProtection says in one line what the profile's protection keeps,
+// for plan: each part on or off.
+func (p *Profile) DescribeProtection() string {
+	pr := p.Protection
+	part := func(on bool, what string) string {
+		if on {
+			return what + " on"
+		}
+		return what + " OFF"
+	}
+	window := "secrets deleted at once"
+	if p.Secrets.RecoveryWindowDays > 0 {
+		window = fmt.Sprintf("secrets recoverable for %d days", p.Secrets.RecoveryWindowDays)
+	}
+	return strings.Join([]string{
+		part(pr.DeletionProtection, "deletion protection"),
+		part(pr.FinalSnapshot, "final snapshot at teardown"),
+		part(pr.TypedConfirmation, "typed confirmation at teardown"),
+		window,
+	}, ", ")
 }

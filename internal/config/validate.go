@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"math"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -10,14 +9,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	api "github.com/weaveworks/eksctl/pkg/apis/eksctl.io/v1alpha5"
+	k8svalidation "k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Problem is one thing wrong with a configuration, at a path such as
-// environments.production.database.instanceClass, with a hint at the fix.
+// environments.production.database.instanceClass, with a hint at the fix and,
+// when the file has the path, its line.
 type Problem struct {
 	Path    string
 	Message string
 	Hint    string
+	Line    int
+
+	// replaced says the value at Path was dropped for its default, so the
+	// default's own checks are not reported again.
+	replaced bool
 }
 
 func (p Problem) String() string {
@@ -25,8 +34,15 @@ func (p Problem) String() string {
 	if p.Path != "" {
 		s = p.Path + ": " + s
 	}
+	var notes []string
+	if p.Line > 0 {
+		notes = append(notes, fmt.Sprintf("line %d", p.Line))
+	}
 	if p.Hint != "" {
-		s += " (" + p.Hint + ")"
+		notes = append(notes, p.Hint)
+	}
+	if len(notes) > 0 {
+		s += " (" + strings.Join(notes, "; ") + ")"
 	}
 	return s
 }
@@ -45,7 +61,30 @@ func (ps Problems) Error() string {
 	return fmt.Sprintf("invalid configuration, %d problems:\n%s", len(ps), strings.Join(lines, "\n"))
 }
 
+// maxEcho is how much of a value a message repeats.
+const maxEcho = 80
+
+// truncate shortens a value for a message: the first maxEcho characters and
+// "…", so a huge value is not echoed whole.
+func truncate(s string) string {
+	if utf8.RuneCountInString(s) <= maxEcho {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxEcho]) + "…"
+}
+
+// quote is %q of a value, truncated.
+func quote(s string) string {
+	if utf8.RuneCountInString(s) <= maxEcho {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(string([]rune(s)[:maxEcho])) + "…"
+}
+
 // Validate checks every environment of a file and returns Problems, or nil.
+// A value the file gave in the wrong shape is reported once: the checks of
+// the default put in its place are not repeated at or below its path.
 func Validate(f *File, now time.Time) error {
 	probs := append(Problems(nil), f.decodeProblems...)
 	names := make([]string, 0, len(f.Environments))
@@ -56,12 +95,16 @@ func Validate(f *File, now time.Time) error {
 	clusters := map[string]string{}
 	for _, n := range names {
 		p := f.Environments[n]
-		probs = append(probs, ValidateProfile(p, now)...)
+		for _, pr := range ValidateProfile(p, now) {
+			if !replaced(f.decodeProblems, pr.Path) {
+				probs = append(probs, pr)
+			}
+		}
 		key := p.Region + "/" + p.Cluster.Name
 		if other, ok := clusters[key]; ok {
-			probs = append(probs, Problem{envPath(n, "cluster.name"),
-				fmt.Sprintf("%q is also the cluster of environment %q in %s", p.Cluster.Name, other, p.Region),
-				"give each environment its own cluster name"})
+			probs = append(probs, Problem{Path: envPath(n, "cluster.name"),
+				Message: fmt.Sprintf("%s is also the cluster of environment %q in %s", quote(p.Cluster.Name), other, p.Region),
+				Hint:    "give each environment its own cluster name"})
 		}
 		clusters[key] = n
 	}
@@ -69,11 +112,12 @@ func Validate(f *File, now time.Time) error {
 	if len(probs) == 0 {
 		return nil
 	}
-	return probs
+	return withLines(probs, f.lines)
 }
 
 // Resolve loads the configuration at path (see Load), picks one environment
 // and validates the whole file: a run never starts on a file with problems.
+// The problems are reported with the file's name.
 func Resolve(path, env string, now time.Time) (*Profile, error) {
 	f, err := Load(path)
 	if err != nil {
@@ -90,78 +134,161 @@ func Resolve(path, env string, now time.Time) (*Profile, error) {
 			known = append(known, n)
 		}
 		sort.Strings(known)
-		probs = append(probs, Problem{"--env", fmt.Sprintf("no environment %q", env), "known: " + strings.Join(known, ", ")})
+		probs = append(probs, Problem{Path: "--env", Message: "no environment " + quote(env), Hint: "known: " + strings.Join(known, ", ")})
 	}
 	if len(probs) > 0 {
+		if f.path != "" {
+			return nil, fmt.Errorf("%s: %w", f.path, probs)
+		}
 		return nil, probs
 	}
 	return p, nil
 }
 
 var (
-	envNameRE     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,18}[a-z0-9]$`)
-	eksNameRE     = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
-	dnsLabelRE    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-	dnsSubRE      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
-	rdsIDRE       = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
-	redisIDRE     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
-	pgIdentRE     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
-	pgVersionRE   = regexp.MustCompile(`^(\d+)(\.\d+)?$`)
-	ecrRepoRE     = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
-	secretPathRE  = regexp.MustCompile(`^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$`)
-	iamRoleRE     = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
-	bucketRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
-	kmsARNRE      = regexp.MustCompile(`^arn:aws:kms:([a-z0-9-]+):\d{12}:(key|alias)/.+$`)
-	hostedZoneRE  = regexp.MustCompile(`^Z[A-Z0-9]{1,32}$`)
-	domainRE      = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-	reservedTagRE = regexp.MustCompile(`^(?i)aws:`)
+	// envNameRE is terraform/stateful's var.environment rule (3–20
+	// characters); TestRulesAgreeWithTerraformRoot keeps the two equal.
+	envNameRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
+	accountIDRE  = regexp.MustCompile(`^\d{12}$`)
+	dnsLabelRE   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	rdsIDRE      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	redisIDRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+	pgIdentRE    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
+	pgVersionRE  = regexp.MustCompile(`^(\d+)(?:\.(\d+))?$`)
+	ecrRepoRE    = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
+	secretPathRE = regexp.MustCompile(`^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$`)
+	iamRoleRE    = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+	bucketRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+	// A KMS key ARN names a key by its id (a UUID, or mrk- and 32 hex digits
+	// for a multi-Region key) or an alias; nothing may follow. AWS KMS
+	// Developer Guide, "Key identifiers (KeyId)".
+	kmsARNRE = regexp.MustCompile(`^arn:aws:kms:([a-z0-9-]+):\d{12}:(key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias/[A-Za-z0-9/_-]{1,250})$`)
+	// hostedZoneRE is terraform/stateful's var.route53_zone_id rule (at most
+	// 32 characters).
+	hostedZoneRE = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	domainRE     = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	// tagRE is the character set of AWS tag keys and values: Unicode letters,
+	// digits, white space and _ . : / = + - @ ("Tagging AWS resources",
+	// tag naming limits and requirements).
+	tagRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
+
+// sections are the checks of one profile, one function per section of the
+// file. A new field's rule goes into its section's function; a new section
+// adds a line here.
+var sections = []func(v *validator, p *Profile, now time.Time){
+	checkName,
+	checkPlacement,
+	checkCluster,
+	checkNodeGroup,
+	checkDatabase,
+	checkRedis,
+	checkNames,
+	checkSecrets,
+	checkApp,
+	checkBudget,
+	checkTags,
+}
 
 // ValidateProfile checks one environment. Paths start at environments.<name>.
 func ValidateProfile(p *Profile, now time.Time) Problems {
 	v := &validator{env: p.Name}
-	prod := p.Name == "production"
+	for _, check := range sections {
+		check(v, p, now)
+	}
+	return v.probs
+}
 
-	v.check(envNameRE.MatchString(p.Name), "", fmt.Sprintf("environment name %q is not allowed", p.Name),
-		"2–20 characters: lower-case letters, digits and '-', starting with a letter")
+func checkName(v *validator, p *Profile, _ time.Time) {
+	v.check(envNameRE.MatchString(p.Name), "", fmt.Sprintf("environment name %s is not allowed", quote(p.Name)),
+		"3–20 characters: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit")
+	v.check(p.AccountID == "" || accountIDRE.MatchString(p.AccountID), "accountID", fmt.Sprintf("%s is not an AWS account ID", quote(p.AccountID)),
+		"12 digits, as `aws sts get-caller-identity --query Account --output text` prints it; quote it in YAML")
+	for _, role := range []string{p.LoadBalancerControllerRole(), p.ExternalSecretsRole()} {
+		if len(role) > 64 {
+			v.add("", fmt.Sprintf("IAM role name %s is longer than 64 characters", quote(role)), "use a shorter environment name")
+		}
+	}
+}
 
-	// Region and availability zones.
-	v.check(slices.Contains(Regions, p.Region), "region", fmt.Sprintf("%q is not a supported region", p.Region),
-		"one of "+strings.Join(Regions, ", "))
+// checkPlacement checks the region and its zones. A zone is checked against
+// the region only when the region is known, so a region typo is one problem.
+func checkPlacement(v *validator, p *Profile, _ time.Time) {
+	zones, known := ZonesByRegion[p.Region]
+	v.check(known, "region", fmt.Sprintf("%s is not a supported region", quote(p.Region)), "one of "+strings.Join(Regions, ", "))
 	if len(p.AvailabilityZones) != 3 {
 		v.add("availabilityZones", fmt.Sprintf("lists %d zones, must list exactly 3", len(p.AvailabilityZones)),
 			"eksctl otherwise makes 2 public + 2 private subnets; list three zones such as "+p.Region+"a, "+p.Region+"b, "+p.Region+"c")
 	}
-	seenAZ := map[string]bool{}
+	seen := map[string]bool{}
 	for i, az := range p.AvailabilityZones {
 		path := fmt.Sprintf("availabilityZones[%d]", i)
-		if !strings.HasPrefix(az, p.Region) || len(az) != len(p.Region)+1 || az[len(az)-1] < 'a' || az[len(az)-1] > 'z' {
-			v.add(path, fmt.Sprintf("%q is not a zone of region %s", az, p.Region), "use "+p.Region+" followed by one letter")
+		letter, inRegion := strings.CutPrefix(az, p.Region)
+		switch {
+		case seen[az]:
+			v.add(path, fmt.Sprintf("%s is listed twice", quote(az)), "list three different zones")
+		case !known:
+		case !inRegion || len(letter) != 1 || !strings.Contains(zones, letter):
+			v.add(path, fmt.Sprintf("%s is not a zone of region %s", quote(az), p.Region), "the zones of "+p.Region+" are "+zoneList(p.Region, zones))
 		}
-		if seenAZ[az] {
-			v.add(path, fmt.Sprintf("%q is listed twice", az), "list three different zones")
-		}
-		seenAZ[az] = true
+		seen[az] = true
 	}
+}
 
-	// Cluster.
+func zoneList(region, letters string) string {
+	out := make([]string, len(letters))
+	for i, l := range letters {
+		out[i] = region + string(l)
+	}
+	return strings.Join(out, ", ")
+}
+
+func checkCluster(v *validator, p *Profile, now time.Time) {
 	c := p.Cluster
-	v.check(eksNameRE.MatchString(c.Name), "cluster.name", fmt.Sprintf("%q is not a valid EKS cluster name", c.Name),
-		"1–100 characters: letters, digits, '-' and '_', starting with a letter or digit")
+	v.check(validClusterName(c.Name), "cluster.name", fmt.Sprintf("%s is not a valid EKS cluster name", quote(c.Name)),
+		"1–100 characters: letters, digits and '-', starting with a letter or digit (eksctl refuses '_')")
 	v.kubeVersion(c.KubernetesVersion, now)
 	checkSupportType(c, now, v.add)
 	v.vpc(p)
 	v.check(slices.Contains([]string{"HighlyAvailable", "Single"}, c.NAT), "cluster.nat",
-		fmt.Sprintf("%q is not a NAT mode for private node groups", c.NAT),
+		fmt.Sprintf("%s is not a NAT mode for private node groups", quote(c.NAT)),
 		"HighlyAvailable (one NAT gateway per zone) or Single; nodes in private subnets need NAT")
-	if prod && c.NAT != "HighlyAvailable" {
-		v.add("cluster.nat", "production must have a NAT gateway per zone", "set HighlyAvailable: a single NAT is a single point of failure")
+	seenLog := map[string]bool{}
+	for i, l := range c.Logging {
+		path := fmt.Sprintf("cluster.logging[%d]", i)
+		v.check(slices.Contains(ControlPlaneLogTypes, l), path, fmt.Sprintf("%s is not a control-plane log type", quote(l)), "one of "+strings.Join(ControlPlaneLogTypes, ", "))
+		v.check(!seenLog[l], path, fmt.Sprintf("%s is listed twice", quote(l)), "")
+		seenLog[l] = true
 	}
-	ng := c.NodeGroup
-	v.check(dnsLabelRE.MatchString(ng.Name), "cluster.nodeGroup.name", fmt.Sprintf("%q is not a valid node group name", ng.Name),
+	if c.KMSKeyARN != "" {
+		m := kmsARNRE.FindStringSubmatch(c.KMSKeyARN)
+		switch {
+		case m == nil:
+			v.add("cluster.kmsKeyARN", fmt.Sprintf("%s is not a KMS key ARN", quote(c.KMSKeyARN)),
+				"arn:aws:kms:<region>:<account>:key/<key id> (a UUID, or mrk-<32 hex digits>), or arn:aws:kms:<region>:<account>:alias/<name>, with nothing after")
+		case m[1] != p.Region:
+			v.add("cluster.kmsKeyARN", fmt.Sprintf("key is in %s, the cluster in %s", m[1], p.Region), "use a key in the cluster's region")
+		}
+	}
+}
+
+// validClusterName is eksctl's own rule for a cluster name (create cluster
+// refuses a name for which api.IsInvalidNameArg holds: pkg/ctl/create/cluster.go
+// at v0.230.0) and EKS's: 1–100 characters starting with a letter or digit.
+func validClusterName(name string) bool {
+	if name == "" || len(name) > 100 || api.IsInvalidNameArg(name) {
+		return false
+	}
+	c := name[0]
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func checkNodeGroup(v *validator, p *Profile, _ time.Time) {
+	ng := p.Cluster.NodeGroup
+	v.check(dnsLabelRE.MatchString(ng.Name) && !api.IsInvalidNameArg(ng.Name), "cluster.nodeGroup.name", fmt.Sprintf("%s is not a valid node group name", quote(ng.Name)),
 		"lower-case letters, digits and '-'")
 	if _, ok := NodeInstanceTypes[ng.InstanceType]; !ok {
-		v.add("cluster.nodeGroup.instanceType", fmt.Sprintf("%q is not a known node instance type", ng.InstanceType), "one of "+keys(NodeInstanceTypes))
+		v.add("cluster.nodeGroup.instanceType", fmt.Sprintf("%s is not a known node instance type", quote(ng.InstanceType)), "one of "+keys(NodeInstanceTypes))
 	}
 	if ng.Min < 1 {
 		v.add("cluster.nodeGroup.min", fmt.Sprintf("is %d, must be at least 1", ng.Min), "add-ons need a node to run on")
@@ -175,65 +302,47 @@ func ValidateProfile(p *Profile, now time.Time) Problems {
 	if ng.VolumeSizeGB < 20 || ng.VolumeSizeGB > 1000 {
 		v.add("cluster.nodeGroup.volumeSizeGB", fmt.Sprintf("is %d", ng.VolumeSizeGB), "between 20 and 1000 GB")
 	}
-	seenLog := map[string]bool{}
-	for i, l := range c.Logging {
-		path := fmt.Sprintf("cluster.logging[%d]", i)
-		v.check(slices.Contains(ControlPlaneLogTypes, l), path, fmt.Sprintf("%q is not a control-plane log type", l), "one of "+strings.Join(ControlPlaneLogTypes, ", "))
-		v.check(!seenLog[l], path, fmt.Sprintf("%q is listed twice", l), "")
-		seenLog[l] = true
-	}
-	if c.KMSKeyARN != "" {
-		m := kmsARNRE.FindStringSubmatch(c.KMSKeyARN)
-		switch {
-		case m == nil:
-			v.add("cluster.kmsKeyARN", fmt.Sprintf("%q is not a KMS key ARN", c.KMSKeyARN), "arn:aws:kms:<region>:<account>:key/<id>")
-		case m[1] != p.Region:
-			v.add("cluster.kmsKeyARN", fmt.Sprintf("key is in %s, the cluster in %s", m[1], p.Region), "use a key in the cluster's region")
-		}
-	}
+}
 
-	// Database.
+func checkDatabase(v *validator, p *Profile, _ time.Time) {
 	d := p.Database
 	v.check(rdsIDRE.MatchString(d.Identifier) && !strings.HasSuffix(d.Identifier, "-") && !strings.Contains(d.Identifier, "--"),
-		"database.identifier", fmt.Sprintf("%q is not a valid RDS identifier", d.Identifier),
+		"database.identifier", fmt.Sprintf("%s is not a valid RDS identifier", quote(d.Identifier)),
 		"1–63 lower-case letters, digits and '-', starting with a letter, no '--', not ending with '-'")
 	v.postgresVersion(d.EngineVersion)
 	v.check(slices.Contains(DBInstanceClasses, d.InstanceClass), "database.instanceClass",
-		fmt.Sprintf("%q is not a known RDS instance class", d.InstanceClass), "one of "+strings.Join(DBInstanceClasses, ", "))
-	if d.AllocatedStorageGB < 20 || d.AllocatedStorageGB > 65536 {
+		fmt.Sprintf("%s is not a known RDS instance class", quote(d.InstanceClass)), "one of "+strings.Join(DBInstanceClasses, ", "))
+	if d.AllocatedStorageGB < 20 || d.AllocatedStorageGB > MaxStorageGB {
 		v.add("database.allocatedStorageGB", fmt.Sprintf("is %d", d.AllocatedStorageGB), "gp3 storage is 20 to 65536 GB")
 	}
-	if d.MaxAllocatedStorageGB != 0 && float64(d.MaxAllocatedStorageGB) < math.Ceil(float64(d.AllocatedStorageGB)*1.1) {
+	switch {
+	case d.MaxAllocatedStorageGB == 0:
+	case d.MaxAllocatedStorageGB > MaxStorageGB:
+		v.add("database.maxAllocatedStorageGB", fmt.Sprintf("is %d", d.MaxAllocatedStorageGB), "at most 65536 GB, RDS's gp3 limit; 0 turns storage autoscaling off")
+	case d.MaxAllocatedStorageGB*10 < d.AllocatedStorageGB*11: // 10% above, in whole numbers as the root's validation counts
 		v.add("database.maxAllocatedStorageGB", fmt.Sprintf("%d is not at least 10%% above allocatedStorageGB %d", d.MaxAllocatedStorageGB, d.AllocatedStorageGB),
 			"raise it, or set 0 to turn storage autoscaling off")
 	}
-	switch {
-	case d.BackupRetentionDays < 1 || d.BackupRetentionDays > 35:
+	if d.BackupRetentionDays < 1 || d.BackupRetentionDays > 35 {
 		v.add("database.backupRetentionDays", fmt.Sprintf("is %d", d.BackupRetentionDays), "1 to 35 days; 0 would turn automated backups off")
-	case prod && d.BackupRetentionDays < 7:
-		v.add("database.backupRetentionDays", fmt.Sprintf("is %d for production", d.BackupRetentionDays), "production keeps at least 7 days of backups")
-	}
-	if prod && !d.DeletionProtection {
-		v.add("database.deletionProtection", "is off for production", "keep it on; teardown lifts it explicitly after a typed confirmation")
-	}
-	if prod && !d.MultiAZ {
-		v.add("database.multiAZ", "is off for production", "production runs RDS Multi-AZ")
 	}
 	v.check(pgIdentRE.MatchString(d.Name) && !slices.Contains([]string{"postgres", "template0", "template1", "rdsadmin"}, d.Name),
-		"database.name", fmt.Sprintf("%q is not a usable database name", d.Name), "letters, digits and '_', starting with a letter, not a reserved name")
-	v.check(pgIdentRE.MatchString(d.Username) && len(d.Username) <= 63 && !slices.Contains([]string{"rdsadmin", "rdsrepladmin", "public"}, d.Username),
-		"database.username", fmt.Sprintf("%q is not a usable master user name", d.Username), "letters, digits and '_', starting with a letter, not rdsadmin")
+		"database.name", fmt.Sprintf("%s is not a usable database name", quote(d.Name)), "letters, digits and '_', starting with a letter, not a reserved name")
+	v.check(pgIdentRE.MatchString(d.Username) && !ReservedDBUsername(d.Username),
+		"database.username", fmt.Sprintf("%s is not a usable master user name", quote(d.Username)),
+		"1–63 letters, digits and '_', starting with a letter; not postgres, rdsadmin or another name RDS or PostgreSQL reserves (any case), e.g. sovd_admin")
 	v.check(d.Port >= 1150 && d.Port <= 65535, "database.port", fmt.Sprintf("is %d", d.Port), "RDS ports are 1150 to 65535; PostgreSQL's is 5432")
+}
 
-	// Redis.
+func checkRedis(v *validator, p *Profile, _ time.Time) {
 	r := p.Redis
 	v.check(redisIDRE.MatchString(r.ReplicationGroupID) && !strings.HasSuffix(r.ReplicationGroupID, "-") && !strings.Contains(r.ReplicationGroupID, "--"),
-		"redis.replicationGroupId", fmt.Sprintf("%q is not a valid replication group id", r.ReplicationGroupID),
+		"redis.replicationGroupId", fmt.Sprintf("%s is not a valid replication group id", quote(r.ReplicationGroupID)),
 		"1–40 lower-case letters, digits and '-', starting with a letter, no '--', not ending with '-'")
 	v.check(slices.Contains(RedisVersions, r.EngineVersion), "redis.engineVersion",
-		fmt.Sprintf("%q is not a supported Redis version", r.EngineVersion), "one of "+strings.Join(RedisVersions, ", "))
+		fmt.Sprintf("%s is not a supported Redis version", quote(r.EngineVersion)), "one of "+strings.Join(RedisVersions, ", "))
 	v.check(slices.Contains(CacheNodeTypes, r.NodeType), "redis.nodeType",
-		fmt.Sprintf("%q is not a known ElastiCache node type", r.NodeType), "one of "+strings.Join(CacheNodeTypes, ", "))
+		fmt.Sprintf("%s is not a known ElastiCache node type", quote(r.NodeType)), "one of "+strings.Join(CacheNodeTypes, ", "))
 	if r.NumCacheClusters < 1 || r.NumCacheClusters > 6 {
 		v.add("redis.numCacheClusters", fmt.Sprintf("is %d", r.NumCacheClusters), "1 (primary only) to 6 (primary and 5 replicas)")
 	}
@@ -243,12 +352,11 @@ func ValidateProfile(p *Profile, now time.Time) Problems {
 	if r.MultiAZ && !r.AutomaticFailover {
 		v.add("redis.multiAZ", "needs automaticFailover", "turn automaticFailover on")
 	}
-	if prod && !r.AutomaticFailover {
-		v.add("redis.automaticFailover", "is off for production", "production runs a replica with automatic failover")
-	}
 	v.check(r.Port >= 1024 && r.Port <= 65535, "redis.port", fmt.Sprintf("is %d", r.Port), "Redis's port is 6379")
+}
 
-	// Names of the rest.
+// checkNames checks the buckets and repositories.
+func checkNames(v *validator, p *Profile, _ time.Time) {
 	if p.Storage.Bucket != "" {
 		v.bucket("storage.bucket", p.Storage.Bucket)
 	}
@@ -262,55 +370,80 @@ func ValidateProfile(p *Profile, now time.Time) Problems {
 	for i, repo := range p.Registry.Repositories {
 		path := fmt.Sprintf("registry.repositories[%d]", i)
 		v.check(len(repo) >= 2 && len(repo) <= 256 && ecrRepoRE.MatchString(repo), path,
-			fmt.Sprintf("%q is not a valid ECR repository name", repo), "lower-case letters, digits, '.', '_', '-' and '/' between parts")
-		v.check(!seenRepo[repo], path, fmt.Sprintf("%q is listed twice", repo), "")
+			fmt.Sprintf("%s is not a valid ECR repository name", quote(repo)), "lower-case letters, digits, '.', '_', '-' and '/' between parts")
+		v.check(!seenRepo[repo], path, fmt.Sprintf("%s is listed twice", quote(repo)), "")
 		seenRepo[repo] = true
 	}
+}
+
+func checkSecrets(v *validator, p *Profile, _ time.Time) {
 	s := p.Secrets
 	v.check(secretPathRE.MatchString(s.Prefix) && len(s.Prefix) <= 400, "secrets.prefix",
-		fmt.Sprintf("%q is not a valid Secrets Manager path", s.Prefix), "parts of letters, digits and _+=.@- joined by '/', no leading or trailing '/'")
-	switch {
-	case s.RecoveryWindowDays != 0 && (s.RecoveryWindowDays < 7 || s.RecoveryWindowDays > 30):
+		fmt.Sprintf("%s is not a valid Secrets Manager path", quote(s.Prefix)), "parts of letters, digits and _+=.@- joined by '/', no leading or trailing '/'")
+	if s.RecoveryWindowDays != 0 && (s.RecoveryWindowDays < 7 || s.RecoveryWindowDays > 30) {
 		v.add("secrets.recoveryWindowDays", fmt.Sprintf("is %d", s.RecoveryWindowDays), "0 (delete at once) or 7 to 30 days")
-	case prod && s.RecoveryWindowDays == 0:
-		v.add("secrets.recoveryWindowDays", "is 0 for production", "production secrets keep a 7–30 day recovery window")
 	}
+}
+
+// checkApp checks what the app's chart gets: Kubernetes names by
+// Kubernetes's own rules (a namespace is a DNS label, a service account a
+// DNS subdomain: k8s.io/apimachinery's validation), the IRSA role, the domain.
+func checkApp(v *validator, p *Profile, _ time.Time) {
 	a := p.App
-	v.check(dnsLabelRE.MatchString(a.Namespace), "app.namespace", fmt.Sprintf("%q is not a valid namespace", a.Namespace), "a DNS label: lower-case letters, digits and '-'")
-	v.check(dnsSubRE.MatchString(a.ServiceAccount), "app.serviceAccount", fmt.Sprintf("%q is not a valid service account name", a.ServiceAccount), "lower-case letters, digits, '-' and '.'")
-	v.check(iamRoleRE.MatchString(a.RoleName), "app.roleName", fmt.Sprintf("%q is not a valid IAM role name", a.RoleName), "1–64 letters, digits and +=,.@_-")
+	if errs := k8svalidation.IsDNS1123Label(a.Namespace); len(errs) > 0 {
+		v.add("app.namespace", fmt.Sprintf("%s is not a valid namespace", quote(a.Namespace)), "a DNS label: "+errs[0])
+	}
+	if errs := k8svalidation.IsDNS1123Subdomain(a.ServiceAccount); len(errs) > 0 {
+		v.add("app.serviceAccount", fmt.Sprintf("%s is not a valid service account name", quote(a.ServiceAccount)), "a DNS subdomain: "+errs[0])
+	}
+	v.check(iamRoleRE.MatchString(a.RoleName), "app.roleName", fmt.Sprintf("%s is not a valid IAM role name", quote(a.RoleName)), "1–64 letters, digits and +=,.@_-")
 	if a.Domain != "" {
-		v.check(domainRE.MatchString(a.Domain), "app.domain", fmt.Sprintf("%q is not a domain name", a.Domain), "e.g. sovd.example.com")
+		v.check(domainRE.MatchString(a.Domain) && len(a.Domain) <= 253, "app.domain", fmt.Sprintf("%s is not a domain name", quote(a.Domain)),
+			"lower-case labels of 1–63 characters joined by dots, at most 253 characters, e.g. sovd.example.com")
 	}
 	if a.HostedZoneID != "" {
-		v.check(hostedZoneRE.MatchString(a.HostedZoneID), "app.hostedZoneID", fmt.Sprintf("%q is not a Route53 hosted zone id", a.HostedZoneID), "Z followed by upper-case letters and digits")
+		v.check(hostedZoneRE.MatchString(a.HostedZoneID), "app.hostedZoneID", fmt.Sprintf("%s is not a Route53 hosted zone id", quote(a.HostedZoneID)),
+			"Z followed by 1–31 upper-case letters and digits, without /hostedzone/")
 	}
 	if (a.Domain == "") != (a.HostedZoneID == "") {
 		v.add("app.hostedZoneID", "domain and hostedZoneID go together", "set both to get an ACM certificate validated through Route53, or neither")
 	}
-	for _, role := range []string{p.LoadBalancerControllerRole(), p.ExternalSecretsRole()} {
-		if len(role) > 64 {
-			v.add("", fmt.Sprintf("IAM role name %q is longer than 64 characters", role), "use a shorter environment name")
-		}
-	}
+}
 
+func checkBudget(v *validator, p *Profile, _ time.Time) {
 	b := p.Budget
 	if b.MonthlyMax <= 0 || b.MonthlyMin < 0 || b.MonthlyMin > b.MonthlyMax {
 		v.add("budget", fmt.Sprintf("monthlyMin %.0f and monthlyMax %.0f are not a band", b.MonthlyMin, b.MonthlyMax), "0 <= monthlyMin <= monthlyMax, monthlyMax above 0")
 	}
+}
+
+// checkTags checks the extra tags by AWS's rules (keys 1–128 and values
+// 0–256 characters of tagRE's set, no aws: prefix, at most 50 tags on a
+// resource) with bootstrap's own three counted.
+func checkTags(v *validator, p *Profile, _ time.Time) {
+	if n := len(p.AllTags()); n > MaxTags {
+		v.add("tags", fmt.Sprintf("gives %d tags with bootstrap's own %d, more than AWS's %d per resource", n, len(p.AllTags())-len(p.Tags), MaxTags),
+			fmt.Sprintf("keep at most %d extra tags", MaxTags-(len(p.AllTags())-len(p.Tags))))
+	}
 	for _, k := range sortedKeys(anyMap(p.Tags)) {
-		path := "tags." + k
+		path := "tags." + truncate(k)
+		val := p.Tags[k]
 		switch {
+		case k == "":
+			v.add("tags", "has an empty key", "tag keys are 1–128 characters")
 		case reservedTagRE.MatchString(k):
 			v.add(path, "the aws: prefix is reserved by AWS", "choose another key")
 		case k == "Environment" || k == "Application" || k == "ManagedBy":
 			v.add(path, "is set by bootstrap on every resource", "remove it; bootstrap uses these tags to find what it owns")
-		case len(k) > 128 || len(p.Tags[k]) > 256:
+		case utf8.RuneCountInString(k) > 128 || utf8.RuneCountInString(val) > 256:
 			v.add(path, "is too long", "keys up to 128 characters, values up to 256")
+		case !tagRE.MatchString(k) || !tagRE.MatchString(val):
+			v.add(path, fmt.Sprintf("key or value %s has a character AWS does not allow in tags", quote(k+"="+val)), "letters, digits, spaces and _ . : / = + - @")
 		}
 	}
-	return v.probs
 }
+
+var reservedTagRE = regexp.MustCompile(`^(?i)aws:`)
 
 type validator struct {
 	env   string
@@ -325,7 +458,7 @@ func envPath(env, path string) string {
 }
 
 func (v *validator) add(path, msg, hint string) {
-	v.probs = append(v.probs, Problem{envPath(v.env, path), msg, hint})
+	v.probs = append(v.probs, Problem{Path: envPath(v.env, path), Message: msg, Hint: hint})
 }
 
 func (v *validator) check(ok bool, path, msg, hint string) {
@@ -341,7 +474,7 @@ func (v *validator) kubeVersion(ver string, now time.Time) {
 		for i, k := range KubeVersions {
 			known[i] = k.Version
 		}
-		v.add("cluster.kubernetesVersion", fmt.Sprintf("%q is not a version eksctl can create", ver), "one of "+strings.Join(known, ", "))
+		v.add("cluster.kubernetesVersion", fmt.Sprintf("%s is not a version eksctl can create", quote(ver)), "one of "+strings.Join(known, ", "))
 		return
 	}
 	if k.SupportTier(now) == "unsupported" {
@@ -352,7 +485,7 @@ func (v *validator) kubeVersion(ver string, now time.Time) {
 func (v *validator) postgresVersion(ver string) {
 	m := pgVersionRE.FindStringSubmatch(ver)
 	if m == nil {
-		v.add("database.engineVersion", fmt.Sprintf("%q is not a PostgreSQL version", ver), "a major such as \"15\" or major.minor such as \"15.10\"")
+		v.add("database.engineVersion", fmt.Sprintf("%s is not a PostgreSQL version", quote(ver)), "a major such as \"15\" or major.minor such as \"15.10\"")
 		return
 	}
 	if _, ok := PostgresMajors[m[1]]; !ok {
@@ -361,6 +494,11 @@ func (v *validator) postgresVersion(ver string) {
 	}
 	if n, _ := strconv.Atoi(m[1]); n < 15 {
 		v.add("database.engineVersion", fmt.Sprintf("PostgreSQL %s is older than the app supports", m[1]), "the app needs PostgreSQL 15 or newer")
+		return
+	}
+	if m[2] != "" && !slices.Contains(PostgresMinors[m[1]], ver) {
+		v.add("database.engineVersion", fmt.Sprintf("RDS offers no PostgreSQL %s", ver),
+			"give the major alone (\""+m[1]+"\": RDS picks its default minor) or one of "+strings.Join(PostgresMinors[m[1]], ", "))
 	}
 }
 
@@ -370,7 +508,7 @@ func (v *validator) postgresVersion(ver string) {
 func (v *validator) vpc(p *Profile) {
 	pfx, err := netip.ParsePrefix(p.Cluster.VPCCIDR)
 	if err != nil || !pfx.Addr().Is4() {
-		v.add("cluster.vpcCIDR", fmt.Sprintf("%q is not an IPv4 CIDR", p.Cluster.VPCCIDR), "e.g. 10.0.0.0/16")
+		v.add("cluster.vpcCIDR", fmt.Sprintf("%s is not an IPv4 CIDR", quote(p.Cluster.VPCCIDR)), "e.g. 10.0.0.0/16")
 		return
 	}
 	if pfx.Masked() != pfx {
@@ -405,9 +543,24 @@ func (v *validator) vpc(p *Profile) {
 	}
 }
 
+// bucket checks an S3 bucket name by AWS's general purpose bucket naming
+// rules (Amazon S3 User Guide, "General purpose bucket naming rules"), without
+// dots, which TLS to virtual-hosted bucket names cannot cover.
 func (v *validator) bucket(path, name string) {
-	ok := bucketRE.MatchString(name) && !strings.HasPrefix(name, "xn--") && !strings.HasSuffix(name, "-s3alias")
-	v.check(ok, path, fmt.Sprintf("%q is not a valid S3 bucket name", name), "3–63 lower-case letters, digits and '-', starting and ending with a letter or digit; no dots")
+	if !bucketRE.MatchString(name) {
+		v.add(path, fmt.Sprintf("%s is not a valid S3 bucket name", quote(name)), "3–63 lower-case letters, digits and '-', starting and ending with a letter or digit; no dots")
+		return
+	}
+	for _, pre := range BucketReservedPrefixes {
+		if strings.HasPrefix(name, pre) {
+			v.add(path, fmt.Sprintf("%s starts with %s, which S3 reserves", quote(name), pre), "choose another name")
+		}
+	}
+	for _, suf := range BucketReservedSuffixes {
+		if strings.HasSuffix(name, suf) {
+			v.add(path, fmt.Sprintf("%s ends with %s, which S3 reserves", quote(name), suf), "choose another name")
+		}
+	}
 }
 
 func keys(m map[string]int) string {
@@ -436,11 +589,31 @@ func anyMap(m map[string]string) map[string]any {
 	return out
 }
 
-// Warnings are things that are allowed but cost money or will soon break:
+// singlePoints lists what a zone's failure takes down.
+func singlePoints(p *Profile) []string {
+	var out []string
+	if p.Cluster.NAT != "HighlyAvailable" {
+		out = append(out, "a single NAT gateway")
+	}
+	if !p.Database.MultiAZ {
+		out = append(out, "a single-AZ database")
+	}
+	if !p.Redis.AutomaticFailover {
+		out = append(out, "Redis without failover")
+	}
+	return out
+}
+
+// Warnings are things that are allowed but cost money, risk an outage or
+// will soon break: a protected environment with a single point of failure,
 // a Kubernetes version in extended support, or leaving standard support
 // within 60 days.
 func Warnings(p *Profile, now time.Time) []string {
 	var w []string
+	if spof := singlePoints(p); p.Protected() && len(spof) > 0 {
+		w = append(w, fmt.Sprintf("environment %s protects its data but runs %s: one zone's failure stops it (production's built-in profile shows the highly available shape)",
+			p.Name, strings.Join(spof, ", ")))
+	}
 	if k, ok := LookupKubeVersion(p.Cluster.KubernetesVersion); ok {
 		switch k.SupportTier(now) {
 		case "extended":

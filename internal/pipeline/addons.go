@@ -225,10 +225,8 @@ func (s ReadAddonInputs) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	if st.AccountID == "" {
-		if st.AccountID, err = api.AccountID(ctx); err != nil {
-			return err
-		}
+	if err := ReadAccountOnce(ctx, api, st); err != nil {
+		return err
 	}
 	if st.Network == nil {
 		n, err := api.ClusterNetwork(ctx, st.Profile.Cluster.Name)

@@ -147,10 +147,8 @@ func (s CreateCluster) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	if st.AccountID == "" {
-		if st.AccountID, err = api.AccountID(ctx); err != nil {
-			return err
-		}
+	if err := ReadAccountOnce(ctx, api, st); err != nil {
+		return err
 	}
 	if err := settleStacks(ctx, api, st); err != nil {
 		return err

@@ -313,7 +313,7 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 	if err := d.Destroy(ctx, varFile); err != nil {
 		return err
 	}
-	if st.Profile.Protected() {
+	if st.Profile.Protection.FinalSnapshot {
 		st.Progress.Info("final snapshot of %s: %s (RDS snapshots in %s)", st.Profile.Database.Identifier, td.FinalSnapshotID, st.Profile.Region)
 		fmt.Fprintf(st.Out, "final database snapshot: %s (region %s)\n", td.FinalSnapshotID, st.Profile.Region)
 	}
@@ -466,15 +466,7 @@ func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) 
 }
 
 func ensureAccount(ctx context.Context, api DataAPI, st *State) error {
-	if st.AccountID != "" {
-		return nil
-	}
-	id, err := api.AccountID(ctx)
-	if err != nil {
-		return err
-	}
-	st.AccountID = id
-	return nil
+	return ReadAccountOnce(ctx, api, st)
 }
 
 // ensureNetwork reads the cluster's network when no earlier step has.

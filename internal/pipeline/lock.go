@@ -113,10 +113,8 @@ func (l Locker) Acquire(ctx context.Context, st *State, command string) (release
 	if err != nil {
 		return nil, err
 	}
-	if st.AccountID == "" {
-		if st.AccountID, err = api.AccountID(ctx); err != nil {
-			return nil, err
-		}
+	if err := ReadAccountOnce(ctx, api, st); err != nil {
+		return nil, err
 	}
 	bucket, key := p.StateBucketName(st.AccountID), LockKey(p.Name)
 	ok, err := api.BucketExists(ctx, bucket)

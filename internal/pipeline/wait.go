@@ -95,8 +95,31 @@ func (s ReadAccount) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	st.AccountID, err = api.AccountID(ctx)
-	return err
+	return ReadAccountOnce(ctx, api, st)
+}
+
+// AccountReader reads the caller's AWS account; *cloud.Clients is one.
+type AccountReader interface {
+	AccountID(ctx context.Context) (string, error)
+}
+
+// ReadAccountOnce puts the caller's account in st unless it is there, and
+// refuses an account other than the one the profile pins (accountID): a run
+// with another account's credentials stops before it reads or changes
+// anything there.
+func ReadAccountOnce(ctx context.Context, api AccountReader, st *State) error {
+	if st.AccountID != "" {
+		return nil
+	}
+	id, err := api.AccountID(ctx)
+	if err != nil {
+		return err
+	}
+	if err := cloud.CheckAccount(st.Profile.Name, id, st.Profile.AccountID); err != nil {
+		return err
+	}
+	st.AccountID = id
+	return nil
 }
 
 // Describe implements Describer.

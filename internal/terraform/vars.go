@@ -39,7 +39,7 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		"private_subnet_ids":        in.PrivateSubnetIDs,
 		"cluster_security_group_id": in.ClusterSecurityGroupID,
 		"tags":                      nonNil(p.Tags),
-		// Production changes wait for the maintenance window; elsewhere now.
+		// A protected environment's changes wait for the maintenance window.
 		"apply_immediately": !protected,
 
 		"db_identifier":            p.Database.Identifier,
@@ -52,9 +52,9 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		"db_backup_retention_days": p.Database.BackupRetentionDays,
 		"db_name":                  p.Database.Name,
 		"db_username":              p.Database.Username,
-		"db_deletion_protection":   p.Database.DeletionProtection,
-		// Protected data leaves a final snapshot; elsewhere nothing is kept.
-		"db_skip_final_snapshot": !protected,
+		"db_deletion_protection":   p.Protection.DeletionProtection,
+		// The profile's protection decides whether a final snapshot is kept.
+		"db_skip_final_snapshot": !p.Protection.FinalSnapshot,
 
 		"redis_replication_group_id": p.Redis.ReplicationGroupID,
 		"redis_port":                 p.Redis.Port,
@@ -83,7 +83,7 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		v["db_deletion_protection"] = false
 		v["bucket_force_destroy"] = true
 		v["ecr_force_delete"] = true
-		if protected {
+		if p.Protection.FinalSnapshot {
 			v["db_final_snapshot_identifier"] = td.FinalSnapshotID
 		}
 	}

@@ -94,6 +94,22 @@ variable "tags" {
     condition     = length(setintersection(keys(var.tags), ["Environment", "Application", "ManagedBy"])) == 0
     error_message = "Do not set Environment, Application or ManagedBy in tags: they come from environment, application and managed_by."
   }
+
+  # AWS's tag rules ("Tagging AWS resources"): at most 50 tags on a resource
+  # (47 here, with the three above), keys of 1-128 and values of 0-256
+  # letters, digits, spaces and _ . : / = + - @, no aws: prefix.
+  validation {
+    condition     = length(var.tags) <= 47
+    error_message = "At most 47 tags: AWS allows 50 on a resource, and Environment, Application and ManagedBy are three."
+  }
+
+  validation {
+    condition = alltrue([for k, v in var.tags :
+      length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:") &&
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", k)) && can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", v))
+    ])
+    error_message = "Tag keys must be 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @, and keys must not start with aws:."
+  }
 }
 
 variable "apply_immediately" {
@@ -195,8 +211,8 @@ variable "db_name" {
   default     = null
 
   validation {
-    condition     = var.db_name == null ? true : can(regex("^[a-zA-Z][a-zA-Z0-9_]{0,62}$", var.db_name))
-    error_message = "The db_name must start with a letter and hold only letters, digits and underscores (at most 63)."
+    condition     = var.db_name == null ? true : can(regex("^[a-zA-Z][a-zA-Z0-9_]{0,62}$", var.db_name)) && !contains(["postgres", "template0", "template1", "rdsadmin"], var.db_name)
+    error_message = "The db_name must start with a letter and hold only letters, digits and underscores (at most 63), and not be postgres, template0, template1 or rdsadmin."
   }
 }
 
@@ -206,8 +222,23 @@ variable "db_username" {
   default     = "sovd_admin"
 
   validation {
-    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9_]{0,62}$", var.db_username)) && !contains(["rdsadmin", "postgres"], lower(var.db_username))
-    error_message = "The db_username must start with a letter, hold only letters, digits and underscores, and not be a reserved name (rdsadmin, postgres)."
+    # Reserved in any case: postgres and RDS's own roles, role names
+    # PostgreSQL reserves (public, none, pg_*, and rds_* roles RDS makes), and
+    # PostgreSQL's reserved key words (RDS: "can't be a reserved word for the
+    # chosen database engine"). bootstrap's config.ReservedDBUsername holds
+    # the same list; a test keeps them equal.
+    condition = can(regex("^[a-zA-Z][a-zA-Z0-9_]{0,62}$", var.db_username)) && !can(regex("^(pg_|rds_)", lower(var.db_username))) && !contains([
+      "postgres", "rdsadmin", "rdsrepladmin", "rdstopmgr", "public", "none",
+      "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
+      "check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role",
+      "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do",
+      "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in",
+      "initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
+      "null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select",
+      "session_user", "some", "symmetric", "system_user", "table", "then", "to", "trailing", "true", "union",
+      "unique", "user", "using", "variadic", "when", "where", "window", "with",
+    ], lower(var.db_username))
+    error_message = "The db_username must start with a letter, hold only letters, digits and underscores, and not be a name RDS or PostgreSQL reserves in any case (postgres, rdsadmin, public, pg_*, rds_*, an SQL reserved word such as user)."
   }
 }
 
@@ -218,7 +249,7 @@ variable "db_deletion_protection" {
 }
 
 variable "db_skip_final_snapshot" {
-  description = "Delete the instance without a final snapshot (staging only). With false, destroy needs db_final_snapshot_identifier."
+  description = "Delete the instance without a final snapshot (bootstrap passes the profile's protection.finalSnapshot, negated; the built-in staging profile turns it off). With false, destroy needs db_final_snapshot_identifier."
   type        = bool
   default     = false
 }
@@ -335,8 +366,11 @@ variable "bucket_name" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name)) && !can(regex("\\.\\.|^\\d+\\.\\d+\\.\\d+\\.\\d+$|^xn--|-s3alias$", var.bucket_name))
-    error_message = "The bucket_name must be a valid S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens, not an IP address."
+    # S3's general purpose bucket naming rules, without dots (TLS to a
+    # virtual-hosted bucket name cannot cover them), and the prefixes and
+    # suffixes S3 reserves.
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.bucket_name)) && !can(regex("^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3)$", var.bucket_name))
+    error_message = "The bucket_name must be 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit, without S3's reserved prefixes (xn--, sthree-, amzn-s3-demo-) and suffixes (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)."
   }
 }
 
@@ -432,7 +466,7 @@ variable "secrets_prefix" {
 }
 
 variable "secret_recovery_window_days" {
-  description = "Days a deleted secret can be restored: 0 deletes at once (non-production, so a re-create can reuse the name), else 7-30."
+  description = "Days a deleted secret can be restored: 0 deletes at once (an unprotected environment, so a re-create can reuse the name; bootstrap passes the profile's secrets.recoveryWindowDays), else 7-30."
   type        = number
   default     = 30
 
@@ -463,8 +497,8 @@ variable "domain_name" {
   default     = null
 
   validation {
-    condition     = var.domain_name == null ? true : can(regex("^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain_name))
-    error_message = "The domain_name must be a lower-case DNS name such as sovd.example.com."
+    condition     = var.domain_name == null ? true : can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain_name)) && length(var.domain_name) <= 253
+    error_message = "The domain_name must be a lower-case DNS name such as sovd.example.com: labels of 1-63 characters, at most 253 in all."
   }
 }
 

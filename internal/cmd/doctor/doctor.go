@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-version"
 	"github.com/spf13/cobra"
 
+	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/terraform"
@@ -62,6 +63,7 @@ type Row struct {
 type Report struct {
 	Tools    []Row  `json:"tools"`
 	Identity string `json:"awsIdentity,omitempty"`
+	Account  string `json:"awsAccount,omitempty"`
 	Region   string `json:"awsRegion,omitempty"`
 	AWSError string `json:"awsError,omitempty"`
 }
@@ -97,7 +99,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	if runner == nil {
 		runner = &proc.Exec{Grace: 2 * time.Second}
 	}
-	rep := Check(ctx, runner, lookPath(f))
+	rep := Check(ctx, runner, lookPath(f), SDKIdentity)
 	if opts.Output.JSON() {
 		if err := factory.WriteJSON(f.IO.Out, rep); err != nil {
 			return err
@@ -140,8 +142,9 @@ func lookPath(f *factory.Factory) func(ctx context.Context, name string) (string
 	}
 }
 
-// Check runs every tool's version command and the AWS identity check.
-func Check(ctx context.Context, runner proc.Runner, find func(context.Context, string) (string, error)) Report {
+// Check runs every tool's version command and the AWS identity check
+// (identity nil skips it).
+func Check(ctx context.Context, runner proc.Runner, find func(context.Context, string) (string, error), identity IdentityFunc) Report {
 	var rep Report
 	for _, t := range Tools {
 		row := Row{Tool: t.Name, Minimum: t.Minimum}
@@ -172,22 +175,32 @@ func Check(ctx context.Context, runner proc.Runner, find func(context.Context, s
 		rep.Tools = append(rep.Tools, row)
 	}
 	rep.Region = firstNonEmpty(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"))
-	if aws, err := find(ctx, "aws"); err == nil {
-		var out bytes.Buffer
+	if identity != nil {
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		err := runner.Run(cctx, proc.Cmd{Name: aws, Args: []string{"sts", "get-caller-identity", "--output", "json"}, Stdout: &out})
+		id, err := identity(cctx)
 		cancel()
-		var id struct{ Arn string }
-		switch {
-		case err != nil:
-			rep.AWSError = "no usable AWS credentials (aws sts get-caller-identity failed); plan works without them, the other commands need them"
-		case json.Unmarshal(out.Bytes(), &id) != nil:
-			rep.AWSError = "could not read aws sts get-caller-identity's answer"
-		default:
-			rep.Identity = id.Arn
+		if err != nil {
+			rep.AWSError = err.Error() + " (plan works without credentials; the other commands need them)"
+		} else {
+			rep.Identity, rep.Account = id.Arn, id.Account
 		}
 	}
 	return rep
+}
+
+// IdentityFunc asks AWS who the caller is.
+type IdentityFunc func(ctx context.Context) (cloud.Identity, error)
+
+// SDKIdentity asks STS through the SDK, as every other command does, so
+// doctor checks the identity bootstrap will use even where the aws CLI is
+// not installed. A region is needed only to pick an endpoint.
+func SDKIdentity(ctx context.Context) (cloud.Identity, error) {
+	region := firstNonEmpty(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"), "us-east-1")
+	c, err := cloud.New(ctx, region)
+	if err != nil {
+		return cloud.Identity{}, err
+	}
+	return c.Identity(ctx)
 }
 
 func atLeast(have, minimum, why string) (bool, string) {
@@ -268,7 +281,7 @@ func write(f *factory.Factory, rep Report) {
 	tw.Flush()
 	switch {
 	case rep.Identity != "":
-		fmt.Fprintf(f.IO.Out, "\nAWS identity: %s\nAWS region:   %s\n", rep.Identity, orDash(rep.Region))
+		fmt.Fprintf(f.IO.Out, "\nAWS identity: %s\nAWS account:  %s\nAWS region:   %s\n", rep.Identity, rep.Account, orDash(rep.Region))
 	case rep.AWSError != "":
 		fmt.Fprintf(f.IO.Out, "\nAWS: %s\n", rep.AWSError)
 	}

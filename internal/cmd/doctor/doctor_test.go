@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/proc/proctest"
 )
 
@@ -28,8 +29,10 @@ func TestCheckReadsVersionsAndMinimums(t *testing.T) {
 	r.Expect(`kubectl version --client -o json`).Stdout(`{"clientVersion":{"gitVersion":"v1.35.1"}}`)
 	r.Expect(`terraform version -json`).Stdout(`{"terraform_version":"1.11.4"}`)
 	r.Expect(`aws --version`).Stdout("aws-cli/2.17.0 Python/3.11\n")
-	r.Expect(`aws sts get-caller-identity --output json`).Stdout(`{"Arn":"arn:aws:iam::123456789012:user/ops"}`)
-	rep := Check(context.Background(), r, find())
+	identity := func(context.Context) (cloud.Identity, error) {
+		return cloud.Identity{Account: "123456789012", Arn: "arn:aws:iam::123456789012:user/ops"}, nil
+	}
+	rep := Check(context.Background(), r, find(), identity)
 	got := map[string]Row{}
 	for _, row := range rep.Tools {
 		got[row.Tool] = row
@@ -56,13 +59,15 @@ func TestCheckMissingToolsAndNoCredentials(t *testing.T) {
 	r.Expect(`helm version --short`).Stdout("v3.22.0\n")
 	r.Expect(`kubectl version --client -o json`).Stdout(`{"clientVersion":{"gitVersion":"v1.35.1"}}`)
 	r.Expect(`terraform version -json`).Stdout(`{"terraform_version":"1.11.4"}`)
-	r.Expect(`aws --version`).Stdout("aws-cli/1.40.0\n")
-	r.Expect(`aws sts get-caller-identity --output json`).Exit(255).Stdout("Unable to locate credentials")
-	rep := Check(context.Background(), r, find("eksctl"))
+	identity := func(context.Context) (cloud.Identity, error) {
+		return cloud.Identity{}, &cloud.CredentialsError{Problem: cloud.NoCredentials}
+	}
+	// No aws CLI: the identity is still checked, through the SDK.
+	rep := Check(context.Background(), r, find("eksctl", "aws"), identity)
 	if rep.Tools[0].Tool != "eksctl" || rep.Tools[0].OK || !strings.Contains(rep.Tools[0].Problem, "not found: install eksctl 0.230.0") {
 		t.Errorf("missing eksctl not reported: %+v", rep.Tools[0])
 	}
-	if rep.Identity != "" || !strings.Contains(rep.AWSError, "no usable AWS credentials") {
+	if rep.Identity != "" || !strings.Contains(rep.AWSError, "no AWS credentials found: set AWS_PROFILE") {
 		t.Errorf("want the credential problem reported, got %+v", rep)
 	}
 }

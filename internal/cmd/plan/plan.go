@@ -5,6 +5,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -30,9 +31,11 @@ type Options struct {
 
 // Result is the plan as data (--output json).
 type Result struct {
-	Environment string   `json:"environment"`
-	Region      string   `json:"region"`
-	Warnings    []string `json:"warnings,omitempty"`
+	Environment string `json:"environment"`
+	Region      string `json:"region"`
+	// Protection is the profile's protection in words.
+	Protection string   `json:"protection"`
+	Warnings   []string `json:"warnings,omitempty"`
 	// Mode says whether the plan read the live environment.
 	Mode  string                 `json:"mode"`
 	Steps []pipeline.Description `json:"steps"`
@@ -78,6 +81,15 @@ func probe(ctx context.Context, st *pipeline.State) string {
 	if err == nil {
 		st.AccountID, err = c.AccountID(pctx)
 	}
+	if err == nil {
+		err = cloud.CheckAccount(st.Profile.Name, st.AccountID, st.Profile.AccountID)
+	}
+	var credErr *cloud.CredentialsError
+	if errors.As(err, &credErr) {
+		fmt.Fprintf(st.Log, "plan: %v (%v)\n", credErr, credErr.Err)
+		st.AccountID = ""
+		return "offline: " + credErr.Error() + "; values only AWS knows are placeholders"
+	}
 	if err != nil {
 		fmt.Fprintf(st.Log, "plan: AWS not reachable: %v\n", err)
 		st.AccountID = ""
@@ -110,7 +122,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("planning environment %s: %w", p.Name, err)
 	}
-	res := Result{Environment: p.Name, Region: p.Region, Mode: mode, Warnings: config.Warnings(p, f.Now()), Steps: descs}
+	res := Result{Environment: p.Name, Region: p.Region, Protection: p.DescribeProtection(), Mode: mode, Warnings: config.Warnings(p, f.Now()), Steps: descs}
 	if est, err := cost.Estimate(p, f.Now()); err == nil {
 		res.Cost = &est
 	} else {
@@ -126,6 +138,9 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 func Write(w io.Writer, res Result, account string) error {
 	fmt.Fprintf(w, "Plan for environment %q in %s (account %s)\n", res.Environment, res.Region, account)
 	fmt.Fprintf(w, "Mode: %s\n", res.Mode)
+	if res.Protection != "" {
+		fmt.Fprintf(w, "Protection: %s\n", res.Protection)
+	}
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", warn)
 	}

@@ -278,8 +278,8 @@ func database(p *config.Profile, db cloud.DBFacts) Row {
 	if db.MultiAZ != want.MultiAZ {
 		r.Drift = append(r.Drift, differs("Multi-AZ", onOff(db.MultiAZ), onOff(want.MultiAZ)))
 	}
-	if db.DeletionProtection != want.DeletionProtection {
-		r.Drift = append(r.Drift, differs("deletion protection", onOff(db.DeletionProtection), onOff(want.DeletionProtection)))
+	if db.DeletionProtection != p.Protection.DeletionProtection {
+		r.Drift = append(r.Drift, differs("deletion protection", onOff(db.DeletionProtection), onOff(p.Protection.DeletionProtection)))
 	}
 	if db.BackupRetentionDays != want.BackupRetentionDays {
 		r.Drift = append(r.Drift, differs("backup retention", days(db.BackupRetentionDays), days(want.BackupRetentionDays)))

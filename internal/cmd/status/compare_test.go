@@ -24,7 +24,7 @@ func matching(p *config.Profile) Facts {
 		NodeGroup: cloud.NodeGroupFacts{Name: "general", Exists: true, Status: "ACTIVE", InstanceTypes: []string{p.Cluster.NodeGroup.InstanceType},
 			Min: p.Cluster.NodeGroup.Min, Max: p.Cluster.NodeGroup.Max, Desired: p.Cluster.NodeGroup.Desired},
 		Database: cloud.DBFacts{Identifier: p.Database.Identifier, Exists: true, Status: "available", InstanceClass: p.Database.InstanceClass,
-			EngineVersion: p.Database.EngineVersion + ".7", MultiAZ: p.Database.MultiAZ, DeletionProtection: p.Database.DeletionProtection,
+			EngineVersion: p.Database.EngineVersion + ".7", MultiAZ: p.Database.MultiAZ, DeletionProtection: p.Protection.DeletionProtection,
 			BackupRetentionDays: p.Database.BackupRetentionDays, Endpoint: p.Database.Identifier + ".abc.us-east-1.rds.amazonaws.com"},
 		Redis: cloud.RedisFacts{ID: p.Redis.ReplicationGroupID, Exists: true, Status: "available", NodeType: p.Redis.NodeType,
 			Nodes: p.Redis.NumCacheClusters, AutomaticFailover: enabled(p.Redis.AutomaticFailover), AuthTokenEnabled: true, TransitEncryption: true},

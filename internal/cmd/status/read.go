@@ -39,6 +39,9 @@ func ReadAWS(ctx context.Context, api AWS, p *config.Profile) (Facts, error) {
 	if err != nil {
 		return Facts{}, err
 	}
+	if err := cloud.CheckAccount(p.Name, account, p.AccountID); err != nil {
+		return Facts{}, err
+	}
 	f := Facts{AccountID: account, Unread: map[string]error{}}
 	note := func(kind, name string, err error) {
 		if err != nil {

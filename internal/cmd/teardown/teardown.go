@@ -74,18 +74,33 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 }
 
 func confirmFlag(p *config.Profile) string {
-	if p.Protected() {
+	if p.Protection.TypedConfirmation {
 		return " --confirm=" + p.Name
 	}
 	return ""
+}
+
+// protectionSummary says what teardown does about the database's protection.
+func protectionSummary(p *config.Profile) string {
+	var parts []string
+	if p.Protection.DeletionProtection {
+		parts = append(parts, "database "+p.Database.Identifier+" has deletion protection, which teardown lifts")
+	}
+	if p.Protection.FinalSnapshot {
+		parts = append(parts, "a final snapshot will be taken")
+	} else {
+		parts = append(parts, "no final snapshot will be taken (protection.finalSnapshot is off)")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // ErrNotConfirmed is a teardown refused for want of confirmation.
 var ErrNotConfirmed = errors.New("teardown not confirmed")
 
 // Confirm is the guard in front of everything destructive: --yes always, and
-// for a protected environment its name, typed at a terminal or given with
-// --confirm. It runs before any process starts.
+// where the profile's protection asks for it (protection.typedConfirmation),
+// the environment's name, typed at a terminal or given with --confirm. It
+// runs before any process starts.
 func Confirm(p *config.Profile, opts *Options, in io.Reader, inTTY bool, prompt io.Writer) error {
 	fmt.Fprintf(prompt, "Teardown of environment %s (region %s):\n", p.Name, p.Region)
 	for _, l := range pipeline.TeardownLosses(p, "") {
@@ -95,7 +110,7 @@ func Confirm(p *config.Profile, opts *Options, in io.Reader, inTTY bool, prompt 
 		return fmt.Errorf("%w: teardown removes environment %s (cluster %s, database %s); run it again with --yes",
 			ErrNotConfirmed, p.Name, p.Cluster.Name, p.Database.Identifier)
 	}
-	if !p.Protected() {
+	if !p.Protection.TypedConfirmation {
 		return nil
 	}
 	if opts.Confirm != "" {
@@ -107,7 +122,7 @@ func Confirm(p *config.Profile, opts *Options, in io.Reader, inTTY bool, prompt 
 	if !inTTY {
 		return fmt.Errorf("%w: environment %s holds protected data; not on a terminal, so pass --confirm=%s", ErrNotConfirmed, p.Name, p.Name)
 	}
-	fmt.Fprintf(prompt, "Environment %s holds protected data (above: what is kept and what is lost).\n", p.Name)
+	fmt.Fprintf(prompt, "Environment %s is protected (protection.typedConfirmation): %s; above, what is kept and what is lost.\n", p.Name, protectionSummary(p))
 	fmt.Fprintf(prompt, "Type the environment name (%s) to remove it: ", p.Name)
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && line == "" {

@@ -4,6 +4,7 @@ package values
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sovd/bootstrap/addons"
+	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/pipeline"
@@ -125,6 +127,10 @@ func liveOverlay(ctx context.Context, f *factory.Factory, p *config.Profile, acc
 	defer r.Close()
 	r.ReadOnly = true // no lock taken: keep off the working directory of a running up
 	if err := r.Execute(ctx, "bootstrap values --env "+p.Name, []pipeline.Step{pipeline.ReadDataOutputs{AWS: pipeline.DefaultDataAPI}}); err != nil {
+		var credErr *cloud.CredentialsError
+		if errors.As(err, &credErr) {
+			credErr.Also = "or, without AWS, give values the data tier's outputs: --outputs-file (from `terraform output -json`)"
+		}
 		return addons.AppValues{}, err
 	}
 	if accountID == "" {

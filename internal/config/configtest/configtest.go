@@ -1,6 +1,7 @@
 // Package configtest reads the configuration fixtures shared by tests:
 // testdata/invalid-*.yaml name in "# want: <path>" lines where their
-// problems must be reported.
+// problems must be reported ("-" for a problem of the whole file, which has
+// no path), and in "# hint: <text>" lines text the report must contain.
 package configtest
 
 import (
@@ -27,3 +28,22 @@ func WantPaths(t testing.TB, file string) []string {
 	}
 	return wants
 }
+
+// WantHints reads the "# hint: <text>" lines of a fixture.
+func WantHints(t testing.TB, file string) []string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hints []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if h, ok := strings.CutPrefix(line, "# hint: "); ok {
+			hints = append(hints, strings.TrimSpace(h))
+		}
+	}
+	return hints
+}
+
+// NoPath is the want of a problem of the whole file.
+const NoPath = "-"
