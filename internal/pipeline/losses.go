@@ -21,7 +21,11 @@ func TeardownLosses(p *config.Profile, accountID string) []string {
 	if skip, _ := v["db_skip_final_snapshot"].(bool); skip {
 		out = append(out, fmt.Sprintf("RDS database %s: deleted with its automated backups, no final snapshot: its data is lost", p.Database.Identifier))
 	} else {
-		out = append(out, fmt.Sprintf("RDS database %s: deleted (deletion protection lifted first); its data is KEPT in the final snapshot %v", p.Database.Identifier, v["db_final_snapshot_identifier"]))
+		lifted := ""
+		if p.Protection.DeletionProtection {
+			lifted = " (deletion protection lifted first)"
+		}
+		out = append(out, fmt.Sprintf("RDS database %s: deleted%s; its data is KEPT in the final snapshot %v", p.Database.Identifier, lifted, v["db_final_snapshot_identifier"]))
 	}
 	out = append(out, fmt.Sprintf("ElastiCache Redis %s: deleted with its data and snapshots", p.Redis.ReplicationGroupID))
 	bucket, _ := v["bucket_name"].(string)

@@ -12,7 +12,7 @@ import (
 func TestTeardownLosses(t *testing.T) {
 	t.Parallel()
 	protected := config.Builtin("staging")
-	protected.Database.DeletionProtection = true
+	protected.Protection = config.Protection{DeletionProtection: true, FinalSnapshot: true}
 	protected.Secrets.RecoveryWindowDays = 7
 	for _, c := range []struct {
 		name string
