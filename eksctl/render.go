@@ -40,7 +40,7 @@ type ServiceAccount struct {
 func ServiceAccounts(p *config.Profile) []ServiceAccount {
 	return []ServiceAccount{
 		{addons.LoadBalancerController.Namespace, addons.LoadBalancerControllerServiceAccount, p.LoadBalancerControllerRole()},
-		{addons.ExternalSecrets.Namespace, addons.ExternalSecretsServiceAccount, p.ExternalSecretsRole()},
+		{addons.ExternalSecrets.Namespace, addons.ExternalSecretsStoreServiceAccount, p.ExternalSecretsRole()},
 		{p.App.Namespace, p.App.ServiceAccount, p.App.RoleName},
 	}
 }
