@@ -93,9 +93,10 @@ func Render(p *config.Profile) (*api.ClusterConfig, error) {
 		VPC: &api.ClusterVPC{
 			Network: api.Network{CIDR: cidr},
 			NAT:     &api.ClusterNAT{Gateway: &nat},
-			// Nodes reach the API server inside the VPC; operators over the
-			// public endpoint.
-			ClusterEndpoints: &api.ClusterEndpoints{PublicAccess: api.Enabled(), PrivateAccess: api.Enabled()},
+			// The profile's endpoint access (config.EndpointAccess); with
+			// public access, only from PublicCIDRs when listed.
+			ClusterEndpoints:  &api.ClusterEndpoints{PublicAccess: boolp(c.EndpointAccess.Public), PrivateAccess: boolp(c.EndpointAccess.Private)},
+			PublicAccessCIDRs: append([]string(nil), c.EndpointAccess.PublicCIDRs...),
 		},
 		IAM: &api.ClusterIAM{
 			WithOIDC:        api.Enabled(),
@@ -115,7 +116,12 @@ func Render(p *config.Profile) (*api.ClusterConfig, error) {
 				// Nodes in the private subnets, reaching out through NAT;
 				// without this eksctl puts them in the public subnets.
 				PrivateNetworking: true,
-				Tags:              copyTags(tags),
+				// Pods cannot reach the instance metadata service, so none
+				// can take the node role's credentials: every add-on gets
+				// its AWS identity from IRSA, and the load balancer
+				// controller its region and VPC from its values.
+				DisablePodIMDS: api.Enabled(),
+				Tags:           copyTags(tags),
 			},
 		}},
 		CloudWatch: &api.ClusterCloudWatch{
@@ -262,6 +268,8 @@ func clusterName(cfg *api.ClusterConfig) string {
 	}
 	return cfg.Metadata.Name
 }
+
+func boolp(b bool) *bool { return &b }
 
 func intp(n int) *int { return &n }
 

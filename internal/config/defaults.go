@@ -22,6 +22,10 @@ func Builtin(env string) *Profile {
 				Desired: 2, Min: 2, Max: 4, VolumeSizeGB: 30,
 			},
 			Logging: []string{"api", "audit", "authenticator"},
+			// Nodes reach the API server inside the VPC; operators over the
+			// public endpoint, which a protected profile must limit to its
+			// CIDRs before the cluster is made (no default can know them).
+			EndpointAccess: EndpointAccess{Private: true, Public: true},
 		},
 		Database: Database{
 			Identifier:            "sovd-" + env,

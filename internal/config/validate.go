@@ -145,6 +145,7 @@ func ValidateProfile(p *Profile, now time.Time) Problems {
 
 	// Cluster.
 	c := p.Cluster
+	v.validateEndpointAccess(p) // validate_hardening.go
 	v.check(eksNameRE.MatchString(c.Name), "cluster.name", fmt.Sprintf("%q is not a valid EKS cluster name", c.Name),
 		"1–100 characters: letters, digits, '-' and '_', starting with a letter or digit")
 	v.kubeVersion(c.KubernetesVersion, now)
