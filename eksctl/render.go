@@ -58,7 +58,8 @@ func Render(p *config.Profile) (*api.ClusterConfig, error) {
 	tags := p.AllTags()
 	nat := c.NAT
 
-	lbcPolicy, err := addons.LoadBalancerControllerPolicy()
+	// The pinned policy, scoped to this cluster's resources.
+	lbcPolicy, err := addons.ScopedLoadBalancerControllerPolicy(p.Cluster.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -196,8 +196,9 @@ func TestIRSARoles(t *testing.T) {
 			t.Errorf("serviceAccounts[%d] must carry exactly its inline policy", i)
 		}
 	}
-	// The load balancer controller's policy is the one pinned beside the chart.
-	pinned, err := addons.LoadBalancerControllerPolicy()
+	// The load balancer controller's policy is the one pinned beside the
+	// chart, scoped to this cluster.
+	pinned, err := addons.ScopedLoadBalancerControllerPolicy(p.Cluster.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
