@@ -79,8 +79,6 @@ func anyList(v any) any {
 	return v
 }
 
-
-
 // Every mutating call the controller makes for an Ingress (the actions of
 // the pinned policy, upstream's docs/install/iam_policy.json, that change a
 // security group, load balancer or target group) is allowed on this
@@ -94,9 +92,9 @@ func TestScopedLoadBalancerControllerPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	const (
-		sg  = "arn:aws:ec2:us-east-1:123456789012:security-group/sg-0123456789abcdef0"
-		lb  = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/k8s-app/0123456789abcdef"
-		tg  = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-app/0123456789abcdef"
+		sg   = "arn:aws:ec2:us-east-1:123456789012:security-group/sg-0123456789abcdef0"
+		lb   = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/k8s-app/0123456789abcdef"
+		tg   = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-app/0123456789abcdef"
 		star = "*"
 	)
 	res := func(cluster string) map[string]string {
