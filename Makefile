@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/bootstrap
 
-.PHONY: build plan test test-short lint bench-up clean
+.PHONY: build plan test test-short lint scan bench-up clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/bootstrap
@@ -20,6 +20,11 @@ test:
 # The inner loop: unit tests only, no real parts.
 test-short:
 	$(GO) test -short ./...
+
+# trivy's misconfiguration checks over terraform/stateful, offline; fails on
+# HIGH or CRITICAL (builds trivy at a pinned version on first use).
+scan:
+	hack/scan.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

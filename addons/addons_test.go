@@ -3,6 +3,7 @@ package addons
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"sort"
@@ -86,8 +87,10 @@ func TestValuesContract(t *testing.T) {
 	if dig(eso, "installCRDs") != true || dig(eso, "serviceAccount.name") != "external-secrets" {
 		t.Errorf("external-secrets values: %v", eso)
 	}
-	if got := eso["serviceAccount"].(map[string]any)["annotations"].(map[string]any)[IRSAAnnotation]; got != "arn:aws:iam::123456789012:role/sovd-production-external-secrets" {
-		t.Errorf("external-secrets role = %v", got)
+	// The controller's ServiceAccount carries no role: a store without auth
+	// would otherwise read every secret the role can.
+	if got := dig(eso, "serviceAccount.annotations"); got != nil {
+		t.Errorf("the External Secrets controller's ServiceAccount must carry no role, has annotations %v", got)
 	}
 	ms := get(MetricsServer)
 	if dig(ms, "replicas") != float64(2) || dig(ms, "podDisruptionBudget.enabled") != true {
@@ -140,13 +143,13 @@ func TestArgv(t *testing.T) {
 		got  []string
 		want string
 	}{
-		{"repo add", RepoAdd(LoadBalancerController), "repo add eks https://aws.github.io/eks-charts --force-update"},
-		{"repo update", RepoUpdate("eks", "external-secrets"), "repo update eks external-secrets"},
-		{"pull", Pull(LoadBalancerController, "d/charts"), "pull eks/aws-load-balancer-controller --version 3.4.2 --untar --untardir d/charts"},
+		{"repo add", RepoAdd(LoadBalancerController), "repo add bootstrap-eks https://aws.github.io/eks-charts --force-update"},
+		{"repo update", RepoUpdate("bootstrap-eks", "bootstrap-external-secrets"), "repo update bootstrap-eks bootstrap-external-secrets"},
+		{"pull", Pull(LoadBalancerController, "d/charts"), "pull bootstrap-eks/aws-load-balancer-controller --version 3.4.2 --untar --untardir d/charts"},
 		{"list", List(ExternalSecrets, kc), "list --namespace external-secrets --filter ^external-secrets$ --all --output json --kubeconfig " + kc},
 		{"get values", GetValues(MetricsServer, kc), "get values metrics-server --namespace kube-system --output json --kubeconfig " + kc},
 		{"upgrade", UpgradeInstall(MetricsServer, MetricsServer.Ref(), "v.yaml", 0, kc),
-			"upgrade --install metrics-server metrics-server/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 10m --kubeconfig " + kc},
+			"upgrade --install metrics-server bootstrap-metrics-server/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 10m --kubeconfig " + kc},
 		{"upgrade local", UpgradeInstall(MetricsServer, local.Ref(MetricsServer), "v.yaml", 90*time.Second, kc),
 			"upgrade --install metrics-server /charts/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 90s --kubeconfig " + kc},
 		{"uninstall", Uninstall(ExternalSecrets, 5*time.Minute, kc), "uninstall external-secrets --namespace external-secrets --wait --timeout 5m --kubeconfig " + kc},
@@ -167,7 +170,7 @@ func TestArgv(t *testing.T) {
 func TestSource(t *testing.T) {
 	t.Parallel()
 	var upstream Source
-	if got := upstream.Ref(ExternalSecrets); got != "external-secrets/external-secrets" {
+	if got := upstream.Ref(ExternalSecrets); got != "bootstrap-external-secrets/external-secrets" {
 		t.Errorf("upstream ref = %s", got)
 	}
 	if got := upstream.Repos(Charts); len(got) != 3 {
@@ -192,7 +195,7 @@ func TestManifestsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Manifests(p, out)
+	got, err := Manifests(p, out, "123456789012")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,11 +204,51 @@ func TestManifestsGolden(t *testing.T) {
 		t.Error("manifests do not use external-secrets.io/v1")
 	}
 	// Offline, every live value is a placeholder.
-	off, err := Manifests(config.Builtin("staging"), PlaceholderOutputs(config.Builtin("staging")))
+	off, err := Manifests(config.Builtin("staging"), PlaceholderOutputs(config.Builtin("staging")), "<account-id>")
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "manifests-staging-placeholders.yaml", off)
+}
+
+// External Secrets' role is on a ServiceAccount of its own that runs no pod,
+// and only the ClusterSecretStore names it; the role's trust (eksctl's
+// iamserviceaccount) names the same account.
+func TestExternalSecretsRoleOnStoreServiceAccount(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("production")
+	sa := StoreServiceAccount(p, "123456789012")
+	if sa.Metadata.Name == ExternalSecretsServiceAccount {
+		t.Fatalf("the store's ServiceAccount must not be the controller's (%s)", ExternalSecretsServiceAccount)
+	}
+	if sa.Metadata.Namespace != ExternalSecrets.Namespace || sa.AutomountServiceAccountToken {
+		t.Errorf("store ServiceAccount %s/%s automount %v; want namespace %s and no automounted token",
+			sa.Metadata.Namespace, sa.Metadata.Name, sa.AutomountServiceAccountToken, ExternalSecrets.Namespace)
+	}
+	if got := sa.Metadata.Annotations[IRSAAnnotation]; got != "arn:aws:iam::123456789012:role/sovd-production-external-secrets" {
+		t.Errorf("store ServiceAccount role = %q", got)
+	}
+	ref := SecretStore(p).Spec.Provider.AWS.Auth.JWT.ServiceAccountRef
+	if ref.Name != sa.Metadata.Name || ref.Namespace != sa.Metadata.Namespace {
+		t.Errorf("the ClusterSecretStore's auth names %s/%s, want %s/%s", ref.Namespace, ref.Name, sa.Metadata.Namespace, sa.Metadata.Name)
+	}
+	// In the rendered file, the ServiceAccount comes before the store.
+	b, err := Manifests(p, PlaceholderOutputs(p), "123456789012")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split(string(b), "\n---\n")
+	var kinds []string
+	for _, d := range docs {
+		var m map[string]any
+		if err := yaml.Unmarshal([]byte(d), &m); err != nil {
+			t.Fatal(err)
+		}
+		kinds = append(kinds, fmt.Sprint(m["kind"]))
+	}
+	if got := strings.Join(kinds, ","); got != "Namespace,ServiceAccount,ClusterSecretStore,ExternalSecret" {
+		t.Errorf("manifest order = %s", got)
+	}
 }
 
 // The template of the ExternalSecret renders the URLs the app expects, with

@@ -31,8 +31,10 @@ func Timeout(d time.Duration) string {
 	return d.String()
 }
 
-// RepoAdd adds (or refreshes the URL of) the repository of c. --force-update
-// makes it succeed when the repository is already there.
+// RepoAdd adds (or refreshes the URL of) the repository of c under
+// bootstrap's own name for it. --force-update makes it succeed when the
+// repository is already there; the name is bootstrap-<repo>, so no
+// repository of the user's is rewritten.
 func RepoAdd(c Chart) []string {
 	return []string{"repo", "add", c.RepoName, c.RepoURL, "--force-update"}
 }

@@ -42,6 +42,23 @@ type Namespace struct {
 	Metadata   ObjectMeta `json:"metadata"`
 }
 
+// ServiceAccount is a core/v1 ServiceAccount.
+type ServiceAccount struct {
+	APIVersion string              `json:"apiVersion"`
+	Kind       string              `json:"kind"`
+	Metadata   AnnotatedObjectMeta `json:"metadata"`
+	// AutomountServiceAccountToken false: no pod is meant to run as it.
+	AutomountServiceAccountToken bool `json:"automountServiceAccountToken"`
+}
+
+// AnnotatedObjectMeta is ObjectMeta with annotations.
+type AnnotatedObjectMeta struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
 // ClusterSecretStore is an external-secrets.io/v1 ClusterSecretStore with
 // the AWS provider.
 type ClusterSecretStore struct {
@@ -149,9 +166,27 @@ func AppNamespace(p *config.Profile) Namespace {
 	return Namespace{APIVersion: "v1", Kind: "Namespace", Metadata: ObjectMeta{Name: p.App.Namespace, Labels: managedBy}}
 }
 
+// StoreServiceAccount is the ServiceAccount that carries External Secrets'
+// IRSA role (which may read <prefix>/* and the RDS master secret): it runs
+// no pod, and only the ClusterSecretStore names it. The role's trust policy,
+// made by eksctl, admits exactly this namespace and name.
+func StoreServiceAccount(p *config.Profile, accountID string) ServiceAccount {
+	return ServiceAccount{
+		APIVersion: "v1",
+		Kind:       "ServiceAccount",
+		Metadata: AnnotatedObjectMeta{
+			Name:        ExternalSecretsStoreServiceAccount,
+			Namespace:   ExternalSecrets.Namespace,
+			Labels:      managedBy,
+			Annotations: map[string]string{IRSAAnnotation: RoleARN(accountID, p.ExternalSecretsRole())},
+		},
+	}
+}
+
 // SecretStore is the ClusterSecretStore: Secrets Manager in the profile's
-// region, reached as External Secrets' own ServiceAccount (whose IRSA role
-// may read <prefix>/*), usable only from the app's namespace.
+// region, reached with a token of the store's own ServiceAccount
+// (StoreServiceAccount; a ClusterSecretStore's serviceAccountRef must name
+// its namespace), usable only from the app's namespace.
 func SecretStore(p *config.Profile) ClusterSecretStore {
 	return ClusterSecretStore{
 		APIVersion: ESOAPIVersion,
@@ -162,7 +197,7 @@ func SecretStore(p *config.Profile) ClusterSecretStore {
 				Service: "SecretsManager",
 				Region:  p.Region,
 				Auth: AWSAuth{JWT: JWTAuth{ServiceAccountRef: ServiceAccountRef{
-					Name: ExternalSecretsServiceAccount, Namespace: ExternalSecrets.Namespace,
+					Name: ExternalSecretsStoreServiceAccount, Namespace: ExternalSecrets.Namespace,
 				}}},
 			}},
 			Conditions: []StoreCondition{{Namespaces: []string{p.App.Namespace}}},
@@ -218,12 +253,13 @@ func AppExternalSecret(p *config.Profile, out DataOutputs) ExternalSecret {
 	}
 }
 
-// Manifests renders the namespace, the store and the ExternalSecret as one
-// multi-document YAML file for kubectl apply, in that order (the
-// ExternalSecret needs the namespace).
-func Manifests(p *config.Profile, out DataOutputs) ([]byte, error) {
+// Manifests renders the namespace, the store's ServiceAccount, the store and
+// the ExternalSecret as one multi-document YAML file for kubectl apply, in
+// that order (the ExternalSecret needs the namespace, the store its
+// ServiceAccount). accountID is in the role ARN the ServiceAccount carries.
+func Manifests(p *config.Profile, out DataOutputs, accountID string) ([]byte, error) {
 	var buf bytes.Buffer
-	for i, obj := range []any{AppNamespace(p), SecretStore(p), AppExternalSecret(p, out)} {
+	for i, obj := range []any{AppNamespace(p), StoreServiceAccount(p, accountID), SecretStore(p), AppExternalSecret(p, out)} {
 		b, err := yaml.Marshal(obj)
 		if err != nil {
 			return nil, fmt.Errorf("rendering the External Secrets manifests: %w", err)

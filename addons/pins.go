@@ -10,7 +10,10 @@ type Chart struct {
 	Release string
 	// Namespace is where the release lives.
 	Namespace string
-	// RepoName and RepoURL are the chart repository (helm repo add).
+	// RepoName and RepoURL are the chart repository (helm repo add). The
+	// names are bootstrap's own (bootstrap-<repo>): `helm repo add
+	// --force-update` rewrites a repository of the same name, and a user's
+	// own `eks` or `external-secrets` must stay as the user set it.
 	RepoName string
 	RepoURL  string
 	// Chart is the chart's name in the repository.
@@ -50,7 +53,7 @@ var (
 	// July 2026, and the one whose IAM policy iam/ holds.
 	LoadBalancerController = Chart{
 		Release: "aws-load-balancer-controller", Namespace: "kube-system",
-		RepoName: "eks", RepoURL: "https://aws.github.io/eks-charts",
+		RepoName: "bootstrap-eks", RepoURL: "https://aws.github.io/eks-charts",
 		Chart: "aws-load-balancer-controller", Version: "3.4.2", AppVersion: "v3.4.2",
 		CRDsDir: true,
 	}
@@ -58,13 +61,13 @@ var (
 	// external-secrets.io/v1 only (v1beta1 stopped being served in 0.17).
 	ExternalSecrets = Chart{
 		Release: "external-secrets", Namespace: "external-secrets",
-		RepoName: "external-secrets", RepoURL: "https://charts.external-secrets.io",
+		RepoName: "bootstrap-external-secrets", RepoURL: "https://charts.external-secrets.io",
 		Chart: "external-secrets", Version: "1.1.0", AppVersion: "v1.1.0",
 	}
 	// MetricsServer: chart 3.13.0 runs metrics-server 0.8.0.
 	MetricsServer = Chart{
 		Release: "metrics-server", Namespace: "kube-system",
-		RepoName: "metrics-server", RepoURL: "https://kubernetes-sigs.github.io/metrics-server/",
+		RepoName: "bootstrap-metrics-server", RepoURL: "https://kubernetes-sigs.github.io/metrics-server/",
 		Chart: "metrics-server", Version: "3.13.0", AppVersion: "0.8.0",
 		EKSAddon: "metrics-server",
 	}
@@ -78,9 +81,21 @@ var (
 // Teardown goes in the reverse order.
 var Charts = []Chart{MetricsServer, LoadBalancerController, ExternalSecrets}
 
-// Service accounts the charts create, annotated with the IRSA roles eksctl
-// makes with roleOnly: true.
+// Service accounts, the IRSA roles eksctl makes with roleOnly: true name
+// them in their trust policies.
+//
+// The load balancer controller's role is on the ServiceAccount its chart
+// creates and its pods run as. External Secrets' role is NOT on its
+// controller's ServiceAccount (ExternalSecretsServiceAccount, which carries
+// no role): External Secrets' AWS provider falls back to the controller's own
+// credentials for a store that names no auth, so anyone who may create a
+// namespaced SecretStore could read every secret the role can. The role is
+// on ExternalSecretsStoreServiceAccount instead, which runs no pod and which
+// only the ClusterSecretStore names (auth.jwt.serviceAccountRef): the
+// controller requests a token for it (the chart's controller ClusterRole
+// grants create on serviceaccounts/token) and assumes the role with it.
 const (
 	LoadBalancerControllerServiceAccount = "aws-load-balancer-controller"
 	ExternalSecretsServiceAccount        = "external-secrets"
+	ExternalSecretsStoreServiceAccount   = "external-secrets-secretsmanager"
 )

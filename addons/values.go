@@ -61,8 +61,9 @@ type ToggledPDB struct {
 }
 
 // ExternalSecretsValues are the external-secrets chart's values bootstrap
-// sets: its CRDs installed (and upgraded) by the chart, the IRSA role on the
-// controller's ServiceAccount, and two replicas of the controller and of
+// sets: its CRDs installed (and upgraded) by the chart, a controller
+// ServiceAccount without a role (the role is on the store's own
+// ServiceAccount, see ExternalSecretsStoreServiceAccount), and two replicas of the controller and of
 // the webhook (whose failurePolicy is Fail: with one replica, a node drain
 // blocks every ExternalSecret write).
 type ExternalSecretsValues struct {
@@ -110,12 +111,9 @@ func Values(c Chart, p *config.Profile, live Live) (any, error) {
 			ReplicaCount:        2,
 			LeaderElect:         true,
 			PodDisruptionBudget: pdb,
-			ServiceAccount: ServiceAccountValues{
-				Create:      true,
-				Name:        ExternalSecretsServiceAccount,
-				Annotations: map[string]string{IRSAAnnotation: RoleARN(live.AccountID, p.ExternalSecretsRole())},
-			},
-			Webhook: ESOWebhookValues{ReplicaCount: 2, PodDisruptionBudget: pdb},
+			// No role here: see ExternalSecretsStoreServiceAccount.
+			ServiceAccount: ServiceAccountValues{Create: true, Name: ExternalSecretsServiceAccount},
+			Webhook:        ESOWebhookValues{ReplicaCount: 2, PodDisruptionBudget: pdb},
 		}, nil
 	case MetricsServer.Release:
 		return MetricsServerValues{

@@ -31,7 +31,28 @@ func AppPolicy(p *config.Profile) api.InlineDocument {
 				"Action":   []any{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
 				"Resource": SecretsARN(p),
 			},
+			DecryptSecretsStatement(p),
 		},
+	}
+}
+
+// DecryptSecretsStatement lets a reader of the environment's secrets decrypt
+// them with the environment's KMS key (terraform/stateful/kms.tf), which
+// Terraform makes after this role: the key is allowed by the tags it
+// carries, not by its ARN, and only when Secrets Manager asks on the
+// reader's behalf (kms:ViaService), so the role cannot decrypt anything else
+// with it.
+func DecryptSecretsStatement(p *config.Profile) map[string]any {
+	tags := map[string]any{"kms:ViaService": "secretsmanager." + p.Region + ".amazonaws.com"}
+	for _, k := range []string{"Environment", "Application", "ManagedBy"} {
+		tags["aws:ResourceTag/"+k] = p.AllTags()[k]
+	}
+	return map[string]any{
+		"Sid":       "DecryptEnvironmentSecrets",
+		"Effect":    "Allow",
+		"Action":    []any{"kms:Decrypt"},
+		"Resource":  "arn:aws:kms:" + p.Region + ":" + account + ":key/*",
+		"Condition": map[string]any{"StringEquals": tags},
 	}
 }
 
@@ -64,6 +85,7 @@ func ExternalSecretsPolicy(p *config.Profile) api.InlineDocument {
 					},
 				},
 			},
+			DecryptSecretsStatement(p),
 		},
 	}
 }

@@ -40,7 +40,7 @@ type ServiceAccount struct {
 func ServiceAccounts(p *config.Profile) []ServiceAccount {
 	return []ServiceAccount{
 		{addons.LoadBalancerController.Namespace, addons.LoadBalancerControllerServiceAccount, p.LoadBalancerControllerRole()},
-		{addons.ExternalSecrets.Namespace, addons.ExternalSecretsServiceAccount, p.ExternalSecretsRole()},
+		{addons.ExternalSecrets.Namespace, addons.ExternalSecretsStoreServiceAccount, p.ExternalSecretsRole()},
 		{p.App.Namespace, p.App.ServiceAccount, p.App.RoleName},
 	}
 }
@@ -58,7 +58,8 @@ func Render(p *config.Profile) (*api.ClusterConfig, error) {
 	tags := p.AllTags()
 	nat := c.NAT
 
-	lbcPolicy, err := addons.LoadBalancerControllerPolicy()
+	// The pinned policy, scoped to this cluster's resources.
+	lbcPolicy, err := addons.ScopedLoadBalancerControllerPolicy(p.Cluster.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +94,10 @@ func Render(p *config.Profile) (*api.ClusterConfig, error) {
 		VPC: &api.ClusterVPC{
 			Network: api.Network{CIDR: cidr},
 			NAT:     &api.ClusterNAT{Gateway: &nat},
-			// Nodes reach the API server inside the VPC; operators over the
-			// public endpoint.
-			ClusterEndpoints: &api.ClusterEndpoints{PublicAccess: api.Enabled(), PrivateAccess: api.Enabled()},
+			// The profile's endpoint access (config.EndpointAccess); with
+			// public access, only from PublicCIDRs when listed.
+			ClusterEndpoints:  &api.ClusterEndpoints{PublicAccess: boolp(c.EndpointAccess.Public), PrivateAccess: boolp(c.EndpointAccess.Private)},
+			PublicAccessCIDRs: append([]string(nil), c.EndpointAccess.PublicCIDRs...),
 		},
 		IAM: &api.ClusterIAM{
 			WithOIDC:        api.Enabled(),
@@ -115,7 +117,12 @@ func Render(p *config.Profile) (*api.ClusterConfig, error) {
 				// Nodes in the private subnets, reaching out through NAT;
 				// without this eksctl puts them in the public subnets.
 				PrivateNetworking: true,
-				Tags:              copyTags(tags),
+				// Pods cannot reach the instance metadata service, so none
+				// can take the node role's credentials: every add-on gets
+				// its AWS identity from IRSA, and the load balancer
+				// controller its region and VPC from its values.
+				DisablePodIMDS: api.Enabled(),
+				Tags:           copyTags(tags),
 			},
 		}},
 		// eksctl makes default EKS add-ons, metrics-server among them, which
@@ -269,6 +276,8 @@ func clusterName(cfg *api.ClusterConfig) string {
 	}
 	return cfg.Metadata.Name
 }
+
+func boolp(b bool) *bool { return &b }
 
 func intp(n int) *int { return &n }
 

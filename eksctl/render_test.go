@@ -177,7 +177,7 @@ func TestIRSARoles(t *testing.T) {
 	}
 	want := []struct{ ns, name, role string }{
 		{"kube-system", "aws-load-balancer-controller", "sovd-production-aws-load-balancer-controller"},
-		{"external-secrets", "external-secrets", "sovd-production-external-secrets"},
+		{"external-secrets", "external-secrets-secretsmanager", "sovd-production-external-secrets"},
 		{"production", "sovd-webapp-production-sa", "sovd-webapp-production"},
 	}
 	sas := cfg.IAM.ServiceAccounts
@@ -196,8 +196,9 @@ func TestIRSARoles(t *testing.T) {
 			t.Errorf("serviceAccounts[%d] must carry exactly its inline policy", i)
 		}
 	}
-	// The load balancer controller's policy is the one pinned beside the chart.
-	pinned, err := addons.LoadBalancerControllerPolicy()
+	// The load balancer controller's policy is the one pinned beside the
+	// chart, scoped to this cluster.
+	pinned, err := addons.ScopedLoadBalancerControllerPolicy(p.Cluster.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +261,7 @@ func TestValidationRejectsBrokenProfiles(t *testing.T) {
 		{"no region", func(p *config.Profile) { p.Region = "" }, "metadata.region"},
 		{"bad NAT mode", func(p *config.Profile) { p.Cluster.NAT = "Double" }, "vpc.nat.gateway"},
 		{"duplicate service account", func(p *config.Profile) {
-			p.App.Namespace, p.App.ServiceAccount = "external-secrets", "external-secrets"
+			p.App.Namespace, p.App.ServiceAccount = "external-secrets", "external-secrets-secretsmanager"
 		}, "iam.serviceAccounts[2]"},
 	}
 	for _, tt := range tests {

@@ -8,10 +8,17 @@ import (
 	"io/fs"
 )
 
-//go:embed stateful/*.tf
+// The lock file travels with the root: every init, by bootstrap or by hand,
+// installs only a provider whose checksum it records.
+//
+//go:embed stateful/*.tf stateful/.terraform.lock.hcl
 var roots embed.FS
 
-// Stateful is the data tier's root: its .tf files at the top of the FS.
+// LockFile is the dependency lock file's name inside a root.
+const LockFile = ".terraform.lock.hcl"
+
+// Stateful is the data tier's root: its .tf files and its dependency lock
+// file at the top of the FS.
 func Stateful() fs.FS {
 	sub, err := fs.Sub(roots, "stateful")
 	if err != nil {

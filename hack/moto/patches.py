@@ -10,6 +10,7 @@ moto's internals, and a silent mismatch would make tests lie.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 import sys
@@ -35,6 +36,8 @@ def apply() -> None:
     problem = check()
     if problem:
         raise SystemExit(problem)
+    _patch_iam()
+    _patch_secretsmanager()
     _patch_elasticache()
     _patch_eks()
     _patch_eks_addons()
@@ -42,6 +45,47 @@ def apply() -> None:
     _patch_ec2()
     _patch_route53()
     _patch_sts()
+
+
+# ---------------------------------------------------------------------------
+# IAM
+# ---------------------------------------------------------------------------
+
+def _patch_iam() -> None:
+    # AWS managed policies (arn:aws:iam::aws:policy/...) exist in every
+    # account: the data tier attaches service-role/AmazonRDSEnhancedMonitoringRole
+    # to its enhanced monitoring role. moto 5.2.1 has their documents but
+    # loads them only when asked (settings.load_iam_aws_managed_policies,
+    # read when an account's IAM backend is made, so this must come first).
+    import os
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+
+# ---------------------------------------------------------------------------
+# Secrets Manager
+# ---------------------------------------------------------------------------
+
+def _patch_secretsmanager() -> None:
+    from moto.secretsmanager.models import FakeSecret
+
+    def reset_default_version(self, secret_version, version_id):
+        # AWS PutSecretValue (API reference): the new version gets AWSCURRENT
+        # and "Secrets Manager also automatically moves the staging label
+        # AWSPREVIOUS to the version that AWSCURRENT was removed from"; other
+        # staging labels stay where they are. moto 5.2.1 replaced every
+        # label of the previous version with AWSPREVIOUS, dropping custom
+        # labels (bootstrap marks the Redis token's version with one).
+        for old in self.versions.values():
+            if "AWSPREVIOUS" in old["version_stages"]:
+                old["version_stages"].remove("AWSPREVIOUS")
+        if self.default_version_id:
+            prev = self.versions[self.default_version_id]["version_stages"]
+            self.versions[self.default_version_id]["version_stages"] = (
+                [s for s in prev if s != "AWSCURRENT"] + ["AWSPREVIOUS"])
+        self.versions[version_id] = secret_version
+        self.default_version_id = version_id
+
+    FakeSecret.reset_default_version = reset_default_version
 
 
 # ---------------------------------------------------------------------------
@@ -292,6 +336,17 @@ def _patch_elasticache() -> None:
                 raise InvalidParameterValueException(
                     f"Invalid AuthTokenUpdateStrategy: {strategy}; use SET, ROTATE or DELETE."
                 )
+            # The tokens Redis accepts, as AWS documents them ("Modifying the
+            # AUTH token on an existing cluster",
+            # https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth.html):
+            # ROTATE adds the new token while the current one stays valid
+            # (or gives a group without AUTH its first token); SET, allowed
+            # only after ROTATE, leaves the new token as the only one.
+            # Kept as SHA-256 digests in auth_token_digests, which moto's
+            # /moto-api/data.json shows, so a test can ask which tokens a
+            # client could AUTH with, as redis-cli would, without the tokens
+            # themselves in any dump.
+            digests = list(getattr(group, "auth_token_digests", []))
             if strategy == "DELETE":
                 if token is not None:
                     raise InvalidParameterCombinationException(
@@ -299,14 +354,25 @@ def _patch_elasticache() -> None:
                     )
                 group.auth_token_enabled = False
                 group._auth_token = None
+                digests = []
             else:
                 if token is None:
                     raise InvalidParameterCombinationException(
                         f"AuthToken is required with AuthTokenUpdateStrategy {strategy}."
                     )
                 _validate_auth_token(token, group.transit_encryption_enabled)
+                digest = hashlib.sha256(token.encode()).hexdigest()
+                if strategy == "SET":
+                    if digest not in digests:
+                        raise InvalidParameterCombinationException(
+                            "AuthTokenUpdateStrategy SET is allowed only after ROTATE with the same AuthToken."
+                        )
+                    digests = [digest]
+                else:  # ROTATE: the newest token and the one before it
+                    digests = [d for d in digests if d != digest][-1:] + [digest]
                 group.auth_token_enabled = True
                 group._auth_token = token
+            group.auth_token_digests = digests
             group.auth_token_last_modified_date = utcnow()
             for cluster in members:
                 cluster.auth_token_enabled = group.auth_token_enabled
@@ -790,6 +856,58 @@ def _patch_rds() -> None:
         })
 
     models.MasterUserSecret._generate_secret_string = _generate_secret_string
+
+    # AWS echoes Performance Insights and enhanced monitoring in
+    # DescribeDBInstances (API reference, DBInstance: PerformanceInsightsEnabled,
+    # PerformanceInsightsKMSKeyId, PerformanceInsightsRetentionPeriod,
+    # MonitoringInterval, MonitoringRoleArn); moto 5.2.1 accepts the
+    # parameters of CreateDBInstance/ModifyDBInstance (EnablePerformanceInsights,
+    # ...) and drops them, so the provider saw drift on every plan. When PI is
+    # on without a key or period, AWS uses the aws/rds key and 7 days.
+    original_init = models.DBInstance.__init__
+    original_instance_update = models.DBInstance.update
+
+    def _performance_insights(self, kwargs, creating):
+        enabled = kwargs.pop("enable_performance_insights", None)
+        key = kwargs.pop("performance_insights_kms_key_id", None)
+        period = kwargs.pop("performance_insights_retention_period", None)
+        if enabled is not None:
+            self.performance_insights_enabled = bool(enabled)
+        elif creating:
+            self.performance_insights_enabled = False
+        if self.performance_insights_enabled:
+            self.performance_insights_kms_key_id = key or getattr(
+                self, "performance_insights_kms_key_id", None) or (
+                f"arn:aws:kms:{self.region}:{self.account_id}:key/aws-rds-default")
+            self.performance_insights_retention_period = int(period or getattr(
+                self, "performance_insights_retention_period", None) or 7)
+        else:
+            self.performance_insights_kms_key_id = None
+            self.performance_insights_retention_period = None
+        interval = kwargs.pop("monitoring_interval", None)
+        role = kwargs.pop("monitoring_role_arn", None)
+        if interval is not None:
+            self.monitoring_interval = int(interval)
+        elif creating:
+            self.monitoring_interval = 0
+        if role is not None:
+            self.monitoring_role_arn = role
+        elif creating:
+            self.monitoring_role_arn = None
+        if self.monitoring_interval and not self.monitoring_role_arn:
+            raise models.InvalidParameterCombination(
+                "A MonitoringRoleARN value is required if you specify a MonitoringInterval value other than 0.")
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        _performance_insights(self, kwargs, True)
+
+    def update(self, *args, **kwargs):
+        _performance_insights(self, kwargs, False)
+        return original_instance_update(self, *args, **kwargs)
+
+    models.DBInstance.__init__ = init
+    models.DBInstance.update = update
 
 
 # ---------------------------------------------------------------------------

@@ -159,23 +159,6 @@ func (c *Clients) RedisAuthEnabled(ctx context.Context, groupID string) (bool, e
 	return aws.ToBool(out.ReplicationGroups[0].AuthTokenEnabled), nil
 }
 
-// SetRedisAuth gives a replication group (with encryption in transit) an
-// AUTH token. ROTATE is the strategy that adds a token to a group that has
-// none; applied immediately.
-func (c *Clients) SetRedisAuth(ctx context.Context, groupID, token string) error {
-	_, err := c.ElastiCache().ModifyReplicationGroup(ctx, &elasticache.ModifyReplicationGroupInput{
-		ReplicationGroupId:      aws.String(groupID),
-		AuthToken:               aws.String(token),
-		AuthTokenUpdateStrategy: ectypes.AuthTokenUpdateStrategyTypeRotate,
-		ApplyImmediately:        aws.Bool(true),
-	})
-	if err != nil {
-		// The SDK's error text does not carry the request's token.
-		return fmt.Errorf("setting the AUTH token of replication group %s: %w", groupID, err)
-	}
-	return nil
-}
-
 // BucketExists reports whether a bucket exists and is reachable.
 func (c *Clients) BucketExists(ctx context.Context, name string) (bool, error) {
 	_, err := c.S3().HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})

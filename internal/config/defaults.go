@@ -26,6 +26,10 @@ func Builtin(env string) *Profile {
 			},
 			Logging:     []string{"api", "audit", "authenticator"},
 			SupportType: SupportStandard,
+			// Nodes reach the API server inside the VPC; operators over the
+			// public endpoint, which a protected profile must limit to its
+			// CIDRs before the cluster is made (no default can know them).
+			EndpointAccess: EndpointAccess{Private: true, Public: true},
 		},
 		Database: Database{
 			Identifier:            "sovd-" + env,

@@ -91,8 +91,7 @@ func SharedNames(f *File) Problems {
 			if n.field == "secrets.prefix" {
 				for _, o := range prefixes {
 					if o.key == n.key && o.env != n.env && o.name != n.name && (strings.HasPrefix(n.name, o.name+"/") || strings.HasPrefix(o.name, n.name+"/")) {
-						probs = append(probs, Problem{Path: fieldPath(n.env, n.field), Message:
-							fmt.Sprintf("%q and %s (%q) nest: one environment's External Secrets policy and teardown would reach the other's secrets", n.name, fieldPath(o.env, o.field), o.name),
+						probs = append(probs, Problem{Path: fieldPath(n.env, n.field), Message: fmt.Sprintf("%q and %s (%q) nest: one environment's External Secrets policy and teardown would reach the other's secrets", n.name, fieldPath(o.env, o.field), o.name),
 							Hint: "give each environment a secrets prefix that is not inside another's"})
 					}
 				}
@@ -111,8 +110,7 @@ func SharedNames(f *File) Problems {
 			if n.key != "" {
 				where = "in " + n.key
 			}
-			probs = append(probs, Problem{Path: fieldPath(n.env, n.field), Message:
-				fmt.Sprintf("%q is also %s of environment %s (%s) %s: either environment's teardown would delete what the other uses", n.name, describeField(o.field), o.env, fieldPath(o.env, o.field), where),
+			probs = append(probs, Problem{Path: fieldPath(n.env, n.field), Message: fmt.Sprintf("%q is also %s of environment %s (%s) %s: either environment's teardown would delete what the other uses", n.name, describeField(o.field), o.env, fieldPath(o.env, o.field), where),
 				Hint: "give each environment its own " + describeField(n.field)})
 		}
 	}

@@ -83,6 +83,8 @@ type Cluster struct {
 	// Logging lists the control-plane log types sent to CloudWatch.
 	Logging []string `json:"logging"`
 	// KMSKeyARN, when set, enables envelope encryption of Kubernetes Secrets.
+	// Protected profiles need one before the cluster is created
+	// (ReadyToCreate).
 	KMSKeyARN string `json:"kmsKeyARN,omitempty"`
 	// SupportType is the cluster's EKS upgrade policy (eksctl's
 	// upgradePolicy.supportType): STANDARD, and EKS upgrades the cluster
@@ -91,6 +93,18 @@ type Cluster struct {
 	// until someone upgrades it. eksctl's own default is EXTENDED; the
 	// built-in profiles say STANDARD.
 	SupportType string `json:"supportType"`
+	// EndpointAccess is who reaches the Kubernetes API server.
+	EndpointAccess EndpointAccess `json:"endpointAccess"`
+}
+
+// EndpointAccess is the EKS API server endpoint's access: from inside the
+// VPC (private), from the internet (public), limited to PublicCIDRs. A
+// protected profile with public access needs PublicCIDRs before the cluster
+// is created (ReadyToCreate).
+type EndpointAccess struct {
+	Private     bool     `json:"private"`
+	Public      bool     `json:"public"`
+	PublicCIDRs []string `json:"publicCIDRs,omitempty"`
 }
 
 // NodeGroup is the managed node group, placed in the private subnets.

@@ -245,6 +245,7 @@ func zoneList(region, letters string) string {
 
 func checkCluster(v *validator, p *Profile, now time.Time) {
 	c := p.Cluster
+	v.validateEndpointAccess(p) // validate_hardening.go
 	v.check(validClusterName(c.Name), "cluster.name", fmt.Sprintf("%s is not a valid EKS cluster name", quote(c.Name)),
 		"1–100 characters: letters, digits and '-', starting with a letter or digit (eksctl refuses '_')")
 	v.kubeVersion(c.KubernetesVersion, now)

@@ -486,7 +486,10 @@ func (s ApplySecretManifests) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	content, err := addons.Manifests(st.Profile, out)
+	if st.AccountID == "" {
+		return errors.New("the AWS account ID is not known (the External Secrets role ARN needs it)")
+	}
+	content, err := addons.Manifests(st.Profile, out, st.AccountID)
 	if err != nil {
 		return err
 	}
@@ -506,7 +509,7 @@ func (s ApplySecretManifests) Describe(_ context.Context, st *State) (Descriptio
 	if err != nil {
 		return Description{}, err
 	}
-	content, err := addons.Manifests(st.Profile, out)
+	content, err := addons.Manifests(st.Profile, out, st.Account())
 	if err != nil {
 		return Description{}, err
 	}
@@ -515,8 +518,8 @@ func (s ApplySecretManifests) Describe(_ context.Context, st *State) (Descriptio
 		Tool:  "kubectl",
 		Args:  addons.KubectlApply(path, s.Options.describedKubeconfig(st)),
 		Files: []File{{Path: path, Content: string(content)}},
-		Note: fmt.Sprintf("namespace %s, ClusterSecretStore %s (Secrets Manager in %s, as External Secrets' service account), ExternalSecret %s (DATABASE_URL, REDIS_URL, JWT_SECRET from %s/* and the RDS-managed master secret)",
-			st.Profile.App.Namespace, addons.SecretStoreName, st.Profile.Region, addons.AppSecretName, st.Profile.Secrets.Prefix),
+		Note: fmt.Sprintf("namespace %s, the ServiceAccount %s/%s that carries External Secrets' role and runs no pod, ClusterSecretStore %s (Secrets Manager in %s, with that ServiceAccount's token), ExternalSecret %s (DATABASE_URL, REDIS_URL, JWT_SECRET from %s/* and the RDS-managed master secret)",
+			st.Profile.App.Namespace, addons.ExternalSecrets.Namespace, addons.ExternalSecretsStoreServiceAccount, addons.SecretStoreName, st.Profile.Region, addons.AppSecretName, st.Profile.Secrets.Prefix),
 	}}}, nil
 }
 
@@ -613,7 +616,7 @@ func (s DeleteSecretManifests) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	content, err := addons.Manifests(st.Profile, out)
+	content, err := addons.Manifests(st.Profile, out, st.Account())
 	if err != nil {
 		return err
 	}

@@ -97,8 +97,8 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 	for range addons.Charts {
 		r.Expect(`helm repo add .*`)
 	}
-	r.Expect(`helm repo update metrics-server eks external-secrets`)
-	r.Expect(`helm pull eks/aws-load-balancer-controller .*`).Do(func(c proc.Cmd) error {
+	r.Expect(`helm repo update bootstrap-metrics-server bootstrap-eks bootstrap-external-secrets`)
+	r.Expect(`helm pull bootstrap-eks/aws-load-balancer-controller .*`).Do(func(c proc.Cmd) error {
 		// helm pull --untar refuses an existing directory: it must not be there.
 		if _, err := os.Stat(c.Args[len(c.Args)-1]); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("untar directory exists before helm pull: %v", err)
@@ -263,9 +263,9 @@ func TestAddonTeardownTranscript(t *testing.T) {
 		r.Expect(`helm uninstall ` + c.Release + ` .*`)
 	}
 	r.Expect(`kubectl delete namespace external-secrets .*`)
-	r.Expect(`helm repo add eks .*`)
-	r.Expect(`helm repo update eks`)
-	r.Expect(`helm pull eks/aws-load-balancer-controller .*`)
+	r.Expect(`helm repo add bootstrap-eks .*`)
+	r.Expect(`helm repo update bootstrap-eks`)
+	r.Expect(`helm pull bootstrap-eks/aws-load-balancer-controller .*`)
 	r.Expect(`kubectl delete --filename .*/aws-load-balancer-controller/crds .*`)
 	if err := Run(context.Background(), st, "bootstrap teardown --env production", AddonTeardownSteps(AddonOptions{})); err != nil {
 		t.Fatal(err)

@@ -32,8 +32,7 @@ type DataAPI interface {
 	ClusterNetwork(ctx context.Context, name string) (*cloud.Network, error)
 	EnsureStateBucket(ctx context.Context, name string, tags map[string]string) (bool, error)
 	SecretField(ctx context.Context, secretID, field string) (string, error)
-	RedisAuthEnabled(ctx context.Context, groupID string) (bool, error)
-	SetRedisAuth(ctx context.Context, groupID, token string) error
+	RedisAuthAPI // the AUTH token's rotation (redisauth.go)
 	BucketExists(ctx context.Context, name string) (bool, error)
 	DBInstanceStatus(ctx context.Context, id string) (string, error)
 	ReplicationGroupStatus(ctx context.Context, id string) (string, error)
@@ -434,23 +433,14 @@ type SetRedisAuth struct{ AWS OpenDataAPI }
 // Name implements Step.
 func (SetRedisAuth) Name() string { return "Setting the Redis AUTH token from Secrets Manager" }
 
-// Run implements Step: when the group already has a token nothing is done.
+// Run implements Step: Redis gets, or rotates to, the secret's current
+// token (syncRedisAuth); when it holds it already nothing is done.
 func (s SetRedisAuth) Run(ctx context.Context, st *State) error {
 	api, err := s.AWS(ctx, st.Profile.Region)
 	if err != nil {
 		return err
 	}
-	group := st.Profile.Redis.ReplicationGroupID
-	on, err := api.RedisAuthEnabled(ctx, group)
-	if err != nil || on {
-		return err
-	}
-	token, err := api.SecretField(ctx, st.Profile.Secrets.Prefix+"/redis", "auth_token")
-	if err != nil {
-		return err
-	}
-	st.Redact.Add(token)
-	return api.SetRedisAuth(ctx, group, token)
+	return syncRedisAuth(ctx, api, st, st.Profile.Redis.ReplicationGroupID, st.Profile.Secrets.Prefix+"/redis")
 }
 
 // Describe implements Describer.
@@ -461,7 +451,13 @@ func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) 
 		Args: []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Redis.ReplicationGroupID,
 			"--auth-token", "$(aws secretsmanager get-secret-value --secret-id " + secret + " --query SecretString --output text | jq -r .auth_token)",
 			"--auth-token-update-strategy", "ROTATE", "--apply-immediately"},
-		Note: "only when the group has no AUTH token yet (describe-replication-groups shows AuthTokenEnabled); the token stays out of Terraform state",
+		Note: "when the secret's current version is not yet on Redis (it carries no " + RedisTokenSet + " label): Redis then accepts the old and the new token; the token stays out of Terraform state",
+	}, {
+		Tool: "aws",
+		Args: []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Prefix(),
+			"--auth-token", "$(aws secretsmanager get-secret-value --secret-id " + secret + " --query SecretString --output text | jq -r .auth_token)",
+			"--auth-token-update-strategy", "SET", "--apply-immediately"},
+		Note: "once the group is available again: at once when the group had no AUTH before, else at the next run, after the app's pods run with the new token; SET retires the old token. Then: aws secretsmanager update-secret-version-stage --secret-id " + secret + " --version-stage " + RedisTokenSet + " --move-to-version-id <the current version> --remove-from-version-id <the version that had it>",
 	}}}, nil
 }
 
@@ -533,7 +529,7 @@ func openStateful(ctx context.Context, st *State) (*terraform.Driver, error) {
 	if err := terraform.WriteRoot(roots.Stateful(), dir); err != nil {
 		return nil, err
 	}
-	exe, err := terraform.Find(ctx, st.Path("tools"))
+	exe, err := terraform.Find(ctx, terraform.DefaultInstallDir())
 	if err != nil {
 		return nil, err
 	}

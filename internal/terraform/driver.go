@@ -315,9 +315,12 @@ func Summarize(p *tfjson.Plan) Summary {
 	return s
 }
 
-// WriteRoot copies a root (an fs.FS of .tf files, such as the embedded one)
-// into dir, replacing .tf files there and removing ones that are gone, while
-// keeping .terraform/ and the lock file so init stays fast.
+// WriteRoot copies a root (an fs.FS of .tf files and its
+// .terraform.lock.hcl, such as the embedded one) into dir, replacing the
+// files there and removing .tf files that are gone, while keeping
+// .terraform/ so init stays fast. The root's lock file replaces the working
+// copy's: the checksums it records, not whatever an earlier init accepted,
+// decide which provider may run.
 func WriteRoot(root fs.FS, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

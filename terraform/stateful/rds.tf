@@ -2,6 +2,17 @@
 # in Secrets Manager (manage_master_user_password): it is never known to
 # Terraform and never enters state.
 
+locals {
+  # The instance identifier, known before the instance exists: its log groups
+  # are made first under /aws/rds/instance/<identifier>/.
+  db_identifier = local.name
+
+  # What RDS sends to CloudWatch Logs: the server log (connections,
+  # disconnections, errors, slow statements per the parameter group) and the
+  # engine upgrade log.
+  db_log_exports = ["postgresql", "upgrade"]
+}
+
 resource "aws_db_subnet_group" "this" {
   name        = local.name
   description = "Private subnets of ${local.name}"
@@ -32,21 +43,38 @@ resource "aws_db_instance" "this" {
   engine_version = var.db_engine_version
   instance_class = var.db_instance_class
 
-  port                        = var.db_port
-  db_name                     = local.db_name
-  username                    = var.db_username
-  manage_master_user_password = true
+  port                          = var.db_port
+  db_name                       = local.db_name
+  username                      = var.db_username
+  manage_master_user_password   = true
+  master_user_secret_kms_key_id = aws_kms_key.data.arn
+
+  # IAM database authentication: a role can be granted rds_iam and connect
+  # with a short-lived token instead of a password.
+  iam_database_authentication_enabled = true
 
   allocated_storage     = var.db_allocated_storage
   max_allocated_storage = var.db_max_allocated_storage
   storage_type          = "gp3"
   storage_encrypted     = true
+  # Storage stays on the AWS-managed key (aws/rds) on purpose: the final
+  # snapshot teardown leaves must stay restorable after this environment's
+  # own key (kms.tf) is destroyed with it.
 
   multi_az               = var.db_multi_az
   db_subnet_group_name   = aws_db_subnet_group.this.name
   vpc_security_group_ids = [aws_security_group.db.id]
   publicly_accessible    = false
   parameter_group_name   = aws_db_parameter_group.this.name
+
+  # Performance Insights (7 days are free) and enhanced monitoring (OS
+  # metrics every db_monitoring_interval seconds), the logs in CloudWatch.
+  performance_insights_enabled          = true
+  performance_insights_retention_period = 7
+  performance_insights_kms_key_id       = aws_kms_key.data.arn
+  monitoring_interval                   = var.db_monitoring_interval
+  monitoring_role_arn                   = aws_iam_role.rds_monitoring.arn
+  enabled_cloudwatch_logs_exports       = local.db_log_exports
 
   backup_retention_period    = var.db_backup_retention_days
   copy_tags_to_snapshot      = true
@@ -59,4 +87,49 @@ resource "aws_db_instance" "this" {
   skip_final_snapshot       = var.db_skip_final_snapshot
   final_snapshot_identifier = var.db_final_snapshot_identifier
   delete_automated_backups  = true
+
+  # RDS makes a log group itself on the first export, with no retention and
+  # no key; these come first so the logs land in groups this root owns.
+  # The monitoring role must be usable before RDS accepts it.
+  depends_on = [aws_cloudwatch_log_group.db, aws_iam_role_policy_attachment.rds_monitoring]
+}
+
+resource "aws_cloudwatch_log_group" "db" {
+  for_each = toset(local.db_log_exports)
+
+  name              = "/aws/rds/instance/${local.db_identifier}/${each.value}"
+  retention_in_days = var.db_log_retention_days
+  kms_key_id        = aws_kms_key.data.arn
+}
+
+# Enhanced monitoring: RDS publishes OS metrics to CloudWatch Logs as this
+# role, with AWS's managed policy for exactly that.
+data "aws_iam_policy_document" "rds_monitoring_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["monitoring.rds.amazonaws.com"]
+    }
+
+    # Only on behalf of this account (the confused-deputy guard AWS documents
+    # for the monitoring role).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "rds_monitoring" {
+  name               = "${local.name}-rds-monitoring"
+  description        = "RDS enhanced monitoring of ${local.name}"
+  assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "rds_monitoring" {
+  role       = aws_iam_role.rds_monitoring.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 }

@@ -29,6 +29,7 @@ resource "aws_elasticache_replication_group" "this" {
   multi_az_enabled           = var.redis_multi_az
 
   at_rest_encryption_enabled = true
+  kms_key_id                 = aws_kms_key.data.arn
   transit_encryption_enabled = true
 
   snapshot_retention_limit   = var.redis_snapshot_retention_days

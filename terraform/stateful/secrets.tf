@@ -11,6 +11,7 @@
 
 resource "aws_secretsmanager_secret" "database" {
   name                    = "${local.secrets_prefix}/database"
+  kms_key_id              = aws_kms_key.data.arn
   description             = "PostgreSQL connection of ${local.name}; the password is in the RDS-managed secret named by master_user_secret_arn"
   recovery_window_in_days = var.secret_recovery_window_days
 }
@@ -35,6 +36,7 @@ ephemeral "aws_secretsmanager_random_password" "jwt" {
 
 resource "aws_secretsmanager_secret" "jwt" {
   name                    = "${local.secrets_prefix}/jwt"
+  kms_key_id              = aws_kms_key.data.arn
   description             = "JWT signing key (JWT_SECRET) of ${local.name}"
   recovery_window_in_days = var.secret_recovery_window_days
 }
@@ -54,6 +56,7 @@ ephemeral "aws_secretsmanager_random_password" "redis" {
 
 resource "aws_secretsmanager_secret" "redis" {
   name                    = "${local.secrets_prefix}/redis"
+  kms_key_id              = aws_kms_key.data.arn
   description             = "Redis AUTH token of ${local.name}; set on the replication group by bootstrap data"
   recovery_window_in_days = var.secret_recovery_window_days
 }

@@ -265,6 +265,28 @@ variable "db_final_snapshot_identifier" {
   }
 }
 
+variable "db_monitoring_interval" {
+  description = "Seconds between enhanced monitoring (OS metrics) samples; 0 turns it off."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = contains([0, 1, 5, 10, 15, 30, 60], var.db_monitoring_interval)
+    error_message = "The db_monitoring_interval must be one of 0, 1, 5, 10, 15, 30, 60 (RDS's values)."
+  }
+}
+
+variable "db_log_retention_days" {
+  description = "Days the database's CloudWatch logs (postgresql, upgrade) are kept."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.db_log_retention_days)
+    error_message = "The db_log_retention_days must be a CloudWatch Logs retention: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
 # ---------------------------------------------------------------------------
 # ElastiCache Redis
 # ---------------------------------------------------------------------------
@@ -349,7 +371,7 @@ variable "redis_multi_az" {
 variable "redis_snapshot_retention_days" {
   description = "Days of automatic Redis snapshots; 0 turns them off."
   type        = number
-  default     = 1
+  default     = 7
 
   validation {
     condition     = var.redis_snapshot_retention_days >= 0 && var.redis_snapshot_retention_days <= 35
@@ -374,8 +396,19 @@ variable "bucket_name" {
   }
 }
 
+variable "access_log_bucket_name" {
+  description = "Bucket that receives the data bucket's S3 server access logs; null means <bucket_name>-access-logs."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.access_log_bucket_name == null ? true : (can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket_name)) && !can(regex("\\.\\.|^\\d+\\.\\d+\\.\\d+\\.\\d+$|^xn--|-s3alias$", var.access_log_bucket_name)))
+    error_message = "The access_log_bucket_name must be a valid S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens, not an IP address."
+  }
+}
+
 variable "bucket_force_destroy" {
-  description = "Let destroy empty the bucket (every object version) first. Keep false where the backups matter."
+  description = "Let destroy empty the bucket and its access log bucket (every object version) first. Keep false where the backups matter."
   type        = bool
   default     = false
 }
@@ -434,9 +467,9 @@ variable "ecr_keep_tagged_images" {
 }
 
 variable "ecr_image_tag_mutability" {
-  description = "MUTABLE lets a tag such as latest move to a new image; IMMUTABLE makes every pushed tag final."
+  description = "IMMUTABLE makes every pushed tag final, so a deployed tag always names the image that was scanned and reviewed; MUTABLE lets a tag such as latest move to a new image."
   type        = string
-  default     = "MUTABLE"
+  default     = "IMMUTABLE"
 
   validation {
     condition     = contains(["MUTABLE", "IMMUTABLE"], var.ecr_image_tag_mutability)

@@ -125,14 +125,15 @@ func isOptional(name string) bool {
 }
 
 // lookPath finds a tool: BOOTSTRAP_<TOOL>, the factory's override, PATH; for
-// terraform, hc-install's search.
+// terraform, the binary bootstrap would run (BOOTSTRAP_TERRAFORM or the
+// pinned release hc-install installed), never one merely on PATH.
 func lookPath(f *factory.Factory) func(ctx context.Context, name string) (string, error) {
 	return func(ctx context.Context, name string) (string, error) {
 		if p := f.Tools[name]; p != "" {
 			return p, nil
 		}
 		if name == "terraform" {
-			return terraform.Find(ctx, "")
+			return terraform.Locate(ctx, terraform.DefaultInstallDir())
 		}
 		env := map[string]string{"eksctl": "BOOTSTRAP_EKSCTL", "helm": "BOOTSTRAP_HELM", "kubectl": "BOOTSTRAP_KUBECTL", "aws": "BOOTSTRAP_AWS"}[name]
 		if p := os.Getenv(env); p != "" {

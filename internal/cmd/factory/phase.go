@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/pipeline"
 )
 
@@ -43,6 +44,11 @@ func RunPhase(ctx context.Context, f *Factory, opts *PhaseOptions) error {
 	p, err := f.Profile(opts.Env)
 	if err != nil {
 		return err
+	}
+	// A protected cluster is made only with its endpoint limited and its
+	// Secrets key set (plan merely warns); nothing starts otherwise.
+	if probs := config.ReadyToCreate(p); len(probs) > 0 && (opts.Verb == "cluster" || opts.Verb == "up") {
+		return probs
 	}
 	run, err := f.NewRun(p, opts.Verb)
 	if err != nil {

@@ -122,7 +122,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("planning environment %s: %w", p.Name, err)
 	}
-	res := Result{Environment: p.Name, Region: p.Region, Protection: p.DescribeProtection(), Mode: mode, Warnings: config.Warnings(p, f.Now()), Steps: descs}
+	res := Result{Environment: p.Name, Region: p.Region, Protection: p.DescribeProtection(), Mode: mode, Warnings: append(config.Warnings(p, f.Now()), config.CreateWarnings(p)...), Steps: descs}
 	if est, err := cost.Estimate(p, f.Now()); err == nil {
 		res.Cost = &est
 	} else {

@@ -1,0 +1,167 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/internal/testenv"
+)
+
+func TestPlanRedisAuth(t *testing.T) {
+	t.Parallel()
+	v := func(labels []string, labelled map[string]string) cloud.SecretVersion {
+		return cloud.SecretVersion{VersionID: "v2", Labels: labels, Labelled: labelled}
+	}
+	tests := []struct {
+		name    string
+		enabled bool
+		cur     cloud.SecretVersion
+		want    redisAuthPlan
+	}{
+		{"fresh group", false, v(nil, nil), redisAuthEnable},
+		{"fresh group, labels from an older group", false, v([]string{RedisTokenSet}, map[string]string{RedisTokenSet: "v2"}), redisAuthEnable},
+		{"current token set", true, v([]string{"AWSCURRENT", RedisTokenSet}, map[string]string{RedisTokenSet: "v2"}), redisAuthNothing},
+		{"new version after a set one", true, v([]string{"AWSCURRENT"}, map[string]string{RedisTokenSet: "v1"}), redisAuthRotate},
+		{"rotated, not yet set", true, v([]string{"AWSCURRENT", RedisTokenRotated}, map[string]string{RedisTokenSet: "v1", RedisTokenRotated: "v2"}), redisAuthFinish},
+		{"on before bootstrap tracked it", true, v([]string{"AWSCURRENT"}, map[string]string{}), redisAuthAdopt},
+	}
+	for _, tt := range tests {
+		if got := planRedisAuth(tt.enabled, tt.cur); got != tt.want {
+			t.Errorf("%s: plan %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestRedisAuthRotationAgainstMoto: raising generated_secrets_version
+// writes a new token; the AUTH step must make Redis accept it (the bug: it
+// returned early because AUTH was on, so the app got a token Redis
+// rejected). moto's ModifyReplicationGroup is patched to keep tokens as AWS
+// documents (hack/moto/patches.py): ROTATE keeps both valid, SET only the
+// new; its /moto-api/data.json shows their digests, standing in for a
+// client's AUTH.
+func TestRedisAuthRotationAgainstMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test: moto")
+	}
+	m := testenv.Moto(t)
+	m.Use(t)
+	ctx := context.Background()
+	p := config.Builtin("staging")
+	c, err := cloud.New(ctx, p.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, secret := p.Prefix(), p.Secrets.Prefix+"/redis"
+	if _, err := c.ElastiCache().CreateReplicationGroup(ctx, &elasticache.CreateReplicationGroupInput{
+		ReplicationGroupId: aws.String(group), ReplicationGroupDescription: aws.String("test"),
+		Engine: aws.String("redis"), CacheNodeType: aws.String("cache.t3.small"), NumCacheClusters: aws.Int32(1),
+		TransitEncryptionEnabled: aws.Bool(true),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tokens := []string{"first0token0of0the0test0aaaaaaaaaa", "second0token0of0the0test0bbbbbbbbb"}
+	if _, err := c.SecretsManager().CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String(secret), SecretString: aws.String(`{"auth_token":"` + tokens[0] + `"}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	log := &bytes.Buffer{}
+	st := &State{Profile: p, Redact: &proc.Redactor{}, Poll: Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Limit: 30 * time.Second}}
+	st.Progress = NewProgress(log, false, false)
+	sync := func(step string) {
+		t.Helper()
+		if err := syncRedisAuth(ctx, c, st, group, secret); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	valid := func(step string, want ...string) {
+		t.Helper()
+		got := motoAuthDigests(t, m.Endpoint, group)
+		var wantD []string
+		for _, w := range want {
+			sum := sha256.Sum256([]byte(w))
+			wantD = append(wantD, hex.EncodeToString(sum[:]))
+		}
+		slices.Sort(got)
+		slices.Sort(wantD)
+		if !slices.Equal(got, wantD) {
+			t.Errorf("%s: Redis accepts %d token(s) %v, want %d %v", step, len(got), short(got), len(wantD), short(wantD))
+		}
+	}
+
+	sync("first run")
+	valid("first run: the first token, alone", tokens[0])
+	sync("second run")
+	valid("a re-run changes nothing", tokens[0])
+
+	// generated_secrets_version raised: Terraform writes a new version.
+	if _, err := c.SecretsManager().PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(secret), SecretString: aws.String(`{"auth_token":"` + tokens[1] + `"}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sync("after the rotation of the secret")
+	valid("ROTATE: old and new both valid", tokens[0], tokens[1])
+	if !strings.Contains(log.String(), "run bootstrap data --env staging again") {
+		t.Errorf("the rotation did not say how to retire the old token:\n%s", log)
+	}
+	sync("the next run")
+	valid("SET: only the new token", tokens[1])
+	sync("once more")
+	valid("and it stays so", tokens[1])
+	for _, tok := range tokens {
+		if strings.Contains(log.String(), tok) {
+			t.Error("a token is in the progress output")
+		}
+	}
+}
+
+func short(ds []string) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d[:8])
+	}
+	return out
+}
+
+// motoAuthDigests reads the SHA-256 digests of the tokens moto's patched
+// replication group accepts.
+func motoAuthDigests(t *testing.T, endpoint, group string) []string {
+	t.Helper()
+	resp, err := http.Get(endpoint + "/moto-api/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var data map[string]map[string][]map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&data); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range data["elasticache"]["ReplicationGroup"] {
+		if g["id"] == group || g["replication_group_id"] == group {
+			var out []string
+			ds, _ := g["auth_token_digests"].([]any)
+			for _, d := range ds {
+				out = append(out, d.(string))
+			}
+			return out
+		}
+	}
+	t.Fatalf("replication group %s not in moto's data", group)
+	return nil
+}
