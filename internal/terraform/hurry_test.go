@@ -12,11 +12,11 @@ import (
 	"time"
 )
 
-// fakeTerraform writes a terraform that answers `version -json` and, for
+// slowTerraform writes a terraform that answers `version -json` and, for
 // any other command, records its pid and then ignores SIGINT for a minute:
 // a Terraform that does not stop when asked, as one waiting on a provider
 // call can.
-func fakeTerraform(t *testing.T) (exe, pidFile string) {
+func slowTerraform(t *testing.T) (exe, pidFile string) {
 	t.Helper()
 	dir := t.TempDir()
 	exe = filepath.Join(dir, "terraform")
@@ -58,7 +58,7 @@ func waitFile(t *testing.T, path string) int {
 // (Hurry) kills it and its process group at once.
 func TestHurryKillsTerraform(t *testing.T) {
 	t.Parallel()
-	exe, pidFile := fakeTerraform(t)
+	exe, pidFile := slowTerraform(t)
 	hurry := make(chan struct{})
 	d, err := New(Options{ExecPath: exe, Dir: t.TempDir(), Hurry: hurry})
 	if err != nil {
