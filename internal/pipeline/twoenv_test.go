@@ -34,8 +34,8 @@ import (
 // (moto) account, as the built-in profiles make them, with every real part
 // this machine has (the fake eksctl, the real terraform and AWS provider,
 // the real helm). Each environment is its own EKS cluster, so each gets its
-// own local control plane: the second is started here with its own
-// KUBE_LOCAL_DIR (on one control plane the two add-on phases would install
+// own local control plane, started here with a KUBE_LOCAL_DIR of its own
+// (on one control plane the two add-on phases would install
 // the same releases in the same namespaces, which two clusters never share).
 // Staging uses a custom database identifier and ports, so they are proven
 // end to end as well. After `teardown --env staging`, production is intact
@@ -47,12 +47,13 @@ func TestTwoEnvironmentsOneAccount(t *testing.T) {
 		t.Skip("end-to-end: moto, terraform, helm and two local control planes")
 	}
 	helm := testenv.Helm(t)
-	kcStaging := testenv.Kube(t)
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
 		testenv.Missing(t, "kubectl", "not on PATH")
 	}
-	kcProduction := startControlPlane(t)
+	// Fresh control planes, one per environment: a shared long-running one
+	// keeps the releases (and their webhooks) of an earlier run.
+	kcStaging, kcProduction := startControlPlane(t), startControlPlane(t)
 	testenv.Moto(t).Use(t)
 	testenv.UseTerraform(t)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
@@ -307,9 +308,9 @@ func taggedFor(t *testing.T, c *cloud.Clients, p *config.Profile) []string {
 	return left
 }
 
-// startControlPlane starts a second local control plane (the second
-// environment's cluster) with hack/kube-local/up.sh in a directory of its
-// own, and stops it when the test ends.
+// startControlPlane starts a local control plane (one environment's
+// cluster) with hack/kube-local/up.sh in a directory of its own, and stops
+// it when the test ends.
 func startControlPlane(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs("../..")
