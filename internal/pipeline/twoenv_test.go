@@ -34,8 +34,8 @@ import (
 // (moto) account, as the built-in profiles make them, with every real part
 // this machine has (the fake eksctl, the real terraform and AWS provider,
 // the real helm). Each environment is its own EKS cluster, so each gets its
-// own local control plane: the second is started here with its own
-// KUBE_LOCAL_DIR (on one control plane the two add-on phases would install
+// own local control plane, started here with a KUBE_LOCAL_DIR of its own
+// (on one control plane the two add-on phases would install
 // the same releases in the same namespaces, which two clusters never share).
 // Staging uses a custom database identifier and ports, so they are proven
 // end to end as well. After `teardown --env staging`, production is intact
@@ -47,12 +47,13 @@ func TestTwoEnvironmentsOneAccount(t *testing.T) {
 		t.Skip("end-to-end: moto, terraform, helm and two local control planes")
 	}
 	helm := testenv.Helm(t)
-	kcStaging := testenv.Kube(t)
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
 		testenv.Missing(t, "kubectl", "not on PATH")
 	}
-	kcProduction := startControlPlane(t)
+	// Fresh control planes, one per environment: a shared long-running one
+	// keeps the releases (and their webhooks) of an earlier run.
+	kcStaging, kcProduction := startControlPlane(t), startControlPlane(t)
 	testenv.Moto(t).Use(t)
 	testenv.UseTerraform(t)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
@@ -120,7 +121,7 @@ func TestTwoEnvironmentsOneAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Staging's custom identifiers and ports, end to end.
-	if got := fmt.Sprint(stg.Data["db_port"], stg.Data["redis_port"], stg.Data["db_instance_identifier"], stg.Data["redis_replication_group_id"]); got != "5433 6380 sovd-stg-db sovd-stg-cache" {
+	if got := fmt.Sprintf("%v %v %v %v", stg.Data["db_port"], stg.Data["redis_port"], stg.Data["db_instance_identifier"], stg.Data["redis_replication_group_id"]); got != "5433 6380 sovd-stg-db sovd-stg-cache" {
 		t.Errorf("staging's outputs: %s", got)
 	}
 	if values, err := os.ReadFile(stg.Path("values/sovd-webapp.yaml")); err != nil || !strings.Contains(string(values), `port: "5433"`) || !strings.Contains(string(values), `port: "6380"`) {
@@ -176,9 +177,16 @@ func TestTwoEnvironmentsOneAccount(t *testing.T) {
 		for _, repo := range p.Registry.Repositories {
 			pushImage(t, c, repo, p.Name)
 		}
-		if _, err := c.S3().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.StorageBucketName(testenv.MotoAccountID)),
+		// The bucket policy denies requests without TLS, and moto, which
+		// evaluates it, is reached over plain HTTP here: the test lifts the
+		// policy to write its object (what is compared is the object).
+		bucket := aws.String(p.StorageBucketName(testenv.MotoAccountID))
+		if _, err := c.S3().DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: bucket}); err != nil {
+			t.Errorf("lifting the TLS-only policy of %s: %v", *bucket, err)
+		}
+		if _, err := c.S3().PutObject(ctx, &s3.PutObjectInput{Bucket: bucket,
 			Key: aws.String("backups/dump.sql"), Body: strings.NewReader("-- dump of " + p.Name)}); err != nil {
-			t.Fatal(err)
+			t.Errorf("putting an object in %s: %v", *bucket, err)
 		}
 	}
 	before := take(prod)
@@ -307,9 +315,9 @@ func taggedFor(t *testing.T, c *cloud.Clients, p *config.Profile) []string {
 	return left
 }
 
-// startControlPlane starts a second local control plane (the second
-// environment's cluster) with hack/kube-local/up.sh in a directory of its
-// own, and stops it when the test ends.
+// startControlPlane starts a local control plane (one environment's
+// cluster) with hack/kube-local/up.sh in a directory of its own, and stops
+// it when the test ends.
 func startControlPlane(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs("../..")
