@@ -191,11 +191,13 @@ func TestCreateClusterUpdatesChangedIRSAPolicies(t *testing.T) {
 // lane (the cluster steps, then the releases) converges: the add-on is
 // deleted with eksctl and the release installed.
 func TestUpConvergesOverEksctlMetricsServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("process test: moto, the fake eksctl, helm and the local control plane")
+	if testenv.OwnProcess(t) {
+		return // it ran, in a test process of its own, beside the other process tests
 	}
 	helm := testenv.Helm(t)
-	kubeconfig := testenv.Kube(t)
+	// Its own control plane: it installs metrics-server's objects (eksctl's
+	// add-on, then the Helm release) under their fixed names in kube-system.
+	kubeconfig := testenv.OwnKube(t)
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
 		testenv.Missing(t, "kubectl", "not on PATH")

@@ -18,8 +18,8 @@ import (
 // the Redis AUTH step targets; the outputs the app's values are made of
 // carry the ports.
 func TestCustomIdentifiersReachThePlan(t *testing.T) {
-	if testing.Short() {
-		t.Skip("process test: moto, terraform and the AWS provider")
+	if testenv.OwnProcess(t) {
+		return // it ran, in a test process of its own, beside the other process tests
 	}
 	testenv.Moto(t).Use(t)
 	testenv.UseTerraform(t)

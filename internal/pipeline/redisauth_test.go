@@ -55,8 +55,8 @@ func TestPlanRedisAuth(t *testing.T) {
 // new; its /moto-api/data.json shows their digests, standing in for a
 // client's AUTH.
 func TestRedisAuthRotationAgainstMoto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("process test: moto")
+	if testenv.OwnProcess(t) {
+		return // it ran, in a test process of its own, beside the other process tests
 	}
 	m := testenv.Moto(t)
 	m.Use(t)

@@ -43,8 +43,8 @@ import (
 // teardown nothing of either is left (production's final snapshot and its
 // secrets in their recovery window are kept by design).
 func TestTwoEnvironmentsOneAccount(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: moto, terraform, helm and two local control planes")
+	if testenv.OwnProcess(t) {
+		return // it ran, in a test process of its own, beside the other process tests
 	}
 	helm := testenv.Helm(t)
 	kubectl, err := exec.LookPath("kubectl")
@@ -53,7 +53,7 @@ func TestTwoEnvironmentsOneAccount(t *testing.T) {
 	}
 	// Fresh control planes, one per environment: a shared long-running one
 	// keeps the releases (and their webhooks) of an earlier run.
-	kcStaging, kcProduction := startControlPlane(t), startControlPlane(t)
+	kcStaging, kcProduction := testenv.OwnKube(t), testenv.OwnKube(t)
 	testenv.Moto(t).Use(t)
 	testenv.UseTerraform(t)
 	t.Setenv("FAKE_EKSCTL_RECORD", t.TempDir())
@@ -313,32 +313,4 @@ func taggedFor(t *testing.T, c *cloud.Clients, p *config.Profile) []string {
 		left = append(left, "bucket "+p.StorageBucketName(testenv.MotoAccountID))
 	}
 	return left
-}
-
-// startControlPlane starts a local control plane (one environment's
-// cluster) with hack/kube-local/up.sh in a directory of its own, and stops
-// it when the test ends.
-func startControlPlane(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "kube2-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "KUBE_LOCAL_DIR="+dir)
-	up := exec.Command(filepath.Join(root, "hack/kube-local/up.sh"))
-	up.Env = env
-	if out, err := up.CombinedOutput(); err != nil {
-		testenv.Missing(t, "second Kubernetes control plane", fmt.Sprintf("hack/kube-local/up.sh: %v\n%s", err, out))
-	}
-	t.Cleanup(func() {
-		down := exec.Command(filepath.Join(root, "hack/kube-local/down.sh"))
-		down.Env = env
-		down.Run()
-		os.RemoveAll(dir)
-	})
-	return filepath.Join(dir, "kubeconfig")
 }

@@ -32,10 +32,10 @@ import (
 // refuses), closer than a credential_process with a past Expiration, which
 // the SDK's cache would hand to AWS all the same.
 func TestCredentialProblems(t *testing.T) {
-	if testing.Short() {
-		t.Skip("process test: the built binary and moto")
+	if testenv.OwnProcess(t) {
+		return // it ran, in a test process of its own, beside the other process tests
 	}
-	// Not parallel: cloudClients sets moto's environment for this process.
+	// cloudClients sets moto's environment for this process: its own.
 	m := testenv.Moto(t)
 	bootstrap := goBuild(t, t.TempDir(), "bootstrap", "github.com/sovd/bootstrap/cmd/bootstrap")
 	ctx := context.Background()
