@@ -1,6 +1,10 @@
-// Package cloud reads what bootstrap needs from AWS through the SDK: the
-// account, whether a cluster exists, the network eksctl made for it, and the
-// state of eksctl's CloudFormation stacks.
+// Package cloud talks to AWS through the SDK for bootstrap: it reads the
+// account, the cluster, the network eksctl made, eksctl's CloudFormation
+// stacks and the objects an environment's names point at (with their tags),
+// and it makes the few changes done outside eksctl and Terraform: the state
+// bucket and the environment lock, the Redis AUTH token, the log group's tags
+// and deletion, and the teardown sweep's deletions (what to delete is decided
+// by the caller's policy, not here).
 //
 // Clients come from the SDK's default configuration chain, which honours
 // AWS_ENDPOINT_URL: that is how tests point everything at a local moto

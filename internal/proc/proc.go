@@ -1,7 +1,10 @@
 // Package proc runs other programs (eksctl, helm, kubectl, aws) for bootstrap.
 //
-// Everything goes through one Runner, injected where it is needed and never a
-// package global, so tests substitute proctest's recording fake. The real
+// Every one of those goes through one Runner, injected where it is needed and
+// never a package global, so tests substitute proctest's recording fake.
+// Terraform is the exception: it runs through terraform-exec (see
+// internal/terraform), which gets the same run log, -v stream and second
+// Ctrl-C from the run's State. The real
 // Runner, Exec, captures each child's output to the run log, streams it when
 // asked, keeps its tail for the error, and redacts secret values everywhere.
 //

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-version"
 	"github.com/spf13/cobra"
 
+	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/proc"
@@ -37,7 +38,7 @@ type Tool struct {
 
 // Tools are checked in this order.
 var Tools = []Tool{
-	{Name: "eksctl", Minimum: "0.230.0", Why: "knows Kubernetes 1.35 and the ClusterConfig fields bootstrap renders",
+	{Name: "eksctl", Minimum: eksctl.MinVersion, Why: "knows Kubernetes 1.35 and the ClusterConfig fields bootstrap renders",
 		Args: []string{"version"}, Parse: firstSemver},
 	{Name: "helm", Minimum: "3.14.0", Why: "upgrade --install --atomic --wait with server-side CRD handling",
 		Args: []string{"version", "--short"}, Parse: firstSemver},

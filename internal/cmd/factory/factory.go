@@ -136,7 +136,9 @@ func (f *Factory) NewRun(p *config.Profile, verb string) (*Run, error) {
 		runner = &proc.Exec{Log: log, Stream: stream, Redact: redact, Hurry: f.Hurry}
 	}
 	tools := map[string]string{}
-	for _, t := range []string{"eksctl", "helm", "kubectl", "aws", "terraform"} {
+	// Terraform is not among them: terraform.Find reads BOOTSTRAP_TERRAFORM,
+	// in the one place that chooses the binary.
+	for _, t := range []string{"eksctl", "helm", "kubectl", "aws"} {
 		if v := os.Getenv("BOOTSTRAP_" + upper(t)); v != "" {
 			tools[t] = v
 		}
