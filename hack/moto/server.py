@@ -13,7 +13,7 @@ reports whether moto is installed in the version the patches are written for
 Before starting, it patches moto in-process where moto 5.2.1 does not behave
 like AWS in ways that the AWS provider, the S3 backend or bootstrap itself
 depend on. Each patch says which AWS behaviour it restores. The rule
-(DESIGN.md, "Testing"): make moto behave like AWS here, never bend the
+(docs/layout.md, "Tests: the rule for moto"): make moto behave like AWS here, never bend the
 Terraform root or the product to suit moto. Patched data comes from moto's
 own backends, not from constants.
 """

@@ -10,7 +10,7 @@ import (
 	"github.com/sovd/bootstrap/internal/terraform"
 )
 
-// Ownership (DESIGN.md, "Ownership: what an environment may touch"): an
+// Ownership (docs/layout.md, "Design: ownership"): an
 // object is this environment's only when its tags Environment, Application
 // and ManagedBy all say so. `up` and `teardown` check every object they
 // would adopt, change or delete by its name before they change anything;

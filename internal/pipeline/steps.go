@@ -58,7 +58,7 @@ func AddonsPhase() []Step {
 }
 
 // TeardownSteps is `bootstrap teardown`, in the order that leaves nothing
-// behind (DESIGN.md, "Teardown order"). The node groups go beside the data
+// behind (docs/layout.md, "Teardown order"). The node groups go beside the data
 // tier's destroy: neither needs the other, and both must be gone before
 // eksctl deletes the VPC the databases sit in.
 func TeardownSteps() []Step { return TeardownStepsWith(AddonOptions{}) }

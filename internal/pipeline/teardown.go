@@ -17,7 +17,7 @@ import (
 	"github.com/sovd/bootstrap/internal/terraform"
 )
 
-// Teardown's first and last steps (DESIGN.md, "Teardown order"). First,
+// Teardown's first and last steps (docs/layout.md, "Teardown order"). First,
 // while the load balancer controller still runs, every Ingress and every
 // Service of type LoadBalancer is deleted, so that the controller deletes
 // the load balancers and target groups it made for them; nothing else would,
