@@ -3,9 +3,8 @@
 # Terraform and never enters state.
 
 locals {
-  # The instance identifier, known before the instance exists: its log groups
-  # are made first under /aws/rds/instance/<identifier>/.
-  db_identifier = local.name
+  # (local.db_identifier, in main.tf, is known before the instance exists: its
+  # log groups are made first under /aws/rds/instance/<identifier>/.)
 
   # What RDS sends to CloudWatch Logs: the server log (connections,
   # disconnections, errors, slow statements per the parameter group) and the
