@@ -150,12 +150,21 @@ func TestTwoEnvironmentsOneAccount(t *testing.T) {
 			s.images[repo] = strings.Join(ids, ",")
 		}
 		bucket := p.StorageBucketName(testenv.MotoAccountID)
+		policy, perr := c.S3().GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
+		if perr == nil {
+			c.S3().DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucket)})
+		}
 		if o, err := c.S3().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("backups/dump.sql")}); err != nil {
 			t.Errorf("object of %s: %v", bucket, err)
 		} else {
 			b, _ := io.ReadAll(o.Body)
 			o.Body.Close()
 			s.objects[bucket] = string(b)
+		}
+		if perr == nil {
+			if _, err := c.S3().PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: policy.Policy}); err != nil {
+				t.Errorf("restoring the policy of %s: %v", bucket, err)
+			}
 		}
 		for _, name := range p.SecretNames() {
 			v, err := c.SecretsManager().GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
@@ -181,12 +190,19 @@ func TestTwoEnvironmentsOneAccount(t *testing.T) {
 		// evaluates it, is reached over plain HTTP here: the test lifts the
 		// policy to write its object (what is compared is the object).
 		bucket := aws.String(p.StorageBucketName(testenv.MotoAccountID))
+		policy, err := c.S3().GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: bucket})
+		if err != nil {
+			t.Fatalf("policy of %s: %v", *bucket, err)
+		}
 		if _, err := c.S3().DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: bucket}); err != nil {
 			t.Errorf("lifting the TLS-only policy of %s: %v", *bucket, err)
 		}
 		if _, err := c.S3().PutObject(ctx, &s3.PutObjectInput{Bucket: bucket,
 			Key: aws.String("backups/dump.sql"), Body: strings.NewReader("-- dump of " + p.Name)}); err != nil {
 			t.Errorf("putting an object in %s: %v", *bucket, err)
+		}
+		if _, err := c.S3().PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: bucket, Policy: policy.Policy}); err != nil {
+			t.Fatalf("restoring the policy of %s: %v", *bucket, err)
 		}
 	}
 	before := take(prod)
