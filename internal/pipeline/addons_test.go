@@ -401,7 +401,7 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	var progress bytes.Buffer
 	st.Progress = NewProgress(&progress, false, false)
 	opts := func(src addons.Source) AddonOptions {
-		return AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 15 * time.Second}
+		return AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 15 * time.Second, EKS: noEKSExtras}
 	}
 	run := func(name string, steps []Step) error {
 		start := time.Now()

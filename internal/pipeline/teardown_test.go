@@ -560,8 +560,9 @@ func TestDeleteLoadBalancersClusterGoneAgainstMoto(t *testing.T) {
 	}
 }
 
-// TestSweepAgainstMoto: after eksctl, what is tagged for the cluster and
-// safe to delete is deleted and the rest reported; a second run deletes
+// TestSweepAgainstMoto: after eksctl, what is tagged for the cluster (in its
+// VPC, or an address with the cluster's and all three of the environment's
+// tags) and safe to delete is deleted and the rest reported; a second run deletes
 // nothing more; once a person has freed what was kept, the sweep deletes it
 // and then finds nothing.
 func TestSweepAgainstMoto(t *testing.T) {
@@ -615,7 +616,7 @@ func TestSweepAgainstMoto(t *testing.T) {
 	var eips []string
 	for i := 0; i < 2; i++ {
 		a, err := c.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc,
-			TagSpecifications: ec2Tags(ec2types.ResourceTypeElasticIp, "Environment", "staging", "ManagedBy", "bootstrap")})
+			TagSpecifications: ec2Tags(ec2types.ResourceTypeElasticIp, "Environment", "staging", "Application", "sovd", "ManagedBy", "bootstrap", "alpha.eksctl.io/cluster-name", cluster)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -626,9 +627,9 @@ func TestSweepAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Production's are not staging's.
+	// Production's are not staging's (the sweep does not even list it).
 	if _, err := c.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc,
-		TagSpecifications: ec2Tags(ec2types.ResourceTypeElasticIp, "Environment", "production", "ManagedBy", "bootstrap")}); err != nil {
+		TagSpecifications: ec2Tags(ec2types.ResourceTypeElasticIp, "Environment", "production", "Application", "sovd", "ManagedBy", "bootstrap")}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -636,6 +637,9 @@ func TestSweepAgainstMoto(t *testing.T) {
 	run := func() (table, progress string) {
 		t.Helper()
 		st, prog, out := teardownState(t, nil)
+		// Teardown read the cluster's network before eksctl deleted it; the
+		// sweep keeps to that VPC (docs/layout.md, "Design: ownership").
+		st.Network = &Network{VPCID: vpc}
 		if err := sweep.Run(ctx, st); err != nil {
 			t.Fatalf("sweep: %v\n%s", err, out)
 		}
