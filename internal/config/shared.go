@@ -7,8 +7,8 @@ import (
 )
 
 // Names one environment's teardown deletes must not be another's. Within one
-// file, environments are taken to share the AWS account (a profile names no
-// account), so two of them in one region must not name the same secrets,
+// file, environments are taken to share the AWS account unless both pin
+// different ones (accountID), so two of them in one region must not name the same secrets,
 // database, replication group, repositories or state key; IAM role names
 // and S3 bucket names are global, so those must differ across regions too.
 // The cluster name is checked with the profile (Validate); namespaces need
@@ -23,7 +23,14 @@ type sharedName struct {
 	// regional services, "" for global ones; names are compared folded
 	// when AWS compares them so (IAM).
 	key string
+	// account is the profile's accountID ("" when it pins none); S3 bucket
+	// names are one namespace for every account, so theirs is "".
+	account string
 }
+
+// sameAccount reports whether two environments may be in one account: yes
+// unless both pin an account and the two differ.
+func sameAccount(a, b string) bool { return a == "" || b == "" || a == b }
 
 // ownedNames lists the names p's teardown deletes (or, for the state key,
 // overwrites), by field.
@@ -31,16 +38,21 @@ func ownedNames(p *Profile) []sharedName {
 	const acct = "<account-id>" // the same account for every environment of a file
 	r := p.Region
 	out := []sharedName{
-		{p.Name, "secrets.prefix", p.Secrets.Prefix, r},
-		{p.Name, "database.identifier", p.Database.Identifier, r},
-		{p.Name, "redis.replicationGroupId", p.Redis.ReplicationGroupID, r},
-		{p.Name, "storage.bucket", p.StorageBucketName(acct), ""},
-		{p.Name, "app.roleName", strings.ToLower(p.App.RoleName), ""},
-		{p.Name, "IRSA role of the load balancer controller", strings.ToLower(p.LoadBalancerControllerRole()), ""},
-		{p.Name, "IRSA role of External Secrets", strings.ToLower(p.ExternalSecretsRole()), ""},
+		{p.Name, "secrets.prefix", p.Secrets.Prefix, r, ""},
+		{p.Name, "database.identifier", p.Database.Identifier, r, ""},
+		{p.Name, "redis.replicationGroupId", p.Redis.ReplicationGroupID, r, ""},
+		{p.Name, "storage.bucket", p.StorageBucketName(acct), "", ""},
+		{p.Name, "app.roleName", strings.ToLower(p.App.RoleName), "", ""},
+		{p.Name, "IRSA role of the load balancer controller", strings.ToLower(p.LoadBalancerControllerRole()), "", ""},
+		{p.Name, "IRSA role of External Secrets", strings.ToLower(p.ExternalSecretsRole()), "", ""},
 	}
 	for i, repo := range p.Registry.Repositories {
-		out = append(out, sharedName{p.Name, fmt.Sprintf("registry.repositories[%d]", i), repo, r})
+		out = append(out, sharedName{p.Name, fmt.Sprintf("registry.repositories[%d]", i), repo, r, ""})
+	}
+	for i := range out {
+		if out[i].field != "storage.bucket" {
+			out[i].account = p.AccountID
+		}
 	}
 	return out
 }
@@ -76,7 +88,7 @@ func SharedNames(f *File) Problems {
 		envs = append(envs, n)
 	}
 	sort.Strings(envs)
-	seen := map[string]sharedName{} // kind|key|name -> first owner
+	seen := map[string][]sharedName{} // kind|key|name -> its owners so far
 	var prefixes []sharedName
 	var probs Problems
 	for _, env := range envs {
@@ -90,7 +102,7 @@ func SharedNames(f *File) Problems {
 			}
 			if n.field == "secrets.prefix" {
 				for _, o := range prefixes {
-					if o.key == n.key && o.env != n.env && o.name != n.name && (strings.HasPrefix(n.name, o.name+"/") || strings.HasPrefix(o.name, n.name+"/")) {
+					if o.key == n.key && o.env != n.env && sameAccount(o.account, n.account) && o.name != n.name && (strings.HasPrefix(n.name, o.name+"/") || strings.HasPrefix(o.name, n.name+"/")) {
 						probs = append(probs, Problem{Path: fieldPath(n.env, n.field), Message: fmt.Sprintf("%q and %s (%q) nest: one environment's External Secrets policy and teardown would reach the other's secrets", n.name, fieldPath(o.env, o.field), o.name),
 							Hint: "give each environment a secrets prefix that is not inside another's"})
 					}
@@ -98,13 +110,18 @@ func SharedNames(f *File) Problems {
 				prefixes = append(prefixes, n)
 			}
 			k := kind(n.field) + "|" + n.key + "|" + n.name
-			o, dup := seen[k]
-			if !dup {
-				seen[k] = n
-				continue
+			var o sharedName
+			dup := false
+			for _, prev := range seen[k] {
+				// Within one environment: the profile's own checks.
+				if prev.env != n.env && sameAccount(prev.account, n.account) {
+					o, dup = prev, true
+					break
+				}
 			}
-			if o.env == n.env {
-				continue // within one environment: the profile's own checks
+			seen[k] = append(seen[k], n)
+			if !dup {
+				continue
 			}
 			where := "in the account"
 			if n.key != "" {
