@@ -125,7 +125,10 @@ func TestUpThenTeardown(t *testing.T) {
 		n["secrets"] = len(listSecrets(t, c, "sovd/staging/"))
 		roles, _ := iam.NewFromConfig(c.Config).ListRoles(ctx, &iam.ListRolesInput{})
 		for _, r := range roles.Roles {
-			if strings.HasPrefix(aws.ToString(r.RoleName), "sovd-staging") || strings.HasPrefix(aws.ToString(r.RoleName), "sovd-webapp-staging") {
+			switch name := aws.ToString(r.RoleName); {
+			case name == "sovd-staging-rds-monitoring":
+				n["data-tier roles"]++ // RDS enhanced monitoring, made by terraform/stateful
+			case strings.HasPrefix(name, "sovd-staging") || strings.HasPrefix(name, "sovd-webapp-staging"):
 				n["irsa roles"]++
 			}
 		}
@@ -205,7 +208,7 @@ func TestUpThenTeardown(t *testing.T) {
 	// EKS add-ons: the networking ones eksctl makes (vpc-cni, kube-proxy,
 	// coredns), not metrics-server, which Helm installs; the control-plane
 	// log group EKS makes, which teardown must delete.
-	for what, want := range map[string]int{"vpcs": 1, "subnets": 6, "clusters": 1, "databases": 1, "redis": 1, "repositories": 2, "secrets": 3, "irsa roles": 3, "buckets": 1, "eks add-ons": 3, "log groups": 1} {
+	for what, want := range map[string]int{"vpcs": 1, "subnets": 6, "clusters": 1, "databases": 1, "redis": 1, "repositories": 2, "secrets": 3, "irsa roles": 3, "data-tier roles": 1, "buckets": 1, "eks add-ons": 3, "log groups": 1} {
 		if after[what] != want {
 			t.Errorf("after up: %d %s, want %d", after[what], what, want)
 		}
