@@ -467,14 +467,20 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 		ns, name, _ := strings.Cut(pdb, "/")
 		k.must("get", "poddisruptionbudget", name, "-n", ns)
 	}
-	if got := k.must("get", "serviceaccount", "external-secrets", "-n", "external-secrets", "-o", "jsonpath={.metadata.annotations.eks\\.amazonaws\\.com/role-arn}"); got != "arn:aws:iam::123456789012:role/sovd-production-external-secrets" {
-		t.Errorf("External Secrets' IRSA role = %q", got)
+	// The IRSA role is on the store's own ServiceAccount, which runs no pod;
+	// the controller's carries none (a SecretStore naming no auth would
+	// otherwise read with the controller's credentials).
+	if got := k.must("get", "serviceaccount", addons.ExternalSecretsStoreServiceAccount, "-n", "external-secrets", "-o", "jsonpath={.metadata.annotations.eks\\.amazonaws\\.com/role-arn}"); got != "arn:aws:iam::123456789012:role/sovd-production-external-secrets" {
+		t.Errorf("External Secrets' store ServiceAccount's IRSA role = %q", got)
+	}
+	if got := k.must("get", "serviceaccount", addons.ExternalSecretsServiceAccount, "-n", "external-secrets", "-o", "jsonpath={.metadata.annotations}"); strings.Contains(got, "role-arn") {
+		t.Errorf("External Secrets' controller ServiceAccount carries a role: %s", got)
 	}
 	k.must("get", "crd", "targetgroupbindings.elbv2.k8s.aws", "ingressclassparams.elbv2.k8s.aws",
 		"externalsecrets.external-secrets.io", "clustersecretstores.external-secrets.io", "secretstores.external-secrets.io")
 	// The API server accepted the store and the ExternalSecret, with the
 	// real schema, and called External Secrets' webhook for them.
-	if got := k.must("get", "clustersecretstore", addons.SecretStoreName, "-o", "jsonpath={.spec.provider.aws.region}/{.spec.provider.aws.auth.jwt.serviceAccountRef.name}"); got != "us-east-1/external-secrets" {
+	if got := k.must("get", "clustersecretstore", addons.SecretStoreName, "-o", "jsonpath={.spec.provider.aws.region}/{.spec.provider.aws.auth.jwt.serviceAccountRef.name}"); got != "us-east-1/"+addons.ExternalSecretsStoreServiceAccount {
 		t.Errorf("ClusterSecretStore = %q", got)
 	}
 	if got := k.must("get", "externalsecret", addons.AppSecretName, "-n", "production", "-o", "jsonpath={.spec.target.name}/{.spec.target.template.engineVersion}/{.spec.data[4].remoteRef.key}"); got != "sovd-webapp-secrets/v2/arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-5a9c0e2f-AbCdEf" {

@@ -446,17 +446,18 @@ func (s SetRedisAuth) Run(ctx context.Context, st *State) error {
 // Describe implements Describer.
 func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) {
 	secret := st.Profile.Secrets.Prefix + "/redis"
+	modify := func(strategy string) []string {
+		return []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Redis.ReplicationGroupID,
+			"--auth-token", "$(aws secretsmanager get-secret-value --secret-id " + secret + " --query SecretString --output text | jq -r .auth_token)",
+			"--auth-token-update-strategy", strategy, "--apply-immediately"}
+	}
 	return Description{Actions: []Action{{
 		Tool: "aws",
-		Args: []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Redis.ReplicationGroupID,
-			"--auth-token", "$(aws secretsmanager get-secret-value --secret-id " + secret + " --query SecretString --output text | jq -r .auth_token)",
-			"--auth-token-update-strategy", "ROTATE", "--apply-immediately"},
+		Args: modify("ROTATE"),
 		Note: "when the secret's current version is not yet on Redis (it carries no " + RedisTokenSet + " label): Redis then accepts the old and the new token; the token stays out of Terraform state",
 	}, {
 		Tool: "aws",
-		Args: []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Prefix(),
-			"--auth-token", "$(aws secretsmanager get-secret-value --secret-id " + secret + " --query SecretString --output text | jq -r .auth_token)",
-			"--auth-token-update-strategy", "SET", "--apply-immediately"},
+		Args: modify("SET"),
 		Note: "once the group is available again: at once when the group had no AUTH before, else at the next run, after the app's pods run with the new token; SET retires the old token. Then: aws secretsmanager update-secret-version-stage --secret-id " + secret + " --version-stage " + RedisTokenSet + " --move-to-version-id <the current version> --remove-from-version-id <the version that had it>",
 	}}}, nil
 }
