@@ -200,22 +200,9 @@ func (ClaimLogGroup) Describe(_ context.Context, st *State) (Description, error)
 	name := cloud.ControlPlaneLogGroup(st.Profile.Cluster.Name)
 	return Description{Actions: []Action{{
 		Tool: "aws",
-		Args: []string{"logs", "tag-resource", "--resource-arn", "<arn of " + name + ">", "--tags", tagFlags(logGroupTags(st))},
+		Args: []string{"logs", "tag-resource", "--resource-arn", "<arn of " + name + ">", "--tags", cloud.TagsString(logGroupTags(st))},
 		Note: "when the log group exists and the EKS cluster carries the environment's tags: EKS makes the group untagged, and teardown deletes it only when its tags say it is this environment's",
 	}}}, nil
-}
-
-func tagFlags(tags map[string]string) string {
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + tags[k]
-	}
-	return strings.Join(parts, ",")
 }
 
 // DeleteLogGroup deletes the cluster's control-plane log group after eksctl
@@ -260,7 +247,7 @@ func (DeleteLogGroup) Describe(_ context.Context, st *State) (Description, error
 	return Description{Actions: []Action{{
 		Tool: "aws",
 		Args: []string{"logs", "delete-log-group", "--log-group-name", name},
-		Note: "after the cluster is gone, when the group carries " + tagFlags(logGroupTags(st)) + " (eksctl delete cluster leaves it)",
+		Note: "after the cluster is gone, when the group carries " + cloud.TagsString(logGroupTags(st)) + " (eksctl delete cluster leaves it)",
 	}}}, nil
 }
 
