@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
@@ -97,46 +95,10 @@ func (RemoveReplacedAddons) Describe(_ context.Context, st *State) (Description,
 	return Description{Actions: actions}, nil
 }
 
-// ownershipTags are the tags that prove an AWS object is this environment's.
-func ownershipTags(st *State) map[string]string {
-	all := st.Profile.AllTags()
-	out := map[string]string{}
-	for _, k := range []string{"Environment", "Application", "ManagedBy"} {
-		out[k] = all[k]
-	}
-	return out
-}
-
-// carries reports whether tags hold every one of want.
-func carries(tags, want map[string]string) bool {
-	for k, v := range want {
-		if tags[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
-func tagList(tags map[string]string) string {
-	if len(tags) == 0 {
-		return "no tags"
-	}
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + tags[k]
-	}
-	return strings.Join(parts, ", ")
-}
-
 // logGroupTags are the tags bootstrap puts on the control-plane log group:
 // the environment's, and the cluster's name under eksctl's cluster tag.
 func logGroupTags(st *State) map[string]string {
-	t := ownershipTags(st)
+	t := envOwnership(st.Profile)
 	t[eksctl.ClusterNameTag] = st.Profile.Cluster.Name
 	return t
 }
@@ -168,18 +130,18 @@ func (s ClaimLogGroup) Run(ctx context.Context, st *State) error {
 	if err != nil || !exists {
 		return err
 	}
-	want := ownershipTags(st)
+	want := envOwnership(st.Profile)
 	name := cloud.ControlPlaneLogGroup(p.Cluster.Name)
-	if !carries(tags, want) {
+	if !cloud.Ownership(want).Owns(tags) {
 		return fmt.Errorf("EKS cluster %s is not tagged for environment %s (it has %s; want %s): its log group %s is left alone",
-			p.Cluster.Name, p.Name, tagList(tags), tagList(want), name)
+			p.Cluster.Name, p.Name, cloud.TagsString(tags), cloud.TagsString(want), name)
 	}
 	lg, err := api.LogGroupFacts(ctx, name)
 	if err != nil || !lg.Exists {
 		return err
 	}
 	claim := logGroupTags(st)
-	if carries(lg.Tags, claim) {
+	if cloud.Ownership(claim).Owns(lg.Tags) {
 		return nil
 	}
 	for k, v := range claim {
@@ -191,7 +153,7 @@ func (s ClaimLogGroup) Run(ctx context.Context, st *State) error {
 	if err := api.TagLogGroup(ctx, lg.ARN, claim); err != nil {
 		return err
 	}
-	st.Progress.Info("log group %s (retention %d days) tagged %s", name, lg.RetentionDays, tagList(claim))
+	st.Progress.Info("log group %s (retention %d days) tagged %s", name, lg.RetentionDays, cloud.TagsString(claim))
 	return nil
 }
 
@@ -233,9 +195,9 @@ func (s DeleteLogGroup) Run(ctx context.Context, st *State) error {
 		st.Progress.Info("log group %s is already gone", name)
 		return nil
 	}
-	if !carries(lg.Tags, logGroupTags(st)) {
+	if !cloud.Ownership(logGroupTags(st)).Owns(lg.Tags) {
 		st.Progress.Info("log group %s is not tagged for this environment (%s): left in place; if it is this cluster's, delete it with `aws logs delete-log-group --log-group-name %s`",
-			name, tagList(lg.Tags), name)
+			name, cloud.TagsString(lg.Tags), name)
 		return nil
 	}
 	return api.DeleteLogGroup(ctx, name)

@@ -51,7 +51,7 @@ func (f *fakeEKSExtra) LogGroupFacts(_ context.Context, name string) (cloud.LogG
 }
 
 func (f *fakeEKSExtra) TagLogGroup(_ context.Context, arn string, tags map[string]string) error {
-	f.calls = append(f.calls, "TagLogGroup "+arn+" "+tagList(tags))
+	f.calls = append(f.calls, "TagLogGroup "+arn+" "+cloud.TagsString(tags))
 	if f.logGroup.Tags == nil {
 		f.logGroup.Tags = map[string]string{}
 	}
@@ -114,7 +114,7 @@ func TestLogGroupClaimedThenDeleted(t *testing.T) {
 	if err := (ClaimLogGroup{AWS: f.open}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
-	if f.logGroup.Tags["alpha.eksctl.io/cluster-name"] != "sovd-staging-cluster" || !carries(f.logGroup.Tags, ours) {
+	if f.logGroup.Tags["alpha.eksctl.io/cluster-name"] != "sovd-staging-cluster" || !cloud.Ownership(ours).Owns(f.logGroup.Tags) {
 		t.Fatalf("log group tags after the claim: %v", f.logGroup.Tags)
 	}
 	if err := (DeleteLogGroup{AWS: f.open}).Run(context.Background(), st); err != nil || len(f.deleted) != 1 {
