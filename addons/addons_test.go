@@ -301,7 +301,9 @@ func TestAppOverlay(t *testing.T) {
 	}
 
 	// Exactly the keys of the chart's values-production.yaml that only the
-	// live environment knows (seed: infrastructure/helm/sovd-webapp).
+	// live environment knows (seed: infrastructure/helm/sovd-webapp), and
+	// the ingress's HTTPS keys (issue 15: the controller's default scheme
+	// is internal, its default target type instance).
 	m, _ := v.Map()
 	var paths []string
 	walk("", m, &paths)
@@ -310,7 +312,13 @@ func TestAppOverlay(t *testing.T) {
 		"config.database.host", "config.database.name", "config.database.port", "config.database.user",
 		"config.redis.host", "config.redis.port",
 		"frontend.image.repository",
+		"global.domain",
 		"ingress.annotations.alb.ingress.kubernetes.io/certificate-arn",
+		"ingress.annotations.alb.ingress.kubernetes.io/listen-ports",
+		"ingress.annotations.alb.ingress.kubernetes.io/scheme",
+		"ingress.annotations.alb.ingress.kubernetes.io/ssl-redirect",
+		"ingress.annotations.alb.ingress.kubernetes.io/target-type",
+		"ingress.host",
 		"serviceAccount.annotations.eks.amazonaws.com/role-arn",
 		"serviceAccount.name",
 	}
@@ -318,14 +326,24 @@ func TestAppOverlay(t *testing.T) {
 		t.Errorf("overlay keys:\n got %v\nwant %v", paths, want)
 	}
 
-	// No certificate (no domain): the key is left out, with a warning.
+	if a := v.Ingress.Annotations; a[SchemeAnnotation] != "internet-facing" || a[TargetTypeAnnotation] != "ip" ||
+		a[SSLRedirectAnnotation] != "443" || a[ListenPortsAnnotation] != `[{"HTTP": 80}, {"HTTPS": 443}]` || v.Ingress.Host != "sovd.production.com" {
+		t.Errorf("HTTPS keys: %+v", v.Ingress)
+	}
+
+	// No certificate (no domain): no certificate, no HTTPS listener, no
+	// redirect to it, with a warning; still internet-facing with ip targets.
 	out.CertificateARN = ""
-	v, err = AppOverlay(p, out, "123456789012")
+	nodomain := config.Builtin("staging")
+	nodomain.Registry.Repositories = p.Registry.Repositories
+	v, err = AppOverlay(nodomain, out, "123456789012")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Ingress != nil || len(v.Warnings()) != 1 {
-		t.Errorf("without a certificate: ingress %v, warnings %v", v.Ingress, v.Warnings())
+	a := v.Ingress.Annotations
+	if len(v.Warnings()) != 1 || a[CertificateAnnotation] != "" || a[ListenPortsAnnotation] != "" || a[SSLRedirectAnnotation] != "" ||
+		a[SchemeAnnotation] != "internet-facing" || v.Global != nil || v.Ingress.Host != "" {
+		t.Errorf("without a certificate: ingress %+v, global %v, warnings %v", v.Ingress, v.Global, v.Warnings())
 	}
 
 	// A repository the outputs lack is an error.

@@ -44,6 +44,7 @@ def apply() -> None:
     _patch_rds()
     _patch_ec2()
     _patch_route53()
+    _patch_acm()
     _patch_sts()
 
 
@@ -944,6 +945,22 @@ def _patch_route53() -> None:
         return zone_id if zone_id.startswith("Z") else "Z" + zone_id[1:]
 
     models.create_route53_zone_id = create_route53_zone_id
+
+
+# ---------------------------------------------------------------------------
+# ACM
+# ---------------------------------------------------------------------------
+
+def _patch_acm() -> None:
+    # AWS issues a DNS-validated certificate once its CNAME resolves ("DNS
+    # validation", ACM user guide: usually within minutes of the record).
+    # moto 5.2.1 (acm/models.py, describe) ignores the record and turns
+    # PENDING_VALIDATION into ISSUED after settings.ACM_VALIDATION_WAIT
+    # (60 s); the data tier's apply waits for ISSUED
+    # (aws_acm_certificate_validation). Issued at the first describe: the
+    # records are written by the same apply before it waits.
+    from moto import settings
+    settings.ACM_VALIDATION_WAIT = -1
 
 
 # ---------------------------------------------------------------------------

@@ -250,6 +250,28 @@ func TestInitWritesAFileThatValidates(t *testing.T) {
 	if _, err := config.Resolve(path, "production", today); err != nil {
 		t.Fatalf("the written file does not validate: %v", err)
 	}
+	// The domain keys are there, commented where the profile leaves them
+	// unset, and they validate once uncommented.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, want := range []string{"      domain: sovd.production.com\n", "      # domain: sovd.example.com", "      # hostedZoneID: Z0123456789ABCDEFGHIJ"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("init's file lacks %q:\n%s", want, text)
+		}
+	}
+	uncommented := strings.NewReplacer("# domain: ", "domain: ", "# hostedZoneID: ", "hostedZoneID: ").Replace(text)
+	if err := os.WriteFile(path, []byte(uncommented), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range config.BuiltinEnvironments {
+		p, err := config.Resolve(path, env, today)
+		if err != nil || p.App.HostedZoneID == "" || p.App.Domain == "" {
+			t.Fatalf("uncommented domain keys of %s: %v", env, err)
+		}
+	}
 	again := runCLI(t, cliOpts{}, "init", "-f", path)
 	if again.exit != ExitFailed || !strings.Contains(again.stderr, "--force") {
 		t.Errorf("init must not overwrite without --force: exit %d %s", again.exit, again.stderr)

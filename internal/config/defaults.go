@@ -91,6 +91,9 @@ func Builtin(env string) *Profile {
 		p.Redis.MultiAZ = true
 		// The seed's names, which the app's values-production.yaml uses.
 		p.Registry.Repositories = []string{"sovd-backend", "sovd-frontend"}
+		// The seed's global.domain (values-production.yaml); its hosted
+		// zone is found by name in Route53.
+		p.App.Domain = "sovd.production.com"
 		p.Budget = Budget{MonthlyMin: 500, MonthlyMax: 800}
 	}
 	return p

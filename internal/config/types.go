@@ -168,9 +168,14 @@ type App struct {
 	ServiceAccount string `json:"serviceAccount"`
 	// RoleName is the fixed IRSA role name, so its ARN is known in advance.
 	RoleName string `json:"roleName"`
-	// Domain and HostedZoneID, when both set, get an ACM certificate
-	// validated through Route53 for the ingress.
-	Domain       string `json:"domain,omitempty"`
+	// Domain is the app's host name (global.domain and the ingress host);
+	// with it the data tier makes an ACM certificate validated through
+	// Route53. Empty: no certificate, no host name.
+	Domain string `json:"domain,omitempty"`
+	// HostedZoneID is the public Route53 zone that holds Domain. Optional:
+	// when empty, the zone is found by name (the public zone whose name is
+	// the longest suffix of Domain); a missing or ambiguous zone stops the
+	// run before anything is made.
 	HostedZoneID string `json:"hostedZoneID,omitempty"`
 }
 

@@ -406,8 +406,8 @@ func checkApp(v *validator, p *Profile, _ time.Time) {
 		v.check(hostedZoneRE.MatchString(a.HostedZoneID), "app.hostedZoneID", fmt.Sprintf("%s is not a Route53 hosted zone id", quote(a.HostedZoneID)),
 			"Z followed by 1–31 upper-case letters and digits, without /hostedzone/")
 	}
-	if (a.Domain == "") != (a.HostedZoneID == "") {
-		v.add("app.hostedZoneID", "domain and hostedZoneID go together", "set both to get an ACM certificate validated through Route53, or neither")
+	if a.Domain == "" && a.HostedZoneID != "" {
+		v.add("app.hostedZoneID", "a hosted zone without app.domain", "set app.domain (the app's host name, in that zone), or remove hostedZoneID")
 	}
 }
 

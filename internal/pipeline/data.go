@@ -36,7 +36,8 @@ type DataAPI interface {
 	BucketExists(ctx context.Context, name string) (bool, error)
 	DBInstanceStatus(ctx context.Context, id string) (string, error)
 	ReplicationGroupStatus(ctx context.Context, id string) (string, error)
-	AdoptAPI // FindBucket, FindDBInstance, ... by predictable names, with tags
+	AdoptAPI      // FindBucket, FindDBInstance, ... by predictable names, with tags
+	HostedZoneAPI // the zone of app.domain, when CheckOwnership did not run
 }
 
 // OpenDataAPI opens the data steps' AWS clients for a region.
@@ -118,6 +119,11 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 	}
 	if err := ensureNetwork(ctx, api, st); err != nil {
 		return err
+	}
+	if st.HostedZoneID == "" {
+		if err := ResolveHostedZone(ctx, api, st); err != nil {
+			return err
+		}
 	}
 	d, err := openStateful(ctx, st)
 	if err != nil {
@@ -480,7 +486,7 @@ func ensureNetwork(ctx context.Context, api DataAPI, st *State) error {
 }
 
 func dataInputs(st *State) terraform.Inputs {
-	in := terraform.Inputs{AccountID: st.AccountID,
+	in := terraform.Inputs{AccountID: st.AccountID, HostedZoneID: st.HostedZoneID,
 		VPCID: "<vpc-id>", PrivateSubnetIDs: []string{"<private-subnet-ids>"}, ClusterSecurityGroupID: "<cluster-security-group-id>"}
 	if n := st.Network; n != nil {
 		in.VPCID, in.PrivateSubnetIDs, in.ClusterSecurityGroupID = n.VPCID, n.PrivateSubnetIDs, n.ClusterSecurityGroupID

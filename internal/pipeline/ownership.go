@@ -90,6 +90,13 @@ type OwnerAPI interface {
 	FindCluster(ctx context.Context, name string) (cloud.Found, error)
 	FindRole(ctx context.Context, name string) (cloud.Found, error)
 	AccountID(ctx context.Context) (string, error)
+	HostedZoneAPI
+}
+
+// HostedZoneAPI finds the Route53 zone of app.domain (cloud/dns.go).
+type HostedZoneAPI interface {
+	FindHostedZone(ctx context.Context, domain string) (cloud.HostedZone, error)
+	HostedZoneExists(ctx context.Context, id string) (cloud.HostedZone, error)
 }
 
 // OpenOwnerAPI opens the ownership check's AWS clients for a region.
@@ -106,7 +113,15 @@ func DefaultOwnerAPI(ctx context.Context, region string) (OwnerAPI, error) {
 // repositories, the secrets) and stops the run when one exists without this environment's
 // tags. It changes nothing. Security groups and their rules, which need
 // the VPC, are checked the same way when the data step adopts.
-type CheckOwnership struct{ AWS OpenOwnerAPI }
+//
+// It also finds the hosted zone of app.domain (ResolveHostedZone), so that
+// a missing or ambiguous zone stops the run before anything is made.
+// ZoneOptional (teardown) turns that error into a note: a zone deleted
+// since does not keep the rest from going.
+type CheckOwnership struct {
+	AWS          OpenOwnerAPI
+	ZoneOptional bool
+}
 
 // Name implements Step.
 func (CheckOwnership) Name() string { return "Checking that existing objects are this environment's" }
@@ -129,6 +144,37 @@ func (s CheckOwnership) Run(ctx context.Context, st *State) error {
 	if len(foreign) > 0 {
 		return &OwnershipError{Env: st.Profile.Name, Cluster: st.Profile.Cluster.Name, Region: st.Profile.Region, Want: envOwnership(st.Profile), Objects: foreign, wants: wants}
 	}
+	if err := ResolveHostedZone(ctx, api, st); err != nil {
+		if !s.ZoneOptional {
+			return err
+		}
+		st.Progress.Info("%v; the certificate's records are destroyed from the Terraform state alone", err)
+	}
+	return nil
+}
+
+// ResolveHostedZone sets st.HostedZoneID for a profile with app.domain: the
+// configured app.hostedZoneID, checked to exist, be public and hold the
+// domain; else the public zone found by name (cloud.PickHostedZone).
+func ResolveHostedZone(ctx context.Context, api HostedZoneAPI, st *State) error {
+	a := st.Profile.App
+	if a.Domain == "" {
+		return nil
+	}
+	var hz cloud.HostedZone
+	var err error
+	if a.HostedZoneID != "" {
+		if hz, err = api.HostedZoneExists(ctx, a.HostedZoneID); err != nil {
+			return err
+		}
+		if hz.Name != a.Domain && !strings.HasSuffix(a.Domain, "."+hz.Name) {
+			return fmt.Errorf("app.hostedZoneID %s is the zone %s, which cannot hold app.domain %s: name the zone of %s or a parent of it",
+				a.HostedZoneID, hz.Name, a.Domain, a.Domain)
+		}
+	} else if hz, err = api.FindHostedZone(ctx, a.Domain); err != nil {
+		return fmt.Errorf("app.domain %s: %w", a.Domain, err)
+	}
+	st.HostedZoneID = hz.ID
 	return nil
 }
 
@@ -182,9 +228,14 @@ func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, m
 // Describe implements Describer.
 func (CheckOwnership) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
-	return Description{Summary: []string{
+	sum := []string{
 		"every object this environment would adopt, change or delete, looked up by name, must carry " + envOwnership(p).String() +
 			" (the state bucket " + stateBucketOwnership.String() + "); one that does not stops the run before anything changes",
 		"by hand: aws eks describe-cluster --name " + p.Cluster.Name + " --query cluster.tags, aws secretsmanager describe-secret --secret-id " + p.Secrets.Prefix + "/database --query Tags, and so on for each name",
-	}}, nil
+	}
+	if p.App.Domain != "" && p.App.HostedZoneID == "" {
+		sum = append(sum, "the hosted zone of "+p.App.Domain+" (<hosted-zone-id> below) is the public zone whose name is the longest suffix of it, exactly one: "+
+			"aws route53 list-hosted-zones --query 'HostedZones[?Config.PrivateZone==`false`].[Id,Name]' --output text")
+	}
+	return Description{Summary: sum}, nil
 }

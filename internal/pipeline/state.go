@@ -51,6 +51,9 @@ type State struct {
 
 	// AccountID is the AWS account, once known.
 	AccountID string
+	// HostedZoneID is the Route53 zone of app.domain, once found
+	// (CheckOwnership); "" without a domain.
+	HostedZoneID string
 	// Network is the cluster's network, read from the live cluster.
 	Network *Network
 	// Data holds the data tier's Terraform outputs, once read.

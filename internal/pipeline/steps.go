@@ -66,7 +66,7 @@ func TeardownSteps() []Step { return TeardownStepsWith(AddonOptions{}) }
 // TeardownStepsWith is TeardownSteps with the add-ons' options.
 func TeardownStepsWith(o AddonOptions) []Step {
 	var steps []Step
-	steps = append(steps, CheckOwnership{AWS: DefaultOwnerAPI})                                   // nothing is deleted unless its tags say it is this environment's
+	steps = append(steps, CheckOwnership{AWS: DefaultOwnerAPI, ZoneOptional: true})               // nothing is deleted unless its tags say it is this environment's
 	steps = append(steps, DeleteLoadBalancers{AWS: DefaultTeardownAPI, Kubeconfig: o.Kubeconfig}) // while the controller can still delete their load balancers
 	steps = append(steps, WhileClusterExists(AddonTeardownSteps(o))...)                           // ESO manifests, helm uninstall, CRDs
 	steps = append(steps, Parallel{Title: "Destroying the data tier and the node groups side by side", Lanes: []Lane{

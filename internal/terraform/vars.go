@@ -14,6 +14,9 @@ type Inputs struct {
 	VPCID                  string
 	PrivateSubnetIDs       []string
 	ClusterSecurityGroupID string
+	// HostedZoneID is the Route53 zone of app.domain, found by name when
+	// the profile names none (pipeline.ResolveHostedZone); "" until found.
+	HostedZoneID string
 }
 
 // Teardown are the settings applied just before destroy, after the typed
@@ -75,9 +78,9 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		// Not made by EKS yet: the groups come without their rules.
 		v["cluster_security_group_id"] = nil
 	}
-	if p.App.Domain != "" {
+	if zone := hostedZone(p, in, td); zone != "" {
 		v["domain_name"] = p.App.Domain
-		v["route53_zone_id"] = p.App.HostedZoneID
+		v["route53_zone_id"] = zone
 	}
 	if td != nil {
 		v["db_deletion_protection"] = false
@@ -88,6 +91,24 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		}
 	}
 	return v
+}
+
+// hostedZone is the zone of app.domain: found (in), configured, or, not
+// yet known, a placeholder for the described commands. A destroy that could
+// not find it leaves both variables out: the certificate and its records
+// go from the state all the same.
+func hostedZone(p *config.Profile, in Inputs, td *Teardown) string {
+	switch {
+	case p.App.Domain == "":
+		return ""
+	case in.HostedZoneID != "":
+		return in.HostedZoneID
+	case p.App.HostedZoneID != "":
+		return p.App.HostedZoneID
+	case td != nil:
+		return ""
+	}
+	return "<hosted-zone-id>"
 }
 
 func orPlaceholder(account string) string {

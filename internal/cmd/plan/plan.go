@@ -96,6 +96,12 @@ func probe(ctx context.Context, st *pipeline.State) string {
 		return "offline: AWS did not answer (details in the run log); values only AWS knows are placeholders"
 	}
 	st.Live = true
+	if err := pipeline.ResolveHostedZone(pctx, c, st); err != nil {
+		// up would stop here too; the plan says so instead of planning
+		// with a zone that does not exist.
+		st.Live = false
+		return "offline: " + err.Error() + "; values only AWS knows are placeholders"
+	}
 	if n, err := c.ClusterNetwork(pctx, st.Profile.Cluster.Name); err == nil {
 		st.Network = n
 		return "live: account " + st.AccountID + ", cluster " + st.Profile.Cluster.Name + " exists"
