@@ -18,6 +18,7 @@ import (
 	"github.com/sovd/bootstrap/internal/cmd/teardown"
 	"github.com/sovd/bootstrap/internal/cmd/up"
 	"github.com/sovd/bootstrap/internal/cmd/values"
+	verifycmd "github.com/sovd/bootstrap/internal/cmd/verify"
 	versioncmd "github.com/sovd/bootstrap/internal/cmd/version"
 )
 
@@ -55,6 +56,7 @@ Start with 'bootstrap plan --env production': it needs no AWS account.`,
 		addons.NewCmd(f, nil),
 		teardown.NewCmd(f, nil),
 		status.NewCmd(f, nil),
+		verifycmd.NewCmd(f, nil),
 		values.NewCmd(f, nil),
 		cost.NewCmd(f, nil),
 		runbook.NewCmd(f, nil),

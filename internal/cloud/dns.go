@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 )
 
@@ -106,4 +107,27 @@ func (c *Clients) HostedZoneExists(ctx context.Context, id string) (HostedZone, 
 			id, aws.ToString(hz.Name))
 	}
 	return HostedZone{ID: strings.TrimPrefix(aws.ToString(hz.Id), "/hostedzone/"), Name: strings.TrimSuffix(aws.ToString(hz.Name), ".")}, nil
+}
+
+// LoadBalancer is the scheme and state of the load balancer whose DNS name
+// is dnsName (an Ingress's status hostname); an error when the account has
+// none of that name.
+func (c *Clients) LoadBalancer(ctx context.Context, dnsName string) (scheme, state string, err error) {
+	p := elbv2.NewDescribeLoadBalancersPaginator(elbv2.NewFromConfig(c.Config), &elbv2.DescribeLoadBalancersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", "", fmt.Errorf("describing load balancers: %w", err)
+		}
+		for _, lb := range page.LoadBalancers {
+			if strings.EqualFold(aws.ToString(lb.DNSName), dnsName) {
+				st := ""
+				if lb.State != nil {
+					st = string(lb.State.Code)
+				}
+				return string(lb.Scheme), st, nil
+			}
+		}
+	}
+	return "", "", fmt.Errorf("no load balancer of this account and region is %s", dnsName)
 }
