@@ -21,6 +21,9 @@ type Options struct {
 	Env        string
 	Output     factory.Output
 	Kubeconfig string
+	// Commands prints the checks as shell commands (the runbook's
+	// Verification section) and runs nothing.
+	Commands bool
 }
 
 // Report is the command's result.
@@ -61,6 +64,7 @@ Changes nothing but the Job it creates and deletes.`,
 	}
 	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "environment (staging, production, or one of bootstrap.yaml)")
 	cmd.Flags().StringVar(&opts.Kubeconfig, "kubeconfig", "", "the cluster's kubeconfig (default .bootstrap/<env>/kubeconfig, which bootstrap addons writes)")
+	cmd.Flags().BoolVar(&opts.Commands, "commands", false, "print the checks as shell commands (the runbook's Verification section); run nothing")
 	factory.AddOutputFlag(cmd, &opts.Output)
 	return cmd
 }
@@ -68,6 +72,14 @@ Changes nothing but the Job it creates and deletes.`,
 func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	p, err := f.Profile(opts.Env)
 	if err != nil {
+		return err
+	}
+	if opts.Commands {
+		text, err := verify.Commands(p)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(f.IO.Out, text)
 		return err
 	}
 	r, err := f.NewRun(p, "verify")
