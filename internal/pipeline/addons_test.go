@@ -69,12 +69,9 @@ func transcript(st *State, r *proctest.Runner) []byte {
 	return []byte(b.String())
 }
 
-func valuesJSON(t *testing.T, c addons.Chart, st *State) string {
+func valuesJSON(t *testing.T, c addons.Addon, st *State) string {
 	t.Helper()
-	v, err := addons.Values(c, st.Profile, addons.Live{AccountID: st.AccountID, VPCID: st.Network.VPCID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := c.Values(st.Profile, addons.Live{AccountID: st.AccountID, VPCID: st.Network.VPCID})
 	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +79,7 @@ func valuesJSON(t *testing.T, c addons.Chart, st *State) string {
 	return string(b)
 }
 
-func deployed(c addons.Chart, revision string) string {
+func deployed(c addons.Addon, revision string) string {
 	return `[{"name":"` + c.Release + `","namespace":"` + c.Namespace + `","revision":"` + revision +
 		`","status":"deployed","chart":"` + c.NameVersion() + `","app_version":"` + c.AppVersion + `"}]`
 }
@@ -94,7 +91,7 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 	r := proctest.New(t)
 	st := addonState(t, r)
 	r.Expect(`eksctl utils write-kubeconfig .*`)
-	for range addons.Charts {
+	for range addons.All {
 		r.Expect(`helm repo add .*`)
 	}
 	r.Expect(`helm repo update bootstrap-metrics-server bootstrap-eks bootstrap-external-secrets`)
@@ -106,7 +103,7 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 		return nil
 	})
 	r.Expect(`kubectl apply .*/charts/aws-load-balancer-controller-3.4.2/aws-load-balancer-controller/crds .*`)
-	for _, c := range addons.Charts {
+	for _, c := range addons.All {
 		r.Expect(listRE(c)).Stdout("[]")
 		r.Expect(`helm upgrade --install ` + c.Release + ` .*`).Do(func(cmd proc.Cmd) error {
 			// The values file is written before helm reads it.
@@ -146,7 +143,7 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 }
 
 // listRE matches the helm list of a chart's release.
-func listRE(c addons.Chart) string {
+func listRE(c addons.Addon) string {
 	return `helm list --namespace ` + c.Namespace + ` --filter '\^` + c.Release + `\$' .*`
 }
 
@@ -166,12 +163,12 @@ func TestAddonsRerunUpgradesNothing(t *testing.T) {
 	r := proctest.New(t)
 	st := addonState(t, r)
 	src := addons.Source{Local: map[string]string{}}
-	for _, c := range addons.Charts {
+	for _, c := range addons.All {
 		src.Local[c.Release] = "/charts/" + c.Release
 	}
 	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src, EKS: noEKSExtras}
 	r.Expect(`kubectl apply .* --filename /charts/aws-load-balancer-controller/crds --kubeconfig /kube/config`)
-	for _, c := range addons.Charts {
+	for _, c := range addons.All {
 		r.Expect(listRE(c)).Stdout(deployed(c, "1"))
 		r.Expect(`helm get values ` + c.Release + ` .*`).Stdout(valuesJSON(t, c, st))
 	}
@@ -257,8 +254,8 @@ func TestAddonTeardownTranscript(t *testing.T) {
 	r.Expect(`eksctl utils write-kubeconfig .*`)
 	r.Expect(listRE(addons.ExternalSecrets)).Stdout(deployed(addons.ExternalSecrets, "1"))
 	r.Expect(`kubectl delete --filename .*manifests/external-secrets.yaml --ignore-not-found .*`)
-	for i := len(addons.Charts) - 1; i >= 0; i-- {
-		c := addons.Charts[i]
+	for i := len(addons.All) - 1; i >= 0; i-- {
+		c := addons.All[i]
 		r.Expect(listRE(c)).Stdout(deployed(c, "1"))
 		r.Expect(`helm uninstall ` + c.Release + ` .*`)
 	}
@@ -343,12 +340,12 @@ func (k kube) must(args ...string) string {
 func releases(t *testing.T, helm, kubeconfig string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, c := range addons.Charts {
-		b, err := exec.Command(helm, addons.List(c, kubeconfig)...).Output()
+	for _, c := range addons.All {
+		b, err := exec.Command(helm, addons.List(c.Chart, kubeconfig)...).Output()
 		if err != nil {
 			t.Fatalf("helm list: %v", err)
 		}
-		r, err := addons.ParseList(c, b)
+		r, err := addons.ParseList(c.Chart, b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -531,8 +528,8 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if after := versions(); after != before {
 		t.Errorf("resourceVersions changed on a run with nothing to do: %s -> %s", before, after)
 	}
-	if n := strings.Count(progress.String(), "nothing to do"); n != len(addons.Charts) {
-		t.Errorf("%d releases reported up to date, want %d:\n%s", n, len(addons.Charts), progress.String())
+	if n := strings.Count(progress.String(), "nothing to do"); n != len(addons.All) {
+		t.Errorf("%d releases reported up to date, want %d:\n%s", n, len(addons.All), progress.String())
 	}
 	overlay, err := os.ReadFile(st.Path(AppValuesFile))
 	if err != nil || !bytes.Contains(overlay, []byte("name: sovd-webapp-production-sa")) {

@@ -227,7 +227,7 @@ func TestReadReleases(t *testing.T) {
 	// No cluster: not asked.
 	f := Facts{Cluster: cloud.ClusterFacts{Name: p.Cluster.Name}}
 	ReadReleases(ctx, &f, p, kubeconfig, ".bootstrap/production/kubeconfig", never)
-	if len(f.Releases) != len(addons.Charts) || !strings.Contains(f.Releases[0].Unknown, "cluster sovd-production-cluster does not exist") {
+	if len(f.Releases) != len(addons.All) || !strings.Contains(f.Releases[0].Unknown, "cluster sovd-production-cluster does not exist") {
 		t.Errorf("no cluster: %+v", f.Releases)
 	}
 
