@@ -173,8 +173,8 @@ func TestSource(t *testing.T) {
 	if got := upstream.Ref(ExternalSecrets.Chart); got != "bootstrap-external-secrets/external-secrets" {
 		t.Errorf("upstream ref = %s", got)
 	}
-	if got := upstream.Repos(Charts()); len(got) != 3 {
-		t.Errorf("upstream repos = %v", got)
+	if got := upstream.Repos(Charts()); len(got) != len(All) {
+		t.Errorf("upstream repos = %v, want one per add-on", got)
 	}
 	if got := upstream.CRDsDir(LoadBalancerController.Chart, "pull"); got != "pull/aws-load-balancer-controller/crds" {
 		t.Errorf("upstream crds dir = %s", got)
@@ -183,8 +183,14 @@ func TestSource(t *testing.T) {
 	if got := local.CRDsDir(LoadBalancerController.Chart, "pull"); got != "/c/lbc/crds" {
 		t.Errorf("local crds dir = %s", got)
 	}
-	if got := local.Repos(Charts()); len(got) != 2 || got[0].Release != "metrics-server" || got[1].Release != "external-secrets" {
+	got := local.Repos(Charts())
+	if len(got) != len(All)-1 || got[0].Release != "metrics-server" || got[1].Release != "external-secrets" {
 		t.Errorf("repos with a local chart = %v", got)
+	}
+	for _, c := range got {
+		if c.Release == LoadBalancerController.Release {
+			t.Errorf("the local chart's repository is added: %v", got)
+		}
 	}
 }
 

@@ -46,14 +46,32 @@ func TestIRSARecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"sovd-production-aws-load-balancer-controller", "sovd-production-external-secrets", "sovd-webapp-production"}
+	var want []string
+	for _, r := range roles {
+		want = append(want, "sovd-production-"+r.Suffix)
+	}
+	want = append(want, "sovd-webapp-production")
 	names := IRSARoleNames(p)
 	if len(got) != len(want) || len(names) != len(want) {
-		t.Fatalf("IRSARoles = %+v, names %v, want %v", got, names, want)
+		t.Fatalf("IRSARoles = %d roles, names %v, want %v", len(got), names, want)
 	}
 	for i, w := range want {
 		if got[i].RoleName != w || names[i] != w || len(got[i].Policy) == 0 {
 			t.Errorf("role %d = %s (name %s, policy %v), want %s with a policy", i, got[i].RoleName, names[i], got[i].Policy != nil, w)
+		}
+	}
+	// The two whose ServiceAccounts matter most, by name.
+	for _, w := range []IRSARole{
+		{Namespace: "kube-system", Name: "aws-load-balancer-controller", RoleName: "sovd-production-aws-load-balancer-controller"},
+		{Namespace: "external-secrets", Name: "external-secrets-secretsmanager", RoleName: "sovd-production-external-secrets"},
+		{Namespace: "production", Name: "sovd-webapp-production-sa", RoleName: "sovd-webapp-production"},
+	} {
+		found := false
+		for _, r := range got {
+			found = found || (r.Namespace == w.Namespace && r.Name == w.Name && r.RoleName == w.RoleName)
+		}
+		if !found {
+			t.Errorf("no IRSA role %s for %s/%s", w.RoleName, w.Namespace, w.Name)
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // doubles are the EKS add-ons eksctl would make from cfg that a Helm
-// release of addons.Charts also installs. The add-ons eksctl makes come
+// release of addons.All also installs. The add-ons eksctl makes come
 // from eksctl's own KnownAddons table (AddonsCreated), the releases from
 // the chart list.
 func doubles(cfg *api.ClusterConfig) []string {

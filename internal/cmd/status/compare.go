@@ -25,7 +25,7 @@ type Facts struct {
 	Repositories []cloud.RepositoryFacts
 	Secrets      []cloud.SecretFacts
 	StateBucket  cloud.BucketFacts
-	Releases     []ReleaseFacts // one per addons.Charts entry
+	Releases     []ReleaseFacts // one per add-on (addons.All)
 	// Addons are the cluster's EKS add-ons, as EKS lists them (none when
 	// there is no cluster).
 	Addons []cloud.AddonFacts

@@ -66,9 +66,10 @@ func TestMatchingEnvironmentHasNoDrift(t *testing.T) {
 	t.Parallel()
 	p := config.Builtin("production")
 	rep := Compare(p, matching(p))
-	// 1 cluster + 1 node group + 3 roles + RDS + Redis + backups + 2 ECR + 3 secrets + state + 3 releases + 3 EKS add-ons.
-	if len(rep.Components) != 20 {
-		t.Fatalf("%d rows, want 20", len(rep.Components))
+	// 1 cluster + 1 node group + the IRSA roles + RDS + Redis + backups + 2 ECR + 3 secrets + state + the releases + 3 EKS add-ons.
+	want := 1 + 1 + len(IRSARoles(p)) + 3 + 2 + 3 + 1 + len(addons.All) + 3
+	if len(rep.Components) != want {
+		t.Fatalf("%d rows, want %d", len(rep.Components), want)
 	}
 	for _, r := range rep.Components {
 		if r.Exists != Yes || r.Healthy != Yes || len(r.Drift) != 0 {
