@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/terraform"
@@ -195,7 +196,7 @@ func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, m
 	// the environment's tags (eksctl's stacks pass metadata.tags on) and no
 	// other cluster's.
 	p := st.Profile
-	for _, name := range []string{p.App.RoleName, p.LoadBalancerControllerRole(), p.ExternalSecretsRole()} {
+	for _, name := range appFirst(p) {
 		r, err := api.FindRole(ctx, name)
 		if err != nil {
 			return nil, nil, err
@@ -238,4 +239,10 @@ func (CheckOwnership) Describe(_ context.Context, st *State) (Description, error
 			"aws route53 list-hosted-zones --query 'HostedZones[?Config.PrivateZone==`false`].[Id,Name]' --output text")
 	}
 	return Description{Summary: sum}, nil
+}
+
+// appFirst are the environment's IRSA role names, the app's first, then
+// the add-ons' (addons.IRSARoleNames) in install order.
+func appFirst(p *config.Profile) []string {
+	return append([]string{p.App.RoleName}, addons.AddonRoleNames(p)...)
 }

@@ -137,7 +137,7 @@ func Nodes(ctx context.Context, k Kube) Check {
 func HelmAddons(ctx context.Context, k Kube) Check {
 	const id, name = "helm-addons", "The Helm add-ons are deployed at their pinned versions"
 	var bad, good []string
-	for _, c := range addons.Charts {
+	for _, c := range addons.Charts() {
 		out, err := k.helm(ctx, "status", c.Release, "--namespace", c.Namespace, "-o", "json")
 		if err != nil {
 			bad = append(bad, c.Release+": "+err.Error())

@@ -25,7 +25,7 @@ func Commands(p *config.Profile) (string, error) {
 		"aws eks list-addons --region "+p.Region+" --cluster-name "+p.Cluster.Name+" --query addons --output text |",
 		"  xargs -n1 aws eks describe-addon --region "+p.Region+" --cluster-name "+p.Cluster.Name+" --query 'addon.[addonName,status,health.issues]' --addon-name")
 	var helm []string
-	for _, c := range addons.Charts {
+	for _, c := range addons.Charts() {
 		helm = append(helm, fmt.Sprintf("helm status %s --namespace %s -o json %s | jq -r '[.info.status, .chart.metadata.version] | join(\" \")'   # deployed %s", c.Release, c.Namespace, kc, c.Version))
 	}
 	step("The Helm add-ons are deployed at their pins:", helm...)
