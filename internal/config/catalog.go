@@ -26,6 +26,15 @@ var NodeInstanceTypes = map[string]int{
 	"m7i.large":  29,
 	"c6i.large":  29,
 	"r6i.large":  29,
+	// Graviton (arm64), for architecture: arm64.
+	"t4g.medium":  17,
+	"t4g.large":   35,
+	"t4g.xlarge":  58,
+	"t4g.2xlarge": 58,
+	"m7g.large":   29,
+	"m7g.xlarge":  58,
+	"c7g.large":   29,
+	"r7g.large":   29,
 }
 
 // DBInstanceClasses are the RDS classes bootstrap prices.

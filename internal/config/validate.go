@@ -188,6 +188,8 @@ var sections = []func(v *validator, p *Profile, now time.Time){
 	checkApp,
 	checkBudget,
 	checkTags,
+	checkArchitecture,
+	checkUsage,
 }
 
 // ValidateProfile checks one environment. Paths start at environments.<name>.

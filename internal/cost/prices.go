@@ -50,6 +50,16 @@ var EC2Hourly = map[string]float64{
 	"m7i.large":  0.1008,
 	"c6i.large":  0.085,
 	"r6i.large":  0.126,
+	// Graviton (arm64), for architecture: arm64: list prices, added
+	// 2026-12-02.
+	"t4g.medium":  0.0336,
+	"t4g.large":   0.0672,
+	"t4g.xlarge":  0.1344,
+	"t4g.2xlarge": 0.2688,
+	"m7g.large":   0.0816,
+	"m7g.xlarge":  0.1632,
+	"c7g.large":   0.0725,
+	"r7g.large":   0.1071,
 }
 
 // EBSGp3GBMonth is gp3 volume storage per GB-month, with the free baseline of
