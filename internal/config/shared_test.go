@@ -61,3 +61,15 @@ func TestBuiltinProfilesShareNothing(t *testing.T) {
 		t.Errorf("built-in profiles: %v", probs)
 	}
 }
+
+// TestPostgresWindowsComplete: every supported major has both ends of its
+// support window, extended after standard.
+func TestPostgresWindowsComplete(t *testing.T) {
+	t.Parallel()
+	for major, std := range PostgresMajors {
+		ext, ok := PostgresExtendedEnds[major]
+		if !ok || !ext.After(std) {
+			t.Errorf("PostgreSQL %s: standard support to %s, extended to %v", major, std.Format("2006-01-02"), ext)
+		}
+	}
+}
