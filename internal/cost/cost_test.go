@@ -166,6 +166,23 @@ func TestProfileChangesMoveTheFigure(t *testing.T) {
 			delta:  -2 * h * (NATHourly + PublicIPv4Hourly),
 		},
 		{
+			name:   "usage: more NAT traffic",
+			change: func(p *config.Profile) { p.Usage.NATGB = 250 },
+			delta:  150 * NATPerGB,
+		},
+		{
+			name: "usage: a louder audit log",
+			change: func(p *config.Profile) {
+				p.Usage.ControlPlaneLogGB = map[string]float64{"api": 15, "audit": 90, "authenticator": 3}
+			},
+			delta: 60 * CloudWatchLogsIngestGB,
+		},
+		{
+			name:   "usage: the database above its baseline",
+			change: func(p *config.Profile) { p.Usage.DatabaseCPUPercent = 40 },
+			delta:  2 * h * (0.40 - 0.30) * RDSCreditVCPUHour,
+		},
+		{
 			name:   "no control-plane logs",
 			change: func(p *config.Profile) { p.Cluster.Logging = nil },
 			delta:  -(15 + 30 + 3) * CloudWatchLogsIngestGB,
