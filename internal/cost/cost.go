@@ -289,7 +289,7 @@ func (e *estimator) nodes() error {
 		float64(ng.Desired*HoursPerMonth), "instance-hour", ec2)
 	if b, ok := Burstables[ng.InstanceType]; ok {
 		rate := EC2T3CreditVCPUHour
-		if e.p.Architecture == config.ArchARM || strings.HasPrefix(ng.InstanceType, "t4g.") {
+		if strings.HasPrefix(ng.InstanceType, "t4g.") {
 			rate = EC2T4gCreditVCPUHour
 		}
 		if over := surplus(e.u.NodeCPUPercent, b.BaselinePerc); over > 0 {

@@ -173,7 +173,7 @@ func TestSupportWindow(t *testing.T) {
 		{"2026-12-26", config.SupportStandard, ""},
 		{"2026-12-27", config.SupportStandard, "leaves EKS standard support on 2027-03-27, in 90 days: with supportType STANDARD, EKS then upgrades the cluster"},
 		{"2026-12-27", config.SupportExtended, "in 90 days: with supportType EXTENDED, the control plane then costs $0.60/h instead of $0.10/h ($365.00 a month more)"},
-		{"2027-03-26", config.SupportExtended, "in 1 days"},
+		{"2027-03-26", config.SupportExtended, "in 1 day: with supportType EXTENDED"},
 		{"2027-03-27", config.SupportStandard, "left EKS standard support on 2027-03-27: with supportType STANDARD"},
 		{"2027-03-27", config.SupportExtended, "is in EKS extended support since 2027-03-27: the control plane costs $0.60/h"},
 	}

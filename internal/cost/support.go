@@ -32,6 +32,14 @@ func SupportWarnings(p *config.Profile, now time.Time) []string {
 	return w
 }
 
+// days is "1 day" or "n days"'s noun.
+func days(n int) string {
+	if n == 1 {
+		return "day"
+	}
+	return "days"
+}
+
 // daysUntil is the whole days from now to a day, rounded up.
 func daysUntil(day, now time.Time) int { return int(math.Ceil(day.Sub(now).Hours() / 24)) }
 
@@ -48,7 +56,8 @@ func kubeWarning(kv config.KubeVersion, supportType string, now time.Time) strin
 		if !within(kv.EndOfStandard, now) {
 			return ""
 		}
-		lead := fmt.Sprintf("Kubernetes %s leaves EKS standard support on %s, in %d days", kv.Version, end, daysUntil(kv.EndOfStandard, now))
+		n := daysUntil(kv.EndOfStandard, now)
+		lead := fmt.Sprintf("Kubernetes %s leaves EKS standard support on %s, in %d %s", kv.Version, end, n, days(n))
 		if supportType == config.SupportStandard {
 			return lead + ": with supportType STANDARD, EKS then upgrades the cluster to the next version itself, add-ons and nodes untested; upgrade it first (raise cluster.kubernetesVersion and upgrade)"
 		}
@@ -79,8 +88,9 @@ func postgresWarning(p *config.Profile, now time.Time) string {
 	monthly := Money(float64(RDSVCPUs[p.Database.InstanceClass]*instances*HoursPerMonth) * RDSExtendedYear12VCPUHourly)
 	day := end.Format(time.DateOnly)
 	if within(end.AddDate(0, 0, 1), now) {
-		return fmt.Sprintf("PostgreSQL %s leaves RDS standard support on %s, in %d days: RDS then bills extended support, $%s per vCPU-hour on every instance (%s a month for this profile), until the engine is upgraded to a newer major; upgrade it first",
-			major, day, daysUntil(end, now), price(RDSExtendedYear12VCPUHourly), monthly)
+		n := daysUntil(end, now)
+		return fmt.Sprintf("PostgreSQL %s leaves RDS standard support on %s, in %d %s: RDS then bills extended support, $%s per vCPU-hour on every instance (%s a month for this profile), until the engine is upgraded to a newer major; upgrade it first",
+			major, day, n, days(n), price(RDSExtendedYear12VCPUHourly), monthly)
 	}
 	if now.After(end) {
 		return fmt.Sprintf("PostgreSQL %s left RDS standard support on %s: RDS bills extended support per vCPU-hour on every instance until the engine is upgraded to a newer major, and upgrades it itself on %s; upgrade it",
