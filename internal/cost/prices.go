@@ -50,8 +50,10 @@ var EC2Hourly = map[string]float64{
 	"m7i.large":  0.1008,
 	"c6i.large":  0.085,
 	"r6i.large":  0.126,
-	// Graviton (arm64), for architecture: arm64: list prices, added
-	// 2026-12-02.
+	// Graviton (arm64), for architecture: arm64, added 2026-12-02:
+	// m7g.large confirmed that day (factualminds.com EC2 on-demand pricing
+	// 2026: "In us-east-1 (June 2026), Linux m7g.large is $0.0816/hr");
+	// the rest are list prices.
 	"t4g.medium":  0.0336,
 	"t4g.large":   0.0672,
 	"t4g.xlarge":  0.1344,
@@ -184,11 +186,16 @@ const CloudWatchLogsIngestGB = 0.50
 
 // Surplus CPU credits of burstable types in unlimited mode, per vCPU-hour
 // above the baseline. EC2 launches T3 and T4g in unlimited mode unless told
-// otherwise (eksctl's launch template does not), RDS runs db.t3 and db.t4g
+// otherwise, and eksctl v0.230.0 does not for a managed node group (only its
+// self-managed node groups' builder, pkg/cfn/builder/nodegroup.go, sets a
+// CreditSpecification, from cpuCredits); RDS runs db.t3 and db.t4g
 // unlimited. Sources: aws.amazon.com/ec2/pricing/on-demand ("T2/T3/T4g
 // Unlimited Mode Pricing"), confirmed 2026-12-02 for T4g (GitLab
 // docker-machine MR 118 quoting AWS: "The CPU credit price for T4g is
-// $0.04/vCPU/hour"; T3 Linux $0.05, list price); aws.amazon.com/rds/
+// $0.04/vCPU/hour"; T3 Linux confirmed the same day, matthiaskraaz.blogspot
+// .com on burstable surplus charges: "0.05 $ per hour and vCPU"; and the EC2
+// Spot pricing page: "T4g and T3 instances launch as unlimited by
+// default"); aws.amazon.com/rds/
 // postgresql/pricing ("T4g and T3 CPU credits", $0.075, list price).
 // ElastiCache bills no surplus credits for its T nodes (its price page has
 // no such dimension), so none is counted for Redis.
