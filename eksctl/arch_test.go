@@ -60,7 +60,7 @@ func TestGravitonProfileRenders(t *testing.T) {
 	if probs := config.ValidateProfile(p, on); len(probs) > 0 {
 		t.Fatalf("Graviton production is invalid: %v", probs)
 	}
-	cfg, err := Render(p)
+	cfg, err := Render(p, inputs(t, p))
 	if err != nil {
 		t.Fatal(err)
 	}
