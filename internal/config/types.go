@@ -40,20 +40,26 @@ type Profile struct {
 
 	// AccountID, when set, is the only AWS account this environment may be
 	// built in: a run with another account's credentials stops at once.
-	AccountID         string            `json:"accountID,omitempty"`
-	Region            string            `json:"region"`
-	AvailabilityZones []string          `json:"availabilityZones"`
-	Cluster           Cluster           `json:"cluster"`
-	Database          Database          `json:"database"`
-	Redis             Redis             `json:"redis"`
-	Storage           Storage           `json:"storage"`
-	Registry          Registry          `json:"registry"`
-	Secrets           Secrets           `json:"secrets"`
-	App               App               `json:"app"`
-	State             State             `json:"state"`
-	Budget            Budget            `json:"budget"`
-	Protection        Protection        `json:"protection"`
-	Tags              map[string]string `json:"tags,omitempty"`
+	AccountID         string   `json:"accountID,omitempty"`
+	Region            string   `json:"region"`
+	AvailabilityZones []string `json:"availabilityZones"`
+	// Architecture is the processor architecture of the nodes, the
+	// database and the cache together: x86_64, or arm64 for Graviton (t4g
+	// or m7g nodes, db.t4g, cache.t4g). Every instance type must be of it.
+	Architecture string   `json:"architecture"`
+	Cluster      Cluster  `json:"cluster"`
+	Database     Database `json:"database"`
+	Redis        Redis    `json:"redis"`
+	Storage      Storage  `json:"storage"`
+	Registry     Registry `json:"registry"`
+	Secrets      Secrets  `json:"secrets"`
+	App          App      `json:"app"`
+	State        State    `json:"state"`
+	Budget       Budget   `json:"budget"`
+	// Usage is what the cost estimate assumes AWS bills by use.
+	Usage      Usage             `json:"usage"`
+	Protection Protection        `json:"protection"`
+	Tags       map[string]string `json:"tags,omitempty"`
 }
 
 // Protection is what keeps an environment's data from being lost by a

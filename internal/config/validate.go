@@ -188,6 +188,8 @@ var sections = []func(v *validator, p *Profile, now time.Time){
 	checkApp,
 	checkBudget,
 	checkTags,
+	checkArchitecture,
+	checkUsage,
 }
 
 // ValidateProfile checks one environment. Paths start at environments.<name>.
@@ -605,27 +607,15 @@ func singlePoints(p *Profile) []string {
 	return out
 }
 
-// Warnings are things that are allowed but cost money, risk an outage or
-// will soon break: a protected environment with a single point of failure,
-// a Kubernetes version in extended support, or leaving standard support
-// within 60 days.
-func Warnings(p *Profile, now time.Time) []string {
+// Warnings are things that are allowed but cost money or risk an outage: a
+// protected environment with a single point of failure. Support windows
+// (a version leaving standard support) are internal/cost's
+// SupportWarnings, which know what the window costs.
+func Warnings(p *Profile, _ time.Time) []string {
 	var w []string
 	if spof := singlePoints(p); p.Protected() && len(spof) > 0 {
 		w = append(w, fmt.Sprintf("environment %s protects its data but runs %s: one zone's failure stops it (production's built-in profile shows the highly available shape)",
 			p.Name, strings.Join(spof, ", ")))
-	}
-	if k, ok := LookupKubeVersion(p.Cluster.KubernetesVersion); ok {
-		switch k.SupportTier(now) {
-		case "extended":
-			w = append(w, fmt.Sprintf("Kubernetes %s is in EKS extended support since %s: the control plane costs $0.60/h instead of $0.10/h; upgrade to a newer version",
-				k.Version, k.EndOfStandard.Format(time.DateOnly)))
-		case "standard":
-			if k.EndOfStandard.Sub(now) < 60*24*time.Hour {
-				w = append(w, fmt.Sprintf("Kubernetes %s leaves EKS standard support on %s; plan an upgrade",
-					k.Version, k.EndOfStandard.Format(time.DateOnly)))
-			}
-		}
 	}
 	return w
 }
