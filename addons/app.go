@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // The values overlay for the app's chart (infrastructure/helm/sovd-webapp),
@@ -76,7 +77,7 @@ type AppServiceAccount struct {
 // and the account. A profile without a domain has no certificate: the
 // ingress key is then left out (the chart's own placeholder stays, and
 // Warnings says so).
-func AppOverlay(p *config.Profile, out DataOutputs, accountID string) (AppValues, error) {
+func AppOverlay(p *config.Profile, out stateful.DataOutputs, accountID string) (AppValues, error) {
 	v := AppValues{
 		Images: map[string]ImageValues{},
 		Config: AppConfig{
@@ -92,7 +93,7 @@ func AppOverlay(p *config.Profile, out DataOutputs, accountID string) (AppValues
 	for _, repo := range p.Registry.Repositories {
 		url, ok := out.ECRRepositoryURLs[repo]
 		if !ok {
-			errs = append(errs, fmt.Errorf("output %s has no repository %s", OutECRRepositoryURLs, repo))
+			errs = append(errs, fmt.Errorf("output %s has no repository %s", stateful.OutECRRepositoryURLs, repo))
 			continue
 		}
 		component := strings.TrimPrefix(repo, p.Prefix()+"-")
