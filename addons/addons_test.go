@@ -16,6 +16,7 @@ import (
 
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/golden"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 var live = Live{AccountID: "123456789012", VPCID: "vpc-0123456789abcdef0"}
@@ -28,7 +29,7 @@ func outputs(t *testing.T) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ParseTerraformOutputJSON(data)
+	m, err := stateful.ParseTerraformOutputJSON(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestSource(t *testing.T) {
 func TestManifestsGolden(t *testing.T) {
 	t.Parallel()
 	p := config.Builtin("production")
-	out, err := ParseOutputs(outputs(t))
+	out, err := stateful.ParseOutputs(outputs(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestManifestsGolden(t *testing.T) {
 		t.Error("manifests do not use external-secrets.io/v1")
 	}
 	// Offline, every live value is a placeholder.
-	off, err := Manifests(config.Builtin("staging"), PlaceholderOutputs(config.Builtin("staging")), "<account-id>")
+	off, err := Manifests(config.Builtin("staging"), stateful.PlaceholderOutputs(config.Builtin("staging")), "<account-id>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestExternalSecretsRoleOnStoreServiceAccount(t *testing.T) {
 		t.Errorf("the ClusterSecretStore's auth names %s/%s, want %s/%s", ref.Namespace, ref.Name, sa.Metadata.Namespace, sa.Metadata.Name)
 	}
 	// In the rendered file, the ServiceAccount comes before the store.
-	b, err := Manifests(p, PlaceholderOutputs(p), "123456789012")
+	b, err := Manifests(p, stateful.PlaceholderOutputs(p), "123456789012")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +263,7 @@ func TestExternalSecretsRoleOnStoreServiceAccount(t *testing.T) {
 // (Go's text/template builtins).
 func TestExternalSecretTemplate(t *testing.T) {
 	t.Parallel()
-	es := AppExternalSecret(config.Builtin("production"), DataOutputs{RedisHost: "redis.example", RedisPort: "6379", DBMasterSecretARN: "arn"})
+	es := AppExternalSecret(config.Builtin("production"), stateful.DataOutputs{RedisHost: "redis.example", RedisPort: "6379", DBMasterSecretARN: "arn"})
 	vars := map[string]string{
 		"db_host": "db.example", "db_port": "5432", "db_name": "sovd_production",
 		"db_username": "sovd_admin", "db_password": "p@ss:w/rd#1", "jwt_secret": "j", "redis_auth_token": "t0k",
@@ -289,7 +290,7 @@ func TestExternalSecretTemplate(t *testing.T) {
 func TestAppOverlay(t *testing.T) {
 	t.Parallel()
 	p := config.Builtin("production")
-	out, err := ParseOutputs(outputs(t))
+	out, err := stateful.ParseOutputs(outputs(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,39 +377,6 @@ func walk(prefix string, v any, out *[]string) {
 			p = prefix + "." + k
 		}
 		walk(p, m[k], out)
-	}
-}
-
-func TestParseOutputs(t *testing.T) {
-	t.Parallel()
-	m := outputs(t)
-	out, err := ParseOutputs(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.DBPort != "5432" || out.RedisPort != "6379" {
-		t.Errorf("ports as strings: %q %q", out.DBPort, out.RedisPort)
-	}
-	acct, err := AccountFromRepositoryURL(out.ECRRepositoryURLs)
-	if err != nil || acct != "123456789012" {
-		t.Errorf("account from ECR URL: %q, %v", acct, err)
-	}
-	// Every problem at once.
-	delete(m, OutDBHost)
-	delete(m, OutRedisHost)
-	m[OutDBPort] = true
-	m[OutCertificateARN] = nil // optional: no domain
-	_, err = ParseOutputs(m)
-	if err == nil {
-		t.Fatal("no error for missing outputs")
-	}
-	for _, want := range []string{"db_host is missing", "redis_host is missing", "db_port: want a string"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
-		}
-	}
-	if strings.Contains(err.Error(), "certificate_arn") {
-		t.Errorf("certificate_arn is optional: %v", err)
 	}
 }
 

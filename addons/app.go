@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // The values overlay for the app's chart (infrastructure/helm/sovd-webapp),
@@ -104,7 +105,7 @@ type AppServiceAccount struct {
 // and the account. A profile without a domain has no certificate: the
 // ingress key is then left out (the chart's own placeholder stays, and
 // Warnings says so).
-func AppOverlay(p *config.Profile, out DataOutputs, accountID string) (AppValues, error) {
+func AppOverlay(p *config.Profile, out stateful.DataOutputs, accountID string) (AppValues, error) {
 	v := AppValues{
 		Images: map[string]ImageValues{},
 		Config: AppConfig{
@@ -120,7 +121,7 @@ func AppOverlay(p *config.Profile, out DataOutputs, accountID string) (AppValues
 	for _, repo := range p.Registry.Repositories {
 		url, ok := out.ECRRepositoryURLs[repo]
 		if !ok {
-			errs = append(errs, fmt.Errorf("output %s has no repository %s", OutECRRepositoryURLs, repo))
+			errs = append(errs, fmt.Errorf("output %s has no repository %s", stateful.OutECRRepositoryURLs, repo))
 			continue
 		}
 		component := strings.TrimPrefix(repo, p.Prefix()+"-")
@@ -140,7 +141,7 @@ func AppOverlay(p *config.Profile, out DataOutputs, accountID string) (AppValues
 // appIngress is the ingress's keys: internet-facing with ip targets always;
 // with a certificate, the domain as host, an HTTPS listener and HTTP
 // redirected to it.
-func appIngress(p *config.Profile, out DataOutputs) *AppIngress {
+func appIngress(p *config.Profile, out stateful.DataOutputs) *AppIngress {
 	in := &AppIngress{Host: p.App.Domain, Annotations: map[string]string{
 		SchemeAnnotation:     "internet-facing",
 		TargetTypeAnnotation: "ip",
@@ -157,7 +158,7 @@ func appIngress(p *config.Profile, out DataOutputs) *AppIngress {
 func (v AppValues) Warnings() []string {
 	if v.Ingress == nil || v.Ingress.Annotations[CertificateAnnotation] == "" {
 		if v.Global != nil {
-			return []string{"no ingress certificate: the data tier's outputs have no " + OutCertificateARN + " for app.domain " + v.Global.Domain +
+			return []string{"no ingress certificate: the data tier's outputs have no " + stateful.OutCertificateARN + " for app.domain " + v.Global.Domain +
 				"; run bootstrap data (it makes and validates the certificate), then values again"}
 		}
 		return []string{"no ingress certificate: the profile has no app.domain, so the data tier made none; set " +

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // The in-cluster objects bootstrap applies after External Secrets is
@@ -213,7 +214,7 @@ func SecretStore(p *config.Profile) ClusterSecretStore {
 // secret together, so a rotation of the password is picked up within the
 // refresh interval; the password is URL-escaped, RDS's generated ones may
 // hold characters a URL reserves.
-func AppExternalSecret(p *config.Profile, out DataOutputs) ExternalSecret {
+func AppExternalSecret(p *config.Profile, out stateful.DataOutputs) ExternalSecret {
 	names := p.SecretNames() // database, jwt, redis
 	db, jwt, redis := names[0], names[1], names[2]
 	ref := func(key, secret, property string) ExternalSecretData {
@@ -257,7 +258,7 @@ func AppExternalSecret(p *config.Profile, out DataOutputs) ExternalSecret {
 // the ExternalSecret as one multi-document YAML file for kubectl apply, in
 // that order (the ExternalSecret needs the namespace, the store its
 // ServiceAccount). accountID is in the role ARN the ServiceAccount carries.
-func Manifests(p *config.Profile, out DataOutputs, accountID string) ([]byte, error) {
+func Manifests(p *config.Profile, out stateful.DataOutputs, accountID string) ([]byte, error) {
 	var buf bytes.Buffer
 	for i, obj := range []any{AppNamespace(p), StoreServiceAccount(p, accountID), SecretStore(p), AppExternalSecret(p, out)} {
 		b, err := yaml.Marshal(obj)

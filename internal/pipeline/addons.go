@@ -12,6 +12,7 @@ import (
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // The add-ons phase: the load balancer controller's CRDs applied
@@ -163,14 +164,14 @@ func live(st *State, a addons.Addon, describe bool) (addons.Live, error) {
 
 // dataOutputs are the data tier's outputs from State.Data, or placeholders
 // when describing without them.
-func dataOutputs(st *State, describe bool) (addons.DataOutputs, error) {
+func dataOutputs(st *State, describe bool) (stateful.DataOutputs, error) {
 	if st.Data == nil {
 		if describe {
-			return addons.PlaceholderOutputs(st.Profile), nil
+			return stateful.PlaceholderOutputs(st.Profile), nil
 		}
-		return addons.DataOutputs{}, fmt.Errorf("the data tier's Terraform outputs are not read: bootstrap data --env %s applies the data tier and reads them", st.Profile.Name)
+		return stateful.DataOutputs{}, fmt.Errorf("the data tier's Terraform outputs are not read: bootstrap data --env %s applies the data tier and reads them", st.Profile.Name)
 	}
-	return addons.ParseOutputs(st.Data)
+	return stateful.ParseOutputs(st.Data)
 }
 
 // releaseStatus asks helm for the release of c: nil when there is none.

@@ -21,6 +21,7 @@ import (
 	"github.com/sovd/bootstrap/internal/golden"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/proc/proctest"
+	"github.com/sovd/bootstrap/internal/shell"
 	"github.com/sovd/bootstrap/internal/testenv"
 	"github.com/sovd/bootstrap/test/charts"
 )
@@ -306,7 +307,7 @@ func TestAddonStepsDescribeOffline(t *testing.T) {
 			for _, f := range a.Files {
 				b.WriteString("file " + f.Path + ":\n" + f.Content)
 			}
-			b.WriteString("$ " + proc.Quote(append([]string{a.Tool}, a.Args...)) + "\n")
+			b.WriteString("$ " + shell.Quote(append([]string{a.Tool}, a.Args...)) + "\n")
 		}
 	}
 	got := b.String()

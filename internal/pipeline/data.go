@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/sovd/bootstrap/internal/cloud"
-	"github.com/sovd/bootstrap/internal/terraform"
-	roots "github.com/sovd/bootstrap/terraform"
+	"github.com/sovd/bootstrap/internal/tfdriver"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // The data phase: the Terraform state bucket, then terraform/stateful
@@ -129,9 +129,9 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	vars := terraform.Vars(st.Profile, dataInputs(st), nil)
+	vars := tfdriver.Vars(st.Profile, dataInputs(st), nil)
 	varFile := st.Path(StatefulVars)
-	if err := terraform.WriteVarFile(varFile, vars); err != nil {
+	if err := tfdriver.WriteVarFile(varFile, vars); err != nil {
 		return err
 	}
 	if err := d.Init(ctx, backend(st)); err != nil {
@@ -164,7 +164,7 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 
 // Describe implements Describer.
 func (s ApplyData) Describe(ctx context.Context, st *State) (Description, error) {
-	vars := terraform.Vars(st.Profile, dataInputs(st), nil)
+	vars := tfdriver.Vars(st.Profile, dataInputs(st), nil)
 	content, err := json.MarshalIndent(vars, "", "  ")
 	if err != nil {
 		return Description{}, err
@@ -295,9 +295,9 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 		// than add the two rules on the way out.
 		in.ClusterSecurityGroupID = ""
 	}
-	td := &terraform.Teardown{FinalSnapshotID: FinalSnapshotID(st)}
+	td := &tfdriver.Teardown{FinalSnapshotID: FinalSnapshotID(st)}
 	varFile := st.Path(StatefulVars)
-	if err := terraform.WriteVarFile(varFile, terraform.Vars(st.Profile, in, td)); err != nil {
+	if err := tfdriver.WriteVarFile(varFile, tfdriver.Vars(st.Profile, in, td)); err != nil {
 		return err
 	}
 	// Lift deletion protection and name the final snapshot in state first:
@@ -327,7 +327,7 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 
 // Describe implements Describer.
 func (DestroyData) Describe(_ context.Context, st *State) (Description, error) {
-	vars := terraform.Vars(st.Profile, dataInputs(st), &terraform.Teardown{FinalSnapshotID: st.Profile.Database.Identifier + "-final-<yyyymmdd-hhmmss>"})
+	vars := tfdriver.Vars(st.Profile, dataInputs(st), &tfdriver.Teardown{FinalSnapshotID: st.Profile.Database.Identifier + "-final-<yyyymmdd-hhmmss>"})
 	content, err := json.MarshalIndent(vars, "", "  ")
 	if err != nil {
 		return Description{}, err
@@ -358,7 +358,7 @@ func hasClusterRules(addresses []string) bool {
 // connection): AWS accepted the creation and the resource is coming up, so
 // replacing it would throw away a database (or, with deletion protection,
 // fail). A resource AWS reports as failed stays tainted and is replaced.
-func untaintInterrupted(ctx context.Context, api DataAPI, d *terraform.Driver, st *State) error {
+func untaintInterrupted(ctx context.Context, api DataAPI, d *tfdriver.Driver, st *State) error {
 	tainted, err := d.Tainted(ctx)
 	if err != nil {
 		return err
@@ -414,12 +414,12 @@ func livePlan(ctx context.Context, open OpenDataAPI, st *State) []string {
 	}
 	d, err := openStateful(ctx, st)
 	if err == nil {
-		err = terraform.WriteVarFile(st.Path(StatefulVars), terraform.Vars(st.Profile, dataInputs(st), nil))
+		err = tfdriver.WriteVarFile(st.Path(StatefulVars), tfdriver.Vars(st.Profile, dataInputs(st), nil))
 	}
 	if err == nil {
 		err = d.Init(ctx, b)
 	}
-	var sum terraform.Summary
+	var sum tfdriver.Summary
 	if err == nil {
 		sum, err = d.Plan(ctx, st.Path(StatefulVars), st.Path(StatefulPlan), false)
 	}
@@ -485,8 +485,8 @@ func ensureNetwork(ctx context.Context, api DataAPI, st *State) error {
 	return nil
 }
 
-func dataInputs(st *State) terraform.Inputs {
-	in := terraform.Inputs{AccountID: st.AccountID, HostedZoneID: st.HostedZoneID,
+func dataInputs(st *State) tfdriver.Inputs {
+	in := tfdriver.Inputs{AccountID: st.AccountID, HostedZoneID: st.HostedZoneID,
 		VPCID: "<vpc-id>", PrivateSubnetIDs: []string{"<private-subnet-ids>"}, ClusterSecurityGroupID: "<cluster-security-group-id>"}
 	if n := st.Network; n != nil {
 		in.VPCID, in.PrivateSubnetIDs, in.ClusterSecurityGroupID = n.VPCID, n.PrivateSubnetIDs, n.ClusterSecurityGroupID
@@ -494,14 +494,14 @@ func dataInputs(st *State) terraform.Inputs {
 	return in
 }
 
-func backend(st *State) *terraform.Backend {
-	return &terraform.Backend{Bucket: st.Profile.StateBucketName(st.Account()), Key: st.Profile.StateKey(), Region: st.Profile.Region}
+func backend(st *State) *tfdriver.Backend {
+	return &tfdriver.Backend{Bucket: st.Profile.StateBucketName(st.Account()), Key: st.Profile.StateKey(), Region: st.Profile.Region}
 }
 
 // openRemoteStateful opens the root initialised against its remote state,
 // for steps that read or remove what an earlier run made. A nil driver (and
 // no error) means there is no state bucket, so nothing was ever applied.
-func openRemoteStateful(ctx context.Context, api DataAPI, st *State) (*terraform.Driver, error) {
+func openRemoteStateful(ctx context.Context, api DataAPI, st *State) (*tfdriver.Driver, error) {
 	if err := ensureAccount(ctx, api, st); err != nil {
 		return nil, err
 	}
@@ -531,12 +531,12 @@ func statefulWorkDir(st *State) string {
 
 // openStateful writes the embedded root into the run directory and returns
 // a driver for it.
-func openStateful(ctx context.Context, st *State) (*terraform.Driver, error) {
+func openStateful(ctx context.Context, st *State) (*tfdriver.Driver, error) {
 	dir := statefulWorkDir(st)
-	if err := terraform.WriteRoot(roots.Stateful(), dir); err != nil {
+	if err := tfdriver.WriteRoot(stateful.Root(), dir); err != nil {
 		return nil, err
 	}
-	exe, err := terraform.Find(ctx, terraform.DefaultInstallDir())
+	exe, err := tfdriver.Find(ctx, tfdriver.DefaultInstallDir())
 	if err != nil {
 		return nil, err
 	}
@@ -545,5 +545,5 @@ func openStateful(ctx context.Context, st *State) (*terraform.Driver, error) {
 		// -v: Terraform's lines too, whole and redacted, as the Runner's.
 		log = io.MultiWriter(st.Log, st.Redact.Writer(st.Stream))
 	}
-	return terraform.New(terraform.Options{ExecPath: exe, Dir: dir, Log: log, Hurry: st.Hurry})
+	return tfdriver.New(tfdriver.Options{ExecPath: exe, Dir: dir, Log: log, Hurry: st.Hurry})
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/proc/proctest"
-	"github.com/sovd/bootstrap/internal/terraform"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 	"github.com/sovd/bootstrap/internal/testenv"
 )
 
@@ -100,7 +100,7 @@ func TestHostedZoneByName(t *testing.T) {
 	if err := ResolveHostedZone(ctx, c, st); err != nil || st.HostedZoneID != b {
 		t.Fatalf("configured id: %q, %v", st.HostedZoneID, err)
 	}
-	if v := terraform.Vars(st.Profile, dataInputs(st), nil); v["route53_zone_id"] != b || v["domain_name"] != domain {
+	if v := tfdriver.Vars(st.Profile, dataInputs(st), nil); v["route53_zone_id"] != b || v["domain_name"] != domain {
 		t.Errorf("vars: zone %v, domain %v", v["route53_zone_id"], v["domain_name"])
 	}
 	// With one zone of that name left, it is found by name.

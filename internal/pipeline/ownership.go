@@ -8,7 +8,7 @@ import (
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
-	"github.com/sovd/bootstrap/internal/terraform"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // Ownership (docs/layout.md, "Design: ownership"): an
@@ -19,7 +19,7 @@ import (
 
 // envOwnership is what proves an object this environment's.
 func envOwnership(p *config.Profile) cloud.Ownership {
-	return cloud.EnvironmentOwnership(terraform.Application, p.Name)
+	return cloud.EnvironmentOwnership(tfdriver.Application, p.Name)
 }
 
 // stateBucketOwnership is what proves the state bucket bootstrap's: it is
@@ -213,7 +213,7 @@ func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, m
 		return nil, nil, err
 	}
 	check(sb, stateBucketOwnership)
-	for _, o := range orphans(st, terraform.Inputs{}) {
+	for _, o := range orphans(st, tfdriver.Inputs{}) {
 		if o.needsNetwork {
 			continue
 		}

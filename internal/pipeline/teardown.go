@@ -14,7 +14,7 @@ import (
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
-	"github.com/sovd/bootstrap/internal/terraform"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // Teardown's first and last steps (docs/layout.md, "Teardown order"). First,
@@ -421,7 +421,7 @@ func (s SweepLeftovers) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	owner := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: terraform.Application}
+	owner := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: tfdriver.Application}
 	if st.Network != nil {
 		owner.VPCID = st.Network.VPCID
 	}
@@ -508,7 +508,7 @@ func writeLeftovers(w io.Writer, ls []cloud.Leftover, results []string) {
 // Describe implements Describer.
 func (SweepLeftovers) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
-	o := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: terraform.Application}
+	o := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: tfdriver.Application}
 	find := func(filters ...string) []string {
 		return append([]string{"resourcegroupstaggingapi", "get-resources", "--region", p.Region, "--tag-filters"}, filters...)
 	}
@@ -517,7 +517,7 @@ func (SweepLeftovers) Describe(_ context.Context, st *State) (Description, error
 		{Tool: "aws", Args: find("Key=" + cloud.TagELBv2Cluster + ",Values=" + p.Cluster.Name), Note: "tagged by the load balancer controller"},
 		{Tool: "aws", Args: find("Key=" + cloud.TagEksctlCluster + ",Values=" + p.Cluster.Name), Note: "tagged by eksctl"},
 		{Tool: "aws", Args: find("Key=" + cloud.TagCNICluster + ",Values=" + p.Cluster.Name), Note: "tagged by the VPC CNI (its pods' network interfaces)"},
-		{Tool: "aws", Args: find("Key=Environment,Values="+p.Name, "Key=Application,Values="+terraform.Application, "Key=ManagedBy,Values=bootstrap"), Note: "tagged by bootstrap for the environment: all three tags, or it is another's"},
+		{Tool: "aws", Args: find("Key=Environment,Values="+p.Name, "Key=Application,Values="+tfdriver.Application, "Key=ManagedBy,Values=bootstrap"), Note: "tagged by bootstrap for the environment: all three tags, or it is another's"},
 		{Tool: "aws", Args: []string{"elbv2", "delete-load-balancer", "--region", p.Region, "--load-balancer-arn", "<arn>"},
 			Note: "load balancers tagged " + cloud.TagELBv2Cluster + "=" + p.Cluster.Name + " (others: check what made them)"},
 		{Tool: "aws", Args: []string{"elbv2", "delete-target-group", "--region", p.Region, "--target-group-arn", "<arn>"},

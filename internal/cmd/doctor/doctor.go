@@ -24,7 +24,8 @@ import (
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/cost"
 	"github.com/sovd/bootstrap/internal/proc"
-	"github.com/sovd/bootstrap/internal/terraform"
+	"github.com/sovd/bootstrap/internal/shell"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // Tool is one program bootstrap needs.
@@ -48,7 +49,7 @@ var Tools = []Tool{
 		Args: []string{"version", "--short"}, Parse: firstSemver},
 	{Name: "kubectl", Minimum: "1.34.0", Why: "within one minor version of the cluster (1.35)",
 		Args: []string{"version", "--client", "-o", "json"}, Parse: kubectlVersion},
-	{Name: "terraform", Minimum: terraform.MinVersion.String(), Why: "write-only arguments keep secrets out of state",
+	{Name: "terraform", Minimum: tfdriver.MinVersion.String(), Why: "write-only arguments keep secrets out of state",
 		Args: []string{"version", "-json"}, Parse: terraformVersion},
 	{Name: "aws", Minimum: "1.30.0", Why: "the manual runbook's commands", Optional: true,
 		Args: []string{"--version"}, Parse: firstSemver},
@@ -167,7 +168,7 @@ func lookPath(f *factory.Factory) func(ctx context.Context, name string) (string
 			return p, nil
 		}
 		if name == "terraform" {
-			return terraform.Locate(ctx, terraform.DefaultInstallDir())
+			return tfdriver.Locate(ctx, tfdriver.DefaultInstallDir())
 		}
 		env := map[string]string{"eksctl": "BOOTSTRAP_EKSCTL", "helm": "BOOTSTRAP_HELM", "kubectl": "BOOTSTRAP_KUBECTL", "aws": "BOOTSTRAP_AWS"}[name]
 		if p := os.Getenv(env); p != "" {
@@ -195,7 +196,7 @@ func Check(ctx context.Context, runner proc.Runner, find func(context.Context, s
 		err = runner.Run(cctx, proc.Cmd{Name: path, Args: t.Args, Stdout: &out})
 		cancel()
 		if err != nil {
-			row.Problem = fmt.Sprintf("`%s %s` failed: %v", t.Name, proc.Quote(t.Args), err)
+			row.Problem = fmt.Sprintf("`%s %s` failed: %v", t.Name, shell.Quote(t.Args), err)
 			rep.Tools = append(rep.Tools, row)
 			continue
 		}

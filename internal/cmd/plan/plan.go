@@ -19,7 +19,7 @@ import (
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/cost"
 	"github.com/sovd/bootstrap/internal/pipeline"
-	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/internal/shell"
 )
 
 // Options are plan's parsed flags.
@@ -179,7 +179,7 @@ func Write(w io.Writer, res Result, account string) error {
 			if a.Note != "" {
 				fmt.Fprintf(w, "   # %s\n", a.Note)
 			}
-			cmd := proc.Quote(append([]string{a.Tool}, a.Args...))
+			cmd := shell.Quote(append([]string{a.Tool}, a.Args...))
 			if a.Dir != "" {
 				cmd = "(cd " + a.Dir + " && " + cmd + ")"
 			}

@@ -26,6 +26,7 @@ import (
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/pipeline"
 	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/internal/shell"
 )
 
 // Options are the command's flags.
@@ -199,7 +200,7 @@ func (m *writer) action(a pipeline.Action) {
 	m.printf("\n```sh\n")
 	for _, f := range a.Files {
 		if dir := path.Dir(f.Path); dir != "." && dir != "/" && !m.dirs[dir] {
-			m.printf("mkdir -p %s\n", proc.Quote([]string{dir}))
+			m.printf("mkdir -p %s\n", shell.Quote([]string{dir}))
 			m.dirs[dir] = true
 		}
 		content := f.Content
@@ -207,11 +208,11 @@ func (m *writer) action(a pipeline.Action) {
 			content += "\n"
 		}
 		eof := delimiter(content)
-		m.printf("cat > %s <<'%s'\n%s%s\n", proc.Quote([]string{f.Path}), eof, content, eof)
+		m.printf("cat > %s <<'%s'\n%s%s\n", shell.Quote([]string{f.Path}), eof, content, eof)
 	}
-	cmd := proc.Quote(append([]string{a.Tool}, a.Args...))
+	cmd := shell.Quote(append([]string{a.Tool}, a.Args...))
 	if a.Dir != "" {
-		cmd = "(cd " + proc.Quote([]string{a.Dir}) + " && " + cmd + ")"
+		cmd = "(cd " + shell.Quote([]string{a.Dir}) + " && " + cmd + ")"
 	}
 	m.printf("%s\n```\n", cmd)
 }

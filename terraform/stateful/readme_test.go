@@ -1,4 +1,4 @@
-package terraform
+package stateful
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 // resources, and the next `bootstrap data` would try to create them again.
 func TestReadmeNamesTheToolsStateLocation(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("stateful/README.md")
+	b, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

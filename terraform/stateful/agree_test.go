@@ -1,4 +1,4 @@
-package terraform
+package stateful
 
 import (
 	"encoding/json"
@@ -13,14 +13,14 @@ import (
 	"time"
 
 	"github.com/sovd/bootstrap/internal/config"
-	tfvars "github.com/sovd/bootstrap/internal/terraform"
 	"github.com/sovd/bootstrap/internal/testenv"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // agreeCase is one value fed through both validators: the Go validator (a
 // problem at path under environments.<env>) and the root's validation of
 // variable tfVar, with the profile mapped onto the root's variables by
-// internal/terraform.Vars, as `bootstrap data` maps it.
+// internal/tfdriver.Vars, as `bootstrap data` maps it.
 type agreeCase struct {
 	name  string
 	env   string // "" is production
@@ -143,7 +143,7 @@ func TestRulesAgreeWithTerraformRoot(t *testing.T) {
 	t.Parallel()
 	tf, env := testenv.TerraformCLI(t)
 	dir := t.TempDir()
-	src, err := os.ReadFile(filepath.Join("stateful", "variables.tf"))
+	src, err := os.ReadFile("variables.tf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,16 +182,16 @@ func TestRulesAgreeWithTerraformRoot(t *testing.T) {
 		if rejects {
 			rejected++
 		}
-		in := tfvars.Inputs{AccountID: "123456789012", VPCID: "vpc-0123456789abcdef0",
+		in := tfdriver.Inputs{AccountID: "123456789012", VPCID: "vpc-0123456789abcdef0",
 			PrivateSubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, ClusterSecurityGroupID: "sg-0123456789abcdef0"}
-		vars := tfvars.Vars(p, in, nil)
+		vars := tfdriver.Vars(p, in, nil)
 		if c.tfVar == "environment" {
 			// Several of the root's variables are derived from the
 			// environment's name (identifiers, repositories), so a bad name
 			// fails them too: take those from a valid profile, so the case
 			// asks var.environment's rule alone.
 			name := vars["environment"]
-			vars = tfvars.Vars(config.Builtin("production"), in, nil)
+			vars = tfdriver.Vars(config.Builtin("production"), in, nil)
 			vars["environment"] = name
 		}
 		if err := os.WriteFile(filepath.Join(dir, "tests", file+".tftest.hcl"), []byte(runBlock(t, vars, c.tfVar, rejects)), 0o644); err != nil {

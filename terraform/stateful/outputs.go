@@ -1,4 +1,4 @@
-package addons
+package stateful
 
 import (
 	"encoding/json"

@@ -1,7 +1,7 @@
-// Package terraform drives the Terraform CLI for the data tier through
+// Package tfdriver drives the Terraform CLI for the data tier through
 // terraform-exec, with the binary installed by hc-install at a pinned,
 // signature-checked version.
-package terraform
+package tfdriver
 
 import (
 	"context"
