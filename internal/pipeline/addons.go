@@ -332,8 +332,10 @@ func crdsDir(ctx context.Context, st *State, o AddonOptions, c addons.Chart) (st
 func crdsActions(st *State, o AddonOptions, c addons.Chart) (dir string, actions []Action) {
 	pd := st.RelPath(pullDirName(c))
 	if !o.Charts.IsLocal(c) {
-		actions = append(actions, Action{Tool: "helm", Args: addons.Pull(c, pd),
-			Note: fmt.Sprintf("the %s chart, unpacked for its crds/ directory (into an empty directory: bootstrap empties it first, helm pull --untar refuses an existing one)", c.Chart)})
+		actions = append(actions,
+			Action{Tool: "rm", Args: []string{"-rf", pd},
+				Note: fmt.Sprintf("the %s chart, unpacked for its crds/ directory into an empty directory (helm pull --untar refuses an existing one)", c.Chart)},
+			Action{Tool: "helm", Args: addons.Pull(c, pd)})
 	}
 	return o.Charts.CRDsDir(c, pd), actions
 }
