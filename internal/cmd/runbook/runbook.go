@@ -48,7 +48,9 @@ type Runbook struct {
 	// Dir is the run directory the rendered files go to, relative to the
 	// repository's root.
 	Dir      string                 `json:"dir"`
-	Up       []pipeline.Description `json:"up"`
+	Up []pipeline.Description `json:"up"`
+	// Verify checks what up made (Verification).
+	Verify   []pipeline.Description `json:"verify"`
 	Teardown []pipeline.Description `json:"teardown"`
 
 	profile *config.Profile // for the commands that read live values
@@ -145,6 +147,7 @@ func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, erro
 	if rb.Up, err = pipeline.Describe(ctx, st, pipeline.UpSteps()); err != nil {
 		return Runbook{}, fmt.Errorf("describing bootstrap up for environment %s: %w", p.Name, err)
 	}
+	rb.Verify = Verification(p, dir)
 	if rb.Teardown, err = pipeline.Describe(ctx, st, pipeline.TeardownSteps()); err != nil {
 		return Runbook{}, fmt.Errorf("describing bootstrap teardown for environment %s: %w", p.Name, err)
 	}
@@ -171,6 +174,7 @@ func Write(w io.Writer, rb Runbook) error {
 	m.printf("Each step reads the live values it needs (account, VPC, subnets, the data tier's outputs) with commands into shell variables, so any step also runs in a fresh shell once the block below has run there.\n")
 	m.printf("\n```sh\n%s\n```\n", strings.Join(prelude(rb.Region), "\n"))
 	m.section(fmt.Sprintf("Up: `bootstrap up --env %s`", rb.Environment), rb.Up)
+	m.section("Verification", rb.Verify)
 	m.section(fmt.Sprintf("Teardown: `bootstrap teardown --env %s`", rb.Environment), rb.Teardown)
 	if m.err == nil {
 		m.err = m.sh.err

@@ -219,14 +219,22 @@ func TestScriptShellcheck(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "shellcheck", "not on PATH (apt-get install shellcheck)")
 	}
-	for _, env := range []string{"staging", "production"} {
-		for _, teardown := range []bool{false, true} {
-			cmd := exec.Command(sc, "--severity=style", "--shell=bash", "-")
-			cmd.Stdin = strings.NewReader(scriptOf(t, env, teardown))
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("shellcheck of the %s script (teardown %v): %v\n%s", env, teardown, err, out)
-			}
+	check := func(what, script string) {
+		cmd := exec.Command(sc, "--severity=style", "--shell=bash", "-")
+		cmd.Stdin = strings.NewReader(script)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("shellcheck of %s: %v\n%s", what, err, out)
 		}
+	}
+	for _, env := range []string{"staging", "production"} {
+		check("the "+env+" up script", scriptOf(t, env, false))
+		check("the "+env+" teardown script", scriptOf(t, env, true))
+		// The markdown's sh blocks in order, the verification's too.
+		f, out := newFactory()
+		if err := execute(f, "--env", env); err != nil {
+			t.Fatal(err)
+		}
+		check("the "+env+" markdown's sh blocks", strings.Join(shBlocks(out.String()), "\n"))
 	}
 }
 
