@@ -47,8 +47,8 @@ type Runbook struct {
 	Cluster     string `json:"cluster"`
 	// Dir is the run directory the rendered files go to, relative to the
 	// repository's root.
-	Dir      string                 `json:"dir"`
-	Up []pipeline.Description `json:"up"`
+	Dir string                 `json:"dir"`
+	Up  []pipeline.Description `json:"up"`
 	// Verify checks what up made (Verification).
 	Verify   []pipeline.Description `json:"verify"`
 	Teardown []pipeline.Description `json:"teardown"`

@@ -58,7 +58,7 @@ func Verification(p *config.Profile, dir string) []pipeline.Description {
 		}},
 		{Step: "Reaching PostgreSQL and Redis from the cluster", Actions: []pipeline.Action{
 			{Tool: "kubectl", Args: []string{"apply", "--filename", checkPod, "--kubeconfig", kc},
-				Note: "a pod in the app's namespace with the app's own variables (DATABASE_URL, REDIS_URL from the Secret " + addons.AppSecretName + "), over TLS: the security groups admit the cluster alone",
+				Note:  "a pod in the app's namespace with the app's own variables (DATABASE_URL, REDIS_URL from the Secret " + addons.AppSecretName + "), over TLS: the security groups admit the cluster alone",
 				Files: []pipeline.File{{Path: checkPod, Content: connectivityPod(ns)}}},
 			kubectl("wait", "--namespace", ns, "--for=jsonpath={.status.phase}=Succeeded", "pod/sovd-connectivity-check", "--timeout", "3m"),
 			kubectl("logs", "--namespace", ns, "sovd-connectivity-check", "--container", "psql"),
