@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/sovd/bootstrap/internal/cloud"
@@ -92,6 +93,9 @@ func (s EnsureStateBucket) Describe(_ context.Context, st *State) (Description, 
 	return Description{Actions: []Action{
 		{Tool: "aws", Args: create, Note: "the Terraform state bucket, one per account and region (skip if it exists)",
 			Unless: []string{"aws", "s3api", "list-objects-v2", "--bucket", b, "--max-items", "1", "--query", "Name", "--output", "text"}},
+		{Tool: "aws", Args: []string{"s3api", "put-bucket-tagging", "--bucket", b, "--tagging", tagSet(stateBucketOwnership)},
+			Note:   "the tags that say bootstrap made it (the ownership check requires them), when it carries no ManagedBy tag yet",
+			Unless: []string{"aws", "s3api", "get-bucket-tagging", "--bucket", b, "--query", "TagSet[?Key=='" + cloud.TagManagedBy + "'].Value", "--output", "text"}},
 		{Tool: "aws", Args: []string{"s3api", "put-bucket-versioning", "--bucket", b, "--versioning-configuration", "Status=Enabled"}},
 		{Tool: "aws", Args: []string{"s3api", "put-bucket-encryption", "--bucket", b, "--server-side-encryption-configuration",
 			`{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}`}},
@@ -583,4 +587,18 @@ func openStateful(ctx context.Context, st *State) (*terraform.Driver, error) {
 		log = io.MultiWriter(st.Log, st.Redact.Writer(st.Stream))
 	}
 	return terraform.New(terraform.Options{ExecPath: exe, Dir: dir, Log: log, Hurry: st.Hurry})
+}
+
+// tagSet is tags in the shorthand of aws s3api put-bucket-tagging --tagging.
+func tagSet(tags map[string]string) string {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = "{Key=" + k + ",Value=" + tags[k] + "}"
+	}
+	return "TagSet=[" + strings.Join(parts, ",") + "]"
 }
