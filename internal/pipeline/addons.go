@@ -683,7 +683,8 @@ func (s UninstallRelease) Run(ctx context.Context, st *State) error {
 func (s UninstallRelease) Describe(_ context.Context, st *State) (Description, error) {
 	c := s.Chart
 	kc := s.Options.describedKubeconfig(st)
-	actions := []Action{{Tool: "helm", Args: addons.Uninstall(c, s.Options.Timeout, kc), Note: "skipped when `helm list` does not show it"}}
+	actions := []Action{{Tool: "helm", Args: addons.Uninstall(c, s.Options.Timeout, kc), Note: "skipped when `helm status` does not find it",
+		If: []string{"helm", "status", c.Release, "--namespace", c.Namespace, "--kubeconfig", kc}}}
 	if ownNamespace(c) {
 		actions = append(actions, Action{Tool: "kubectl", Args: addons.KubectlDeleteNamespace(c.Namespace, s.Options.Timeout, kc),
 			Note: "helm install --create-namespace made it; helm uninstall leaves it"})
