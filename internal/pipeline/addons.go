@@ -333,8 +333,10 @@ func crdsDir(ctx context.Context, st *State, o AddonOptions, c addons.Chart) (st
 func crdsActions(st *State, o AddonOptions, c addons.Chart) (dir string, actions []Action) {
 	pd := st.RelPath(pullDirName(c))
 	if !o.Charts.IsLocal(c) {
-		actions = append(actions, Action{Tool: "helm", Args: addons.Pull(c, pd),
-			Note: fmt.Sprintf("the %s chart, unpacked for its crds/ directory (into an empty directory: bootstrap empties it first, helm pull --untar refuses an existing one)", c.Chart)})
+		actions = append(actions,
+			Action{Tool: "rm", Args: []string{"-rf", pd},
+				Note: fmt.Sprintf("the %s chart, unpacked for its crds/ directory into an empty directory (helm pull --untar refuses an existing one)", c.Chart)},
+			Action{Tool: "helm", Args: addons.Pull(c, pd)})
 	}
 	return o.Charts.CRDsDir(c, pd), actions
 }
@@ -683,7 +685,8 @@ func (s UninstallRelease) Run(ctx context.Context, st *State) error {
 func (s UninstallRelease) Describe(_ context.Context, st *State) (Description, error) {
 	c := s.Chart.Chart
 	kc := s.Options.describedKubeconfig(st)
-	actions := []Action{{Tool: "helm", Args: addons.Uninstall(c, s.Options.Timeout, kc), Note: "skipped when `helm list` does not show it"}}
+	actions := []Action{{Tool: "helm", Args: addons.Uninstall(c, s.Options.Timeout, kc), Note: "skipped when `helm status` does not find it",
+		If: []string{"helm", "status", c.Release, "--namespace", c.Namespace, "--kubeconfig", kc}}}
 	if ownNamespace(c) {
 		actions = append(actions, Action{Tool: "kubectl", Args: addons.KubectlDeleteNamespace(c.Namespace, s.Options.Timeout, kc),
 			Note: "helm install --create-namespace made it; helm uninstall leaves it"})

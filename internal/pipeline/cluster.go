@@ -269,6 +269,8 @@ func (CreateCluster) Describe(_ context.Context, st *State) (Description, error)
 	path := st.RelPath(ClusterFile)
 	create := eksctlAction(eksctl.CreateCluster(path), "when the cluster does not exist: VPC with 3 public and 3 private subnets, control plane, OIDC provider, IRSA roles, node group")
 	create.Files = []File{{Path: path, Content: string(content)}}
+	exists := describeCluster(st)
+	create.Unless = exists
 	actions := []Action{create}
 	notes := []string{
 		"when the cluster exists: associate the OIDC provider (skipped if there)",
@@ -276,11 +278,21 @@ func (CreateCluster) Describe(_ context.Context, st *State) (Description, error)
 		"when the cluster exists: create the node groups that are missing",
 	}
 	for i, args := range reconcileArgs(path) {
-		actions = append(actions, eksctlAction(args, notes[i]))
+		a := eksctlAction(args, notes[i])
+		a.If = exists
+		actions = append(actions, a)
 	}
-	actions = append(actions, eksctlAction(eksctl.UpdateIAMServiceAccounts(path),
-		"when the cluster exists and an IRSA role's inline policy differs from the file (create iamserviceaccount leaves existing roles as they are)"))
+	update := eksctlAction(eksctl.UpdateIAMServiceAccounts(path),
+		"when the cluster exists and an IRSA role's inline policy differs from the file (create iamserviceaccount leaves existing roles as they are)")
+	update.If = exists
+	actions = append(actions, update)
 	return Description{Actions: actions}, nil
+}
+
+// describeCluster is the command that finds the environment's EKS cluster,
+// the runbook's condition for the steps that need it or must not find it.
+func describeCluster(st *State) []string {
+	return []string{"aws", "eks", "describe-cluster", "--region", st.Profile.Region, "--name", st.Profile.Cluster.Name, "--query", "cluster.name", "--output", "text"}
 }
 
 // ReadNetwork reads the cluster's VPC, subnets, security group and OIDC
@@ -361,9 +373,10 @@ func (s DeleteCluster) Run(ctx context.Context, st *State) error {
 // Describe implements Describer.
 func (DeleteCluster) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
-	return Description{Actions: []Action{
-		eksctlAction(eksctl.DeleteCluster(p.Cluster.Name, p.Region), "after the data tier is destroyed: its databases sit in the cluster's subnets"),
-	}}, nil
+	del := eksctlAction(eksctl.DeleteCluster(p.Cluster.Name, p.Region), "after the data tier is destroyed: its databases sit in the cluster's subnets; while the cluster or one of eksctl's stacks for it is left")
+	del.If = []string{"aws", "cloudformation", "describe-stacks", "--region", p.Region,
+		"--query", "Stacks[?starts_with(StackName, '" + eksctl.StackPrefix(p.Cluster.Name) + "')].[StackName]", "--output", "text"}
+	return Description{Actions: []Action{del}}, nil
 }
 
 // NodeGroupAPI is what DeleteNodeGroups reads from AWS.
@@ -422,7 +435,8 @@ func (s DeleteNodeGroups) Run(ctx context.Context, st *State) error {
 // Describe implements Describer.
 func (DeleteNodeGroups) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
-	return Description{Actions: []Action{
-		eksctlAction(eksctl.DeleteNodeGroup(p.Cluster.Name, p.Cluster.NodeGroup.Name, p.Region), "beside the data tier's destroy: neither needs the other"),
-	}}, nil
+	del := eksctlAction(eksctl.DeleteNodeGroup(p.Cluster.Name, p.Cluster.NodeGroup.Name, p.Region), "beside the data tier's destroy: neither needs the other; while the node group exists")
+	del.If = []string{"aws", "eks", "describe-nodegroup", "--region", p.Region, "--cluster-name", p.Cluster.Name, "--nodegroup-name", p.Cluster.NodeGroup.Name,
+		"--query", "nodegroup.nodegroupName", "--output", "text"}
+	return Description{Actions: []Action{del}}, nil
 }

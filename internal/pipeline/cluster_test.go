@@ -262,7 +262,7 @@ func TestClusterDescribeOffline(t *testing.T) {
 		"eksctl create iamserviceaccount -f " + path + " --approve",
 		"eksctl create nodegroup -f " + path,
 		"eksctl update iamserviceaccount -f " + path + " --approve",
-		"aws logs tag-resource --resource-arn <arn of /aws/eks/sovd-production-cluster/cluster> --tags Application=sovd,Environment=production,ManagedBy=bootstrap,alpha.eksctl.io/cluster-name=sovd-production-cluster",
+		"aws logs tag-resource --region us-east-1 --resource-arn arn:aws:logs:us-east-1:<account-id>:log-group:/aws/eks/sovd-production-cluster/cluster --tags Application=sovd,Environment=production,ManagedBy=bootstrap,alpha.eksctl.io/cluster-name=sovd-production-cluster",
 		"eksctl get cluster --name sovd-production-cluster --region us-east-1 -o json",
 		"eksctl delete cluster --name sovd-production-cluster --region us-east-1 --wait --disable-nodegroup-eviction",
 	}

@@ -117,7 +117,13 @@ func (s ifClusterExists) Run(ctx context.Context, st *State) error {
 
 func (s ifClusterExists) Describe(ctx context.Context, st *State) (Description, error) {
 	if d, ok := s.Step.(Describer); ok {
-		return d.Describe(ctx, st)
+		desc, err := d.Describe(ctx, st)
+		for i := range desc.Actions {
+			if desc.Actions[i].If == nil {
+				desc.Actions[i].If = describeCluster(st)
+			}
+		}
+		return desc, err
 	}
 	return Description{Step: s.Step.Name()}, nil
 }

@@ -132,7 +132,7 @@ check_redis() {
 	fi
 	set -- --tls
 	if [ -n "${VERIFY_CA_FILE:-}" ]; then set -- "$@" --cacert "$VERIFY_CA_FILE"; fi
-	# rediss://:<token>@host:port/db, the token URL-escaped (the app's
+	# rediss://:TOKEN@HOST:PORT/DB, the token URL-escaped (the app's
 	# Secret escapes it; redis-cli -u does not unescape): decoded here and
 	# given through REDISCLI_AUTH, never on the command line.
 	rest=${REDIS_URL#*://}
