@@ -454,7 +454,7 @@ func (s PreflightUpgrade) Describe(ctx context.Context, st *State) (Description,
 		{Tool: "aws", Args: []string{"eks", "describe-cluster", "--name", p.Cluster.Name, "--region", p.Region, "--query", "cluster.version"},
 			Note: "the control plane's version; the node group's, the EKS add-ons', the Helm releases' and the engines' are read too"},
 		{Tool: "kubectl", Args: []string{"get", "--raw", "/metrics", "--kubeconfig", kc},
-			Note: fmt.Sprintf("apiserver_requested_deprecated_apis: no series may have removed_release %s or older; nodes within %d minors of %s; every pin's kubeVersion admits %s; no PostgreSQL major change", p.Cluster.KubernetesVersion, MaxKubeletSkew, p.Cluster.KubernetesVersion, p.Cluster.KubernetesVersion)},
+			Note: fmt.Sprintf("the API server's apiserver_requested_deprecated_apis metric: no series may have removed_release %s or older; nodes within %d minors of %s; every pin's kubeVersion admits %s; no PostgreSQL major change", p.Cluster.KubernetesVersion, MaxKubeletSkew, p.Cluster.KubernetesVersion, p.Cluster.KubernetesVersion)},
 	}}
 	return d, nil
 }

@@ -44,6 +44,7 @@ type Runbook struct {
 	// repository's root.
 	Dir      string                 `json:"dir"`
 	Up       []pipeline.Description `json:"up"`
+	Upgrade  []pipeline.Description `json:"upgrade"`
 	Teardown []pipeline.Description `json:"teardown"`
 }
 
@@ -100,7 +101,8 @@ func Render(ctx context.Context, w io.Writer, p *config.Profile, now time.Time) 
 	return Write(w, rb)
 }
 
-// Build describes the up steps, then the teardown steps, offline. Nothing is
+// Build describes the up steps, the upgrade steps, then the teardown steps,
+// offline. Nothing is
 // written, nothing is run.
 func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, error) {
 	dir := path.Join(".bootstrap", p.Name)
@@ -117,6 +119,9 @@ func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, erro
 	var err error
 	if rb.Up, err = pipeline.Describe(ctx, st, pipeline.UpSteps()); err != nil {
 		return Runbook{}, fmt.Errorf("describing bootstrap up for environment %s: %w", p.Name, err)
+	}
+	if rb.Upgrade, err = pipeline.Describe(ctx, st, pipeline.UpgradeSteps()); err != nil {
+		return Runbook{}, fmt.Errorf("describing bootstrap upgrade for environment %s: %w", p.Name, err)
 	}
 	if rb.Teardown, err = pipeline.Describe(ctx, st, pipeline.TeardownSteps()); err != nil {
 		return Runbook{}, fmt.Errorf("describing bootstrap teardown for environment %s: %w", p.Name, err)
@@ -142,6 +147,7 @@ func Write(w io.Writer, rb Runbook) error {
 	m.printf("Rendered files go to `%s/`. ", rb.Dir)
 	m.printf("Values only the live environment knows are placeholders such as `<vpc-id>` or `<account-id>`: fill them in first.\n")
 	m.section(fmt.Sprintf("Up: `bootstrap up --env %s`", rb.Environment), "Manual steps", rb.Up)
+	m.section(fmt.Sprintf("Upgrade: `bootstrap upgrade --env %s`", rb.Environment), "Manual steps", rb.Upgrade)
 	m.section(fmt.Sprintf("Teardown: `bootstrap teardown --env %s`", rb.Environment), "Teardown", rb.Teardown)
 	return m.err
 }
