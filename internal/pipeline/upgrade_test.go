@@ -62,6 +62,9 @@ func TestPreflight(t *testing.T) {
 			*d = []DeprecatedAPI{{Group: "flowcontrol.apiserver.k8s.io", Version: "v1beta3", Resource: "flowschemas", RemovedRelease: "1.32"},
 				{Group: "example.io", Version: "v1beta1", Resource: "later", RemovedRelease: "1.40"}}
 		}, wantReason: "flowschemas flowcontrol.apiserver.k8s.io/v1beta3, which Kubernetes 1.35 no longer serves", wantFix: "deprecation-guide"},
+		{name: "API removed by the target itself", edit: func(_ *config.Profile, _ *LiveVersions, d *[]DeprecatedAPI) {
+			*d = []DeprecatedAPI{{Group: "example.io", Version: "v1beta1", Resource: "widgets", RemovedRelease: "1.35"}}
+		}, wantReason: "widgets example.io/v1beta1, which Kubernetes 1.35 no longer serves (removed in 1.35", wantFix: "replacement"},
 		{name: "database major", edit: func(p *config.Profile, l *LiveVersions, _ *[]DeprecatedAPI) {
 			l.Database = "14.12"
 		}, wantReason: "from major 14 to 15", wantFix: "snapshot first"},
