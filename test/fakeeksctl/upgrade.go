@@ -196,7 +196,8 @@ func waitUpdate(ctx context.Context, e *env, cluster string, u *ekstypes.Update,
 //   - pkg/ctl/upgrade/nodegroup.go: --cluster and --name are required;
 //     --wait defaults to true; the timeout defaults to 45 minutes.
 //   - pkg/actions/nodegroup/upgrade.go Upgrade: a node group EKS does not
-//     know is refused ("upgrade is only supported for managed nodegroups");
+//     know is refused ("upgrade is only supported for managed nodegroups"),
+//     one not ACTIVE too;
 //     one with an eksctl stack is upgraded through the stack
 //     (upgradeUsingStack): --kubernetes-version and --release-version
 //     together are refused; the release is the newest AMI release of the
@@ -233,6 +234,14 @@ func upgradeNodeGroup(ctx context.Context, f *flags) error {
 			return fmt.Errorf("upgrade is only supported for managed nodegroups; could not find one with name %q", f.nodegroup)
 		}
 		return err
+	}
+	// pkg/actions/nodegroup/upgrade.go Upgrade: only an ACTIVE node group.
+	switch ng.Nodegroup.Status {
+	case ekstypes.NodegroupStatusActive:
+	case ekstypes.NodegroupStatusUpdating:
+		return errors.New("nodegroup is currently being updated, please retry the command after the existing update is complete")
+	default:
+		return fmt.Errorf("nodegroup must be in %q state when upgrading a nodegroup; got state %q", ekstypes.NodegroupStatusActive, ng.Nodegroup.Status)
 	}
 	version := f.version
 	if version == "" {
