@@ -2,7 +2,8 @@ package main
 
 // The upgrade path: upgrade cluster, upgrade nodegroup, update addon, as
 // eksctl 0.230.0 runs them. Each rule below names the eksctl file it
-// follows. What EKS does on the nodes (draining them) the fake plays against
+// follows, read at v0.230.0 (the module github.com/weaveworks/eksctl
+// v0.230.0 this repository requires holds the whole source). What EKS does on the nodes (draining them) the fake plays against
 // the tests' API server ($FAKE_EKSCTL_KUBECONFIG), since moto has no nodes.
 
 import (
