@@ -29,7 +29,7 @@ func TestCompatAllows(t *testing.T) {
 // TestEveryPinHasCompat: a pin moves only with its chart's facts read again.
 func TestEveryPinHasCompat(t *testing.T) {
 	t.Parallel()
-	for _, c := range Charts {
+	for _, c := range Charts() {
 		cp, ok := CompatOf(c)
 		if !ok || cp.Checked == "" {
 			t.Errorf("pin %s has no compatibility facts in Compats (read its Chart.yaml at the tag and say what was checked)", c.NameVersion())

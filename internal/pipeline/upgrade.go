@@ -115,7 +115,7 @@ func readLive(ctx context.Context, api UpgradeAPI, st *State, kubeconfig string)
 	if live.NodeGroup, err = api.NodeGroupFacts(ctx, p.Cluster.Name, p.Cluster.NodeGroup.Name); err != nil {
 		return live, err
 	}
-	for _, name := range eksctl.ClusterAddonNames(p.Region) {
+	for _, name := range eksctl.ClusterAddonNames(p.Region, addons.EKSAddonsReplaced()) {
 		a, err := api.AddonFacts(ctx, p.Cluster.Name, name)
 		if err != nil {
 			return live, err
@@ -123,7 +123,7 @@ func readLive(ctx context.Context, api UpgradeAPI, st *State, kubeconfig string)
 		live.Addons = append(live.Addons, a)
 	}
 	live.Releases = map[string]string{}
-	for _, c := range addons.Charts {
+	for _, c := range addons.Charts() {
 		rs, err := releaseStatus(ctx, st, c, kubeconfig)
 		if err != nil {
 			return live, err
@@ -161,7 +161,7 @@ func (l LiveVersions) Lines(p *config.Profile) []string {
 	for _, a := range l.Addons {
 		out = append(out, "EKS add-on "+a.Name+": "+orNone(a.Version)+" (to the newest EKS lists for "+p.Cluster.KubernetesVersion+")")
 	}
-	for _, c := range addons.Charts {
+	for _, c := range addons.Charts() {
 		out = append(out, "Helm release "+c.Release+": "+arrow(l.Releases[c.Release], c.NameVersion()))
 	}
 	out = append(out, "PostgreSQL: "+orNone(l.Database)+" (profile: "+p.Database.EngineVersion+")",
@@ -326,7 +326,7 @@ func preflightWith(p *config.Profile, live LiveVersions, deprecated []Deprecated
 			})
 		}
 	}
-	for _, c := range addons.Charts {
+	for _, c := range addons.Charts() {
 		cp, ok := compats[c.NameVersion()]
 		if !ok {
 			refusals = append(refusals, Refusal{
@@ -532,7 +532,7 @@ func (s UpdateEKSAddons) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range eksctl.ClusterAddonNames(p.Region) {
+	for _, name := range eksctl.ClusterAddonNames(p.Region, addons.EKSAddonsReplaced()) {
 		a, err := api.AddonFacts(ctx, p.Cluster.Name, name)
 		if err != nil {
 			return err
@@ -560,7 +560,7 @@ func (s UpdateEKSAddons) Run(ctx context.Context, st *State) error {
 func (UpdateEKSAddons) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
 	var actions []Action
-	for _, name := range eksctl.ClusterAddonNames(p.Region) {
+	for _, name := range eksctl.ClusterAddonNames(p.Region, addons.EKSAddonsReplaced()) {
 		actions = append(actions, eksctlAction(eksctl.UpdateAddon(p.Cluster.Name, name, p.Region),
 			"when "+name+" is not at the newest version EKS lists for the control plane's"))
 	}

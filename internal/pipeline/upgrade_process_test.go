@@ -146,7 +146,7 @@ func TestUpgrade(t *testing.T) {
 	// version is a helm upgrade). Not after the data steps: they are up's,
 	// TestUpThenTeardown interrupts them, and each such run would cost a
 	// Terraform apply.
-	extra := map[string]bool{InstallRelease{Options: opts, Chart: addons.Charts[0]}.Name(): true}
+	extra := map[string]bool{InstallRelease{Options: opts, Chart: addons.All[0]}.Name(): true}
 	own := true
 	for _, s := range Flatten(up) {
 		name := s.Name()
@@ -189,7 +189,7 @@ func TestUpgrade(t *testing.T) {
 	if n := calls("update", "addon"); n != 2 {
 		t.Errorf("eksctl update addon ran %d times, want 2 (kube-proxy and coredns; vpc-cni is current for 1.35)", n)
 	}
-	for _, c := range addons.Charts {
+	for _, c := range addons.Charts() {
 		out, err := exec.Command(helm, "list", "-n", c.Namespace, "--kubeconfig", kubeconfig, "-o", "json").Output()
 		if err != nil || !strings.Contains(string(out), `"chart":"`+c.NameVersion()+`"`) {
 			t.Errorf("release %s after the upgrade: %s, %v", c.Release, out, err)

@@ -89,7 +89,7 @@ func TestPreflight(t *testing.T) {
 					cp[k] = v
 				}
 				for chart, c := range tt.compat {
-					for _, pin := range addons.Charts {
+					for _, pin := range addons.Charts() {
 						if pin.Chart == chart {
 							if c.Checked == "" {
 								delete(cp, pin.NameVersion())
@@ -130,11 +130,11 @@ func TestPreflightWarnsBeyondTested(t *testing.T) {
 	p := config.Builtin("staging")
 	p.Cluster.KubernetesVersion = "1.35"
 	cp := map[string]addons.Compat{}
-	for _, c := range addons.Charts {
+	for _, c := range addons.Charts() {
 		cp[c.NameVersion()] = addons.Compat{Checked: "test", TestedOn: "1.34"}
 	}
 	refusals, warnings := preflightWith(p, liveAt(p, "1.34"), nil, nil, cp)
-	if len(refusals) != 0 || len(warnings) != len(addons.Charts) || !strings.Contains(warnings[0], "tested upstream on Kubernetes 1.34 only") {
+	if len(refusals) != 0 || len(warnings) != len(addons.Charts()) || !strings.Contains(warnings[0], "tested upstream on Kubernetes 1.34 only") {
 		t.Errorf("refusals %v, warnings %v", refusals, warnings)
 	}
 }
