@@ -28,15 +28,15 @@ type Compat struct {
 // A pin without an entry is refused by the upgrade's preflight: moving a
 // pin means reading its chart again.
 var Compats = map[string]Compat{
-	"aws-load-balancer-controller-3.4.2": {
-		Checked: "aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml: no kubeVersion (the versions of the file read here, older than the pin, state none)",
+	"aws-load-balancer-controller-3.5.0": {
+		Checked: "aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none)",
 	},
-	"external-secrets-1.1.0": {
+	"external-secrets-2.9.0": {
 		KubeVersion: ">= 1.19.0-0", TestedOn: "1.34",
-		Checked: "external-secrets/external-secrets deploy/charts/external-secrets/Chart.yaml (kubeVersion >= 1.19.0-0); docs/introduction/stability-support.md lists ESO 1.1 with Kubernetes 1.34",
+		Checked: "external-secrets/external-secrets deploy/charts/external-secrets/Chart.yaml at 2.0.0 (kubeVersion >= 1.19.0-0; the 2.9.0 file was not readable here); docs/introduction/stability-support.md there lists ESO 2.0 with Kubernetes 1.34",
 	},
-	"metrics-server-3.13.0": {
-		Checked: "kubernetes-sigs/metrics-server charts/metrics-server/Chart.yaml: no kubeVersion (the versions of the file read here, older than the pin, state none)",
+	"metrics-server-3.13.1": {
+		Checked: "kubernetes-sigs/metrics-server charts/metrics-server/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none)",
 	},
 }
 
