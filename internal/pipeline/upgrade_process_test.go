@@ -22,8 +22,9 @@ import (
 	"github.com/sovd/bootstrap/test/charts"
 )
 
-// TestUpgrade makes a staging environment at Kubernetes 1.34 with `up` and
-// upgrades it to 1.35, with every real part this machine has: the fake
+// TestUpgrade makes a staging environment at Kubernetes 1.34 with `up`, at
+// the chart pins before their last bump, and upgrades it to 1.35 and the
+// current pins, with every real part this machine has: the fake
 // eksctl (upgrade cluster, update addon, upgrade nodegroup as eksctl
 // 0.230.0 runs them) against moto, the real helm and kubectl against a
 // local control plane of the test's own, the real terraform. One made
@@ -133,7 +134,20 @@ func TestUpgrade(t *testing.T) {
 		return n
 	}
 
-	mustRun("up at 1.34", UpStepsWith(opts))
+	// The environment is made with the pins before their last bump, so the
+	// upgrade moves each release as well: the bump's first real use.
+	current := slices.Clone(addons.All)
+	for i := range addons.All {
+		addons.All[i].Version = previousPins[addons.All[i].Release]
+	}
+	before, err := charts.Build(filepath.Join(t.TempDir(), "charts-before"), charts.Options{WebhookURL: hook.URL, WebhookCA: hook.CA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upOpts := opts
+	upOpts.Charts = before
+	mustRun("up at 1.34 with the previous pins", UpStepsWith(upOpts))
+	copy(addons.All, current)
 	if cp, ng := facts(); cp != "1.34" || ng.Version != "1.34" {
 		t.Fatalf("up at 1.34 made control plane %s, nodes %s", cp, ng.Version)
 	}
@@ -191,8 +205,8 @@ func TestUpgrade(t *testing.T) {
 	}
 	for _, c := range addons.Charts() {
 		out, err := exec.Command(helm, "list", "-n", c.Namespace, "--kubeconfig", kubeconfig, "-o", "json").Output()
-		if err != nil || !strings.Contains(string(out), `"chart":"`+c.NameVersion()+`"`) {
-			t.Errorf("release %s after the upgrade: %s, %v", c.Release, out, err)
+		if err != nil || !strings.Contains(string(out), `"chart":"`+c.NameVersion()+`"`) || previousPins[c.Release] == c.Version {
+			t.Errorf("release %s after the upgrade: %s, %v; want %s, moved from %s", c.Release, out, err, c.NameVersion(), previousPins[c.Release])
 		}
 	}
 	t.Logf("upgrade checks done after %s", time.Since(began).Round(time.Second))
@@ -269,6 +283,9 @@ func TestUpgrade(t *testing.T) {
 	}
 	t.Logf("TestUpgrade wall time %s", time.Since(began).Round(time.Second))
 }
+
+// previousPins are the chart versions before the pins' last bump.
+var previousPins = map[string]string{"metrics-server": "3.13.0", "aws-load-balancer-controller": "3.4.2", "external-secrets": "1.1.0"}
 
 // mustNodeGroup is the staging profile's node group name.
 func mustNodeGroup(t *testing.T, newState func() (*State, *bytes.Buffer)) string {
