@@ -146,13 +146,13 @@ func TestArgv(t *testing.T) {
 	}{
 		{"repo add", RepoAdd(LoadBalancerController.Chart), "repo add bootstrap-eks https://aws.github.io/eks-charts --force-update"},
 		{"repo update", RepoUpdate("bootstrap-eks", "bootstrap-external-secrets"), "repo update bootstrap-eks bootstrap-external-secrets"},
-		{"pull", Pull(LoadBalancerController.Chart, "d/charts"), "pull bootstrap-eks/aws-load-balancer-controller --version 3.4.2 --untar --untardir d/charts"},
+		{"pull", Pull(LoadBalancerController.Chart, "d/charts"), "pull bootstrap-eks/aws-load-balancer-controller --version 3.5.0 --untar --untardir d/charts"},
 		{"list", List(ExternalSecrets.Chart, kc), "list --namespace external-secrets --filter ^external-secrets$ --all --output json --kubeconfig " + kc},
 		{"get values", GetValues(MetricsServer.Chart, kc), "get values metrics-server --namespace kube-system --output json --kubeconfig " + kc},
 		{"upgrade", UpgradeInstall(MetricsServer.Chart, MetricsServer.Ref(), "v.yaml", 0, kc),
-			"upgrade --install metrics-server bootstrap-metrics-server/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 10m --kubeconfig " + kc},
+			"upgrade --install metrics-server bootstrap-metrics-server/metrics-server --namespace kube-system --create-namespace --version 3.13.1 --values v.yaml --atomic --wait --timeout 10m --kubeconfig " + kc},
 		{"upgrade local", UpgradeInstall(MetricsServer.Chart, local.Ref(MetricsServer.Chart), "v.yaml", 90*time.Second, kc),
-			"upgrade --install metrics-server /charts/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 90s --kubeconfig " + kc},
+			"upgrade --install metrics-server /charts/metrics-server --namespace kube-system --create-namespace --version 3.13.1 --values v.yaml --atomic --wait --timeout 90s --kubeconfig " + kc},
 		{"uninstall", Uninstall(ExternalSecrets.Chart, 5*time.Minute, kc), "uninstall external-secrets --namespace external-secrets --wait --timeout 5m --kubeconfig " + kc},
 		{"apply", KubectlApply("m.yaml", kc), "apply --server-side --field-manager bootstrap --force-conflicts --filename m.yaml --kubeconfig " + kc},
 		{"delete", KubectlDelete("m.yaml", time.Minute, kc), "delete --filename m.yaml --ignore-not-found --wait --timeout 1m --kubeconfig " + kc},
@@ -384,7 +384,7 @@ func TestUpToDate(t *testing.T) {
 	t.Parallel()
 	want := MetricsServer.Values(config.Builtin("production"), live)
 	same, _ := json.Marshal(want)
-	list := []byte(`[{"name":"metrics-server","namespace":"kube-system","revision":"1","status":"deployed","chart":"metrics-server-3.13.0","app_version":"0.8.0"}]`)
+	list := []byte(`[{"name":"metrics-server","namespace":"kube-system","revision":"1","status":"deployed","chart":"metrics-server-3.13.1","app_version":"0.8.0"}]`)
 	r, err := ParseList(MetricsServer.Chart, list)
 	if err != nil || r == nil {
 		t.Fatalf("ParseList: %v %v", r, err)
@@ -401,7 +401,7 @@ func TestUpToDate(t *testing.T) {
 		{"no values", r, `null`, false},
 		{"absent", nil, `{}`, false},
 		{"other chart version", &ReleaseStatus{Name: "metrics-server", Status: "deployed", Chart: "metrics-server-3.12.2"}, string(same), false},
-		{"failed", &ReleaseStatus{Name: "metrics-server", Status: "failed", Chart: "metrics-server-3.13.0"}, string(same), false},
+		{"failed", &ReleaseStatus{Name: "metrics-server", Status: "failed", Chart: "metrics-server-3.13.1"}, string(same), false},
 	}
 	for _, tt := range tests {
 		got, err := UpToDate(MetricsServer.Chart, tt.r, []byte(tt.values), want)

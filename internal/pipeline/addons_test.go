@@ -108,7 +108,7 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 		}
 		return nil
 	})
-	r.Expect(`kubectl apply .*/charts/aws-load-balancer-controller-3.4.2/aws-load-balancer-controller/crds .*`)
+	r.Expect(`kubectl apply .*/charts/aws-load-balancer-controller-3.5.0/aws-load-balancer-controller/crds .*`)
 	for _, c := range addons.All {
 		r.Expect(listRE(c)).Stdout("[]")
 		r.Expect(`helm upgrade --install ` + c.Release + ` .*`).Do(func(cmd proc.Cmd) error {
@@ -185,7 +185,7 @@ func TestAddonsRerunUpgradesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "addons-rerun.txt", transcript(st, r))
-	if !strings.Contains(progress.String(), "metrics-server is already metrics-server-3.13.0 with these values (revision 1): nothing to do") {
+	if !strings.Contains(progress.String(), "metrics-server is already metrics-server-3.13.1 with these values (revision 1): nothing to do") {
 		t.Errorf("progress:\n%s", progress.String())
 	}
 }
@@ -447,7 +447,7 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	// it, the two releases installed before it stay deployed.
 	err = run("first run, broken external-secrets", AddonSteps(opts(broken)))
 	var se *StepError
-	if !errors.As(err, &se) || se.Step != "Installing external-secrets 1.1.0 with Helm" {
+	if !errors.As(err, &se) || se.Step != "Installing external-secrets 2.9.0 with Helm" {
 		t.Fatalf("want the external-secrets step to fail, got %v", err)
 	}
 	// The add-ons before External Secrets deployed, it and those after it not.

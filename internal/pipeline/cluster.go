@@ -195,8 +195,14 @@ func (s CreateCluster) Run(ctx context.Context, st *State) error {
 			return err
 		}
 	}
-	// create iamserviceaccount skips a role that exists, policy and all
-	// (say the load balancer controller's after a pin bump): update it.
+	return reconcileIRSAPolicies(ctx, api, st, path)
+}
+
+// reconcileIRSAPolicies updates the IRSA roles whose inline policy differs
+// from the ClusterConfig at path: create iamserviceaccount skips a role that
+// exists, policy and all (say the load balancer controller's after a pin
+// bump).
+func reconcileIRSAPolicies(ctx context.Context, api ClusterAPI, st *State, path string) error {
 	differ, err := irsaPoliciesDiffer(ctx, api, st)
 	if err != nil || len(differ) == 0 {
 		return err

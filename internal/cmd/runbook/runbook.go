@@ -50,7 +50,9 @@ type Runbook struct {
 	Dir string                 `json:"dir"`
 	Up  []pipeline.Description `json:"up"`
 	// Verify checks what up made (Verification).
-	Verify   []pipeline.Description `json:"verify"`
+	Verify []pipeline.Description `json:"verify"`
+	// Upgrade moves a live environment to the profile and the pins.
+	Upgrade  []pipeline.Description `json:"upgrade"`
 	Teardown []pipeline.Description `json:"teardown"`
 
 	profile *config.Profile // for the commands that read live values
@@ -129,7 +131,8 @@ func Render(ctx context.Context, w io.Writer, p *config.Profile, now time.Time) 
 	return Write(w, rb)
 }
 
-// Build describes the up steps, then the teardown steps, offline. Nothing is
+// Build describes the up steps, the upgrade steps, then the teardown steps,
+// offline. Nothing is
 // written, nothing is run.
 func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, error) {
 	dir := path.Join(".bootstrap", p.Name)
@@ -149,6 +152,9 @@ func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, erro
 	}
 	if rb.Verify, err = Verification(p, dir); err != nil {
 		return Runbook{}, fmt.Errorf("describing the checks of environment %s: %w", p.Name, err)
+	}
+	if rb.Upgrade, err = pipeline.Describe(ctx, st, pipeline.UpgradeSteps()); err != nil {
+		return Runbook{}, fmt.Errorf("describing bootstrap upgrade for environment %s: %w", p.Name, err)
 	}
 	if rb.Teardown, err = pipeline.Describe(ctx, st, pipeline.TeardownSteps()); err != nil {
 		return Runbook{}, fmt.Errorf("describing bootstrap teardown for environment %s: %w", p.Name, err)
@@ -177,6 +183,7 @@ func Write(w io.Writer, rb Runbook) error {
 	m.printf("\n```sh\n%s\n```\n", strings.Join(prelude(rb.Region), "\n"))
 	m.section(fmt.Sprintf("Up: `bootstrap up --env %s`", rb.Environment), rb.Up)
 	m.section("Verification", rb.Verify)
+	m.section(fmt.Sprintf("Upgrade: `bootstrap upgrade --env %s`", rb.Environment), rb.Upgrade)
 	m.section(fmt.Sprintf("Teardown: `bootstrap teardown --env %s`", rb.Environment), rb.Teardown)
 	if m.err == nil {
 		m.err = m.sh.err

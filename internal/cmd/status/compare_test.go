@@ -155,7 +155,7 @@ func TestCompare(t *testing.T) {
 		{"secret without value", func(f *Facts) { f.Secrets[2].HasValue = false },
 			KindSecret, "sovd/production/redis", Yes, No, nil, "no current value"},
 		{"release at an older chart", func(f *Facts) { f.Releases[0].Release.Chart = "metrics-server-3.12.2" },
-			KindRelease, "kube-system/metrics-server", Yes, Yes, []string{"chart 3.12.2 (want 3.13.0)"}, "metrics-server-3.12.2"},
+			KindRelease, "kube-system/metrics-server", Yes, Yes, []string{"chart 3.12.2 (want 3.13.1)"}, "metrics-server-3.12.2"},
 		{"release failed", func(f *Facts) { f.Releases[2].Release.Status = "failed" },
 			KindRelease, "external-secrets/external-secrets", Yes, No, nil, "failed, revision 1"},
 		{"release interrupted", func(f *Facts) { f.Releases[1].Release.Status = "pending-upgrade" },
