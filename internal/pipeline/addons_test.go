@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,20 +124,44 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 			return nil
 		})
 	}
+	// The app's database role: no version yet, so the role Job runs; the
+	// secrets go on standard input, never in argv.
+	db := newMemDBRoleAPI()
+	noSecret := func(c proc.Cmd) error {
+		for _, a := range c.Args {
+			if strings.Contains(a, db.masterPW) {
+				t.Errorf("the master password is in argv: %v", c.Args)
+			}
+		}
+		if c.Stdin != nil {
+			b, _ := io.ReadAll(c.Stdin)
+			if bytes.Contains(b, []byte("kind: Secret")) && !bytes.Contains(b, []byte(db.masterPW)) {
+				t.Errorf("the Job's Secret lacks the master password")
+			}
+		}
+		return nil
+	}
+	r.Expect(`kubectl --kubeconfig .* delete job app-db-roles-\S+ -n bootstrap-db --ignore-not-found --wait=true`)
+	r.Expect(`kubectl --kubeconfig .* apply --server-side --field-manager bootstrap -f -`).Do(noSecret)
+	r.Expect(`kubectl --kubeconfig .* get job app-db-roles-\S+ -n bootstrap-db -o 'jsonpath=\{\.metadata\.uid\}'`).Stdout("0b0e4c1a-uid")
+	r.Expect(`kubectl --kubeconfig .* apply --server-side --field-manager bootstrap -f -`).Do(noSecret)
+	r.Expect(`kubectl --kubeconfig .* get job app-db-roles-\S+ -n bootstrap-db -o 'jsonpath=.*`).Stdout("1,")
+	r.Expect(`kubectl --kubeconfig .* delete job,secret app-db-roles-\S+ -n bootstrap-db --ignore-not-found --cascade=foreground --wait=false`)
 	r.Expect(`kubectl apply .* --filename <?.*manifests/external-secrets.yaml .*`).Do(func(cmd proc.Cmd) error {
 		got, err := os.ReadFile(cmd.Args[indexOf(cmd.Args, "--filename")+1])
 		if err != nil {
 			return err
 		}
-		if !bytes.Contains(got, []byte("kind: ClusterSecretStore")) || !bytes.Contains(got, []byte("rds!db-5a9c0e2f-AbCdEf")) {
-			t.Errorf("manifests:\n%s", got)
+		if !bytes.Contains(got, []byte("kind: ClusterSecretStore")) || bytes.Contains(got, []byte("rds!db-5a9c0e2f-AbCdEf")) {
+			t.Errorf("manifests (a store, and no reference to the master secret):\n%s", got)
 		}
 		return nil
 	})
-	if err := Run(context.Background(), st, "bootstrap addons --env production", AddonSteps(AddonOptions{EKS: noEKSExtras})); err != nil {
+	if err := Run(context.Background(), st, "bootstrap addons --env production", AddonSteps(AddonOptions{EKS: noEKSExtras, DB: db.open})); err != nil {
 		t.Fatal(err)
 	}
-	golden.Assert(t, "addons-first-run.txt", transcript(st, r))
+	// The Job's name carries the new version's random ID.
+	golden.Assert(t, "addons-first-run.txt", regexp.MustCompile(`app-db-roles-[0-9a-f]{8}`).ReplaceAll(transcript(st, r), []byte("app-db-roles-<version>")))
 	overlay, err := os.ReadFile(st.Path(AppValuesFile))
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +195,16 @@ func TestAddonsRerunUpgradesNothing(t *testing.T) {
 	for _, c := range addons.Charts {
 		src.Local[c.Release] = "/charts/" + c.Release
 	}
-	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src, EKS: noEKSExtras}
+	// The app's database role is current: no Job.
+	db := newMemDBRoleAPI()
+	out, err := dataOutputs(st, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := wantSecret(st, out)
+	cur.Username, cur.Password = "sovd_app_1", "current0password"
+	db.versions["v1"] = &cloud.LabelledVersion{ID: "v1", Labels: []string{"AWSCURRENT"}, Created: time.Now(), Value: cur.JSON()}
+	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src, EKS: noEKSExtras, DB: db.open}
 	r.Expect(`kubectl apply .* --filename /charts/aws-load-balancer-controller/crds --kubeconfig /kube/config`)
 	for _, c := range addons.Charts {
 		r.Expect(listRE(c)).Stdout(deployed(c, "1"))
@@ -306,7 +341,7 @@ func TestAddonStepsDescribeOffline(t *testing.T) {
 		}
 	}
 	got := b.String()
-	for _, want := range []string{"vpcId: <vpc-id>", "arn:aws:iam::<account-id>:role/sovd-staging-external-secrets", "<db-master-user-secret-arn>", "host: <db-host>"} {
+	for _, want := range []string{"vpcId: <vpc-id>", "arn:aws:iam::<account-id>:role/sovd-staging-external-secrets", "host: <db-host>"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("description lacks %q", want)
 		}

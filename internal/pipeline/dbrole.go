@@ -106,7 +106,11 @@ func keepAppDatabaseRole(ctx context.Context, api DBRoleAPI, apply RoleApplier, 
 	current, pending := ver(labelCurrent), ver(labelPending)
 	want := wantSecret(st, out)
 	period := time.Duration(st.Profile.Database.PasswordRotationDays) * 24 * time.Hour
-	d := dbrole.Plan(current, pending, want, period, st.Now())
+	now := time.Now
+	if st.Now != nil {
+		now = st.Now
+	}
+	d := dbrole.Plan(current, pending, want, period, now())
 	switch d.Step {
 	case dbrole.Nothing:
 		st.Progress.Info("%s: %s (%d days); nothing to do", secretID, d.Reason, st.Profile.Database.PasswordRotationDays)
@@ -179,8 +183,8 @@ func (s KeepAppDatabaseRole) Describe(_ context.Context, st *State) (Description
 	}, {
 		Tool: "kubectl",
 		Args: []string{"--kubeconfig", kc, "apply", "--server-side", "--field-manager", "bootstrap", "-f", "<role-job.yaml>"},
-		Note: fmt.Sprintf("namespace %s and Job %s (image %s): psql runs the role SQL (internal/dbrole's Script: group %s, its two logins, grants, the pending login's password as a SCRAM verifier) as the master user, then signs in as the pending login; the Job's Secret (master password from the RDS-managed secret, the app password, the SQL) is applied after it, owned by the Job, and deleted with it",
-			ns, addons.RoleJobName("<version-id>"), addons.RoleJobImage, st.Profile.Database.AppRole),
+		Note: fmt.Sprintf("namespace %s and Job %s (image %s): psql runs the role SQL (internal/dbrole's Script: group %s, its two logins, grants, the pending login's password as a SCRAM verifier) as the master user, then signs in as the pending login; the Job's Secret (master password from the RDS-managed secret, the app password, the SQL) is applied after it, owned by the Job, and deleted with it. By hand: bootstrap addons --env %s runs exactly this; docs/layout.md, \"The app's database roles\", says what the SQL does",
+			ns, "app-db-roles-<first 8 characters of the version id>", addons.RoleJobImage, st.Profile.Database.AppRole, st.Profile.Name),
 	}, {
 		Tool: "aws",
 		Args: []string{"secretsmanager", "update-secret-version-stage", "--secret-id", secret, "--version-stage", "AWSCURRENT",

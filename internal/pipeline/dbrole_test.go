@@ -238,3 +238,72 @@ CREATE DATABASE `+p.Database.Name+` OWNER sovd_admin;
 		t.Error("a password is in the progress output")
 	}
 }
+
+// memDBRoleAPI is an in-memory Secrets Manager for the role step in tests
+// that run no moto (the transcripts, the local control plane): versions
+// with labels, moved as UpdateSecretVersionStage moves them (AWSCURRENT's
+// old version gets AWSPREVIOUS; Secrets Manager API reference,
+// UpdateSecretVersionStage).
+type memDBRoleAPI struct {
+	versions map[string]*cloud.LabelledVersion
+	masterPW string
+}
+
+func newMemDBRoleAPI() *memDBRoleAPI {
+	return &memDBRoleAPI{versions: map[string]*cloud.LabelledVersion{}, masterPW: "master0password0in0memory"}
+}
+
+func (m *memDBRoleAPI) open(context.Context, string) (DBRoleAPI, error) { return m, nil }
+
+func (m *memDBRoleAPI) VersionsLabelled(_ context.Context, _ string, labels ...string) (map[string]cloud.LabelledVersion, error) {
+	out := map[string]cloud.LabelledVersion{}
+	for _, v := range m.versions {
+		for _, l := range v.Labels {
+			if slices.Contains(labels, l) {
+				out[l] = *v
+			}
+		}
+	}
+	return out, nil
+}
+
+func (m *memDBRoleAPI) PutSecretVersion(_ context.Context, _, id, value string, labels []string) error {
+	if v, ok := m.versions[id]; ok {
+		if v.Value != value {
+			return errors.New("ResourceExistsException: a version with this ID and another value exists")
+		}
+		return nil
+	}
+	for _, l := range labels {
+		m.unlabel(l)
+	}
+	m.versions[id] = &cloud.LabelledVersion{ID: id, Labels: labels, Created: time.Now(), Value: value}
+	return nil
+}
+
+func (m *memDBRoleAPI) unlabel(label string) (from string) {
+	for id, v := range m.versions {
+		if i := slices.Index(v.Labels, label); i >= 0 {
+			v.Labels = slices.Delete(v.Labels, i, i+1)
+			from = id
+		}
+	}
+	return from
+}
+
+func (m *memDBRoleAPI) LabelSecretVersion(_ context.Context, _, label, versionID, _ string) error {
+	from := m.unlabel(label)
+	if versionID == "" {
+		return nil
+	}
+	if label == "AWSCURRENT" && from != "" && from != versionID {
+		m.unlabel("AWSPREVIOUS")
+		m.versions[from].Labels = append(m.versions[from].Labels, "AWSPREVIOUS")
+	}
+	m.versions[versionID].Labels = append(m.versions[versionID].Labels, label)
+	return nil
+}
+
+func (m *memDBRoleAPI) DatabaseMasterCredentials(context.Context, string) (string, string, error) {
+	return "sovd_admin", m.masterPW, nil
+}
