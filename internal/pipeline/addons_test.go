@@ -435,8 +435,11 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	st.Tools = map[string]string{"helm": helm, "kubectl": kubectl}
 	var progress bytes.Buffer
 	st.Progress = NewProgress(&progress, false, false)
+	// The role Job runs on this control plane (kwok completes a Job's pod,
+	// its pod-complete stage); the secrets' versions are in memory.
+	db := newMemDBRoleAPI()
 	opts := func(src addons.Source) AddonOptions {
-		return AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 15 * time.Second, EKS: noEKSExtras}
+		return AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 15 * time.Second, EKS: noEKSExtras, DB: db.open}
 	}
 	run := func(name string, steps []Step) error {
 		start := time.Now()
@@ -493,6 +496,14 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if got := releases(t, helm, kubeconfig); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after the re-run: %v, want %v", got, want)
 	}
+	// The role Job ran and its Secret, which held the master password, is
+	// gone; the database secret's new version is AWSCURRENT.
+	if v, _ := db.VersionsLabelled(context.Background(), "", "AWSCURRENT", "AWSPENDING"); v["AWSCURRENT"].ID == "" || v["AWSPENDING"].ID != "" {
+		t.Errorf("database secret after the role Job: %+v", v)
+	}
+	if got := k.must("get", "secrets", "-n", addons.RoleJobNamespace, "-l", "app.kubernetes.io/managed-by=bootstrap", "-o", "name"); got != "" {
+		t.Errorf("the role Job's Secret outlived it: %s", got)
+	}
 	for _, obj := range []string{"deployment/aws-load-balancer-controller", "deployment/metrics-server"} {
 		if got := k.must("get", obj, "-n", "kube-system", "-o", "jsonpath={.status.readyReplicas}"); got != "2" {
 			t.Errorf("%s ready replicas = %q, want 2", obj, got)
@@ -518,7 +529,7 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if got := k.must("get", "clustersecretstore", addons.SecretStoreName, "-o", "jsonpath={.spec.provider.aws.region}/{.spec.provider.aws.auth.jwt.serviceAccountRef.name}"); got != "us-east-1/"+addons.ExternalSecretsStoreServiceAccount {
 		t.Errorf("ClusterSecretStore = %q", got)
 	}
-	if got := k.must("get", "externalsecret", addons.AppSecretName, "-n", "production", "-o", "jsonpath={.spec.target.name}/{.spec.target.template.engineVersion}/{.spec.data[4].remoteRef.key}"); got != "sovd-webapp-secrets/v2/arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-5a9c0e2f-AbCdEf" {
+	if got := k.must("get", "externalsecret", addons.AppSecretName, "-n", "production", "-o", "jsonpath={.spec.target.name}/{.spec.target.template.engineVersion}/{.spec.data[4].remoteRef.key}"); got != "sovd-webapp-secrets/v2/sovd/production/database" { // the app role's login, not the RDS master secret
 		t.Errorf("ExternalSecret = %q", got)
 	}
 	var called []string
@@ -566,8 +577,9 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if after := versions(); after != before {
 		t.Errorf("resourceVersions changed on a run with nothing to do: %s -> %s", before, after)
 	}
-	if n := strings.Count(progress.String(), "nothing to do"); n != len(addons.Charts) {
-		t.Errorf("%d releases reported up to date, want %d:\n%s", n, len(addons.Charts), progress.String())
+	// Each release, and the app's database role (no Job on a re-run).
+	if n := strings.Count(progress.String(), "nothing to do"); n != len(addons.Charts)+1 {
+		t.Errorf("%d steps reported up to date, want %d:\n%s", n, len(addons.Charts)+1, progress.String())
 	}
 	overlay, err := os.ReadFile(st.Path(AppValuesFile))
 	if err != nil || !bytes.Contains(overlay, []byte("name: sovd-webapp-production-sa")) {
