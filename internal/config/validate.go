@@ -188,6 +188,8 @@ var sections = []func(v *validator, p *Profile, now time.Time){
 	checkApp,
 	checkBudget,
 	checkTags,
+	checkArchitecture,
+	checkUsage,
 }
 
 // ValidateProfile checks one environment. Paths start at environments.<name>.
@@ -204,8 +206,8 @@ func checkName(v *validator, p *Profile, _ time.Time) {
 		"3–20 characters: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit")
 	v.check(p.AccountID == "" || accountIDRE.MatchString(p.AccountID), "accountID", fmt.Sprintf("%s is not an AWS account ID", quote(p.AccountID)),
 		"12 digits, as `aws sts get-caller-identity --query Account --output text` prints it; quote it in YAML")
-	for _, role := range []string{p.LoadBalancerControllerRole(), p.ExternalSecretsRole()} {
-		if len(role) > 64 {
+	for _, r := range AddonRoles() {
+		if role := p.Role(r); len(role) > 64 {
 			v.add("", fmt.Sprintf("IAM role name %s is longer than 64 characters", quote(role)), "use a shorter environment name")
 		}
 	}
@@ -613,27 +615,15 @@ func singlePoints(p *Profile) []string {
 	return out
 }
 
-// Warnings are things that are allowed but cost money, risk an outage or
-// will soon break: a protected environment with a single point of failure,
-// a Kubernetes version in extended support, or leaving standard support
-// within 60 days.
-func Warnings(p *Profile, now time.Time) []string {
+// Warnings are things that are allowed but cost money or risk an outage: a
+// protected environment with a single point of failure. Support windows
+// (a version leaving standard support) are internal/cost's
+// SupportWarnings, which know what the window costs.
+func Warnings(p *Profile, _ time.Time) []string {
 	var w []string
 	if spof := singlePoints(p); p.Protected() && len(spof) > 0 {
 		w = append(w, fmt.Sprintf("environment %s protects its data but runs %s: one zone's failure stops it (production's built-in profile shows the highly available shape)",
 			p.Name, strings.Join(spof, ", ")))
-	}
-	if k, ok := LookupKubeVersion(p.Cluster.KubernetesVersion); ok {
-		switch k.SupportTier(now) {
-		case "extended":
-			w = append(w, fmt.Sprintf("Kubernetes %s is in EKS extended support since %s: the control plane costs $0.60/h instead of $0.10/h; upgrade to a newer version",
-				k.Version, k.EndOfStandard.Format(time.DateOnly)))
-		case "standard":
-			if k.EndOfStandard.Sub(now) < 60*24*time.Hour {
-				w = append(w, fmt.Sprintf("Kubernetes %s leaves EKS standard support on %s; plan an upgrade",
-					k.Version, k.EndOfStandard.Format(time.DateOnly)))
-			}
-		}
 	}
 	return w
 }

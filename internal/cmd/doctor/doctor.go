@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,6 +21,8 @@ import (
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/cost"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/terraform"
 )
@@ -67,6 +71,34 @@ type Report struct {
 	Account  string `json:"awsAccount,omitempty"`
 	Region   string `json:"awsRegion,omitempty"`
 	AWSError string `json:"awsError,omitempty"`
+	// SupportWindows are the support-window warnings of every environment
+	// of the configuration (SupportWindows): doctor is where a user looks
+	// before a run, and a version leaving standard support is a check due.
+	SupportWindows []string `json:"supportWindows,omitempty"`
+}
+
+// SupportWindows are internal/cost's support-window warnings for every
+// environment of the configuration at path ("" is bootstrap.yaml or the
+// built-in profiles), each prefixed with its environment, in name order, on
+// the day now. A configuration that cannot be read is one line saying so:
+// the other commands report its problems in full.
+func SupportWindows(path string, now time.Time) []string {
+	f, err := config.Load(path)
+	if err != nil {
+		return []string{"the profiles could not be read, so their support windows are unchecked: " + strings.SplitN(err.Error(), "\n", 2)[0]}
+	}
+	names := make([]string, 0, len(f.Environments))
+	for n := range f.Environments {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		for _, w := range cost.SupportWarnings(f.Environments[n], now) {
+			out = append(out, "environment "+n+": "+w)
+		}
+	}
+	return out
 }
 
 // Options are doctor's flags.
@@ -101,6 +133,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 		runner = &proc.Exec{Grace: 2 * time.Second}
 	}
 	rep := Check(ctx, runner, lookPath(f), SDKIdentity)
+	rep.SupportWindows = SupportWindows(f.ConfigPath, f.Now())
 	if opts.Output.JSON() {
 		if err := factory.WriteJSON(f.IO.Out, rep); err != nil {
 			return err
@@ -286,6 +319,12 @@ func write(f *factory.Factory, rep Report) {
 		fmt.Fprintf(f.IO.Out, "\nAWS identity: %s\nAWS account:  %s\nAWS region:   %s\n", rep.Identity, rep.Account, orDash(rep.Region))
 	case rep.AWSError != "":
 		fmt.Fprintf(f.IO.Out, "\nAWS: %s\n", rep.AWSError)
+	}
+	if len(rep.SupportWindows) > 0 {
+		fmt.Fprintln(f.IO.Out)
+	}
+	for _, w := range rep.SupportWindows {
+		fmt.Fprintf(f.IO.Out, "Warning: %s.\n", w)
 	}
 }
 

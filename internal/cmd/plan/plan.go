@@ -122,7 +122,8 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("planning environment %s: %w", p.Name, err)
 	}
-	res := Result{Environment: p.Name, Region: p.Region, Protection: p.DescribeProtection(), Mode: mode, Warnings: append(config.Warnings(p, f.Now()), config.CreateWarnings(p)...), Steps: descs}
+	res := Result{Environment: p.Name, Region: p.Region, Protection: p.DescribeProtection(), Mode: mode, Steps: descs}
+	res.Warnings = append(append(config.Warnings(p, f.Now()), cost.SupportWarnings(p, f.Now())...), config.CreateWarnings(p)...)
 	if est, err := cost.Estimate(p, f.Now()); err == nil {
 		res.Cost = &est
 	} else {
@@ -185,7 +186,14 @@ func Write(w io.Writer, res Result, account string) error {
 		for _, s := range c.Services {
 			fmt.Fprintf(w, "   %-16s %10s\n", s.Service, cost.Money(s.Monthly))
 		}
+		fmt.Fprintf(w, "   Range %s–%s with usage low and high.\n", cost.Money(c.Range.Low), cost.Money(c.Range.High))
 		fmt.Fprintf(w, "   %s.\n", c.Support)
+		if a := c.After; a != nil {
+			fmt.Fprintf(w, "   From %s (%s): %s a month, %s.\n", a.From, a.What, cost.Money(a.Total), a.Note)
+		}
+		if a := c.Alternative; a != nil && a.Saving > 0 {
+			fmt.Fprintf(w, "   On %s (%s) it would cost %s, %s less.\n", a.Architecture, a.Types, cost.Money(a.Total), cost.Money(a.Saving))
+		}
 		fmt.Fprintf(w, "   `bootstrap cost --env %s` itemises it.\n", res.Environment)
 	}
 	return nil

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/cost"
 )
 
 // Facts is everything status read about one environment. Compare turns it
@@ -25,7 +27,7 @@ type Facts struct {
 	Repositories []cloud.RepositoryFacts
 	Secrets      []cloud.SecretFacts
 	StateBucket  cloud.BucketFacts
-	Releases     []ReleaseFacts // one per addons.Charts entry
+	Releases     []ReleaseFacts // one per add-on (addons.All)
 	// Addons are the cluster's EKS add-ons, as EKS lists them (none when
 	// there is no cluster).
 	Addons []cloud.AddonFacts
@@ -91,6 +93,24 @@ type Report struct {
 	Components  []Row  `json:"components"`
 	// Unread lists the components that could not be read, with why.
 	Unread []string `json:"unread,omitempty"`
+	// Warnings are the support windows of what runs (SupportWarnings).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// SupportWarnings are internal/cost's support-window warnings for the
+// versions that run, read from AWS where they exist (the cluster's
+// Kubernetes, the database's PostgreSQL) and the profile's where they do not
+// yet: a cluster left behind at an older version is what leaves standard
+// support first.
+func SupportWarnings(p *config.Profile, f Facts, now time.Time) []string {
+	live := *p
+	if f.Cluster.Exists && f.Cluster.Version != "" {
+		live.Cluster.KubernetesVersion = f.Cluster.Version
+	}
+	if f.Database.Exists && f.Database.EngineVersion != "" {
+		live.Database.EngineVersion = f.Database.EngineVersion
+	}
+	return cost.SupportWarnings(&live, now)
 }
 
 // Err is non-nil when some component could not be read: status reports
@@ -146,7 +166,7 @@ func Compare(p *config.Profile, f Facts) Report {
 	}
 	// The EKS add-ons beside the Helm releases: the ones the ClusterConfig
 	// lists, then any other the cluster has.
-	want := eksctl.ClusterAddonNames(p.Region)
+	want := eksctl.ClusterAddonNames(p.Region, addons.EKSAddonsReplaced())
 	for _, name := range want {
 		add(KindAddon, name, func() Row { return addon(p, f, name) })
 	}
@@ -184,7 +204,7 @@ func addon(p *config.Profile, f Facts, name string) Row {
 func extraAddon(p *config.Profile, a cloud.AddonFacts) Row {
 	r := addonRow(a)
 	r.Drift = []string{"not in the ClusterConfig"}
-	if slices.Contains(eksctl.HelmReplacedAddons(), a.Name) {
+	if slices.Contains(addons.EKSAddonsReplaced(), a.Name) {
 		r.Detail += fmt.Sprintf("; the Helm release replaces it: bootstrap addons --env %s deletes it", p.Name)
 	}
 	return r
