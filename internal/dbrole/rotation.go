@@ -65,9 +65,6 @@ const (
 	// Resume: a version is AWSPENDING (this run's or an interrupted one's):
 	// set its password in the database, then move AWSCURRENT to it.
 	Resume
-	// Unlabel: AWSCURRENT is already on the pending version (an earlier run
-	// stopped after moving it): remove AWSPENDING.
-	Unlabel
 )
 
 // Decision is the plan of one run.
@@ -92,9 +89,12 @@ type Decision struct {
 // pending version (same password, same verifier).
 func Plan(current, pending *Version, want Secret, period time.Duration, now time.Time) Decision {
 	if pending != nil {
-		if current != nil && current.ID == pending.ID {
-			return Decision{Step: Unlabel, Reason: "the last rotation moved AWSCURRENT but left AWSPENDING"}
-		}
+		// Also when AWSCURRENT is on the pending version already: a run
+		// stopped before removing AWSPENDING, or the secret's first version
+		// (PutSecretValue labels a secret's first version AWSCURRENT
+		// whatever it is asked; Secrets Manager API reference). The labels
+		// cannot tell the two apart, and setting the password again changes
+		// nothing, so the role SQL runs again.
 		return Decision{Step: Resume, Reason: "a rotation is pending (version " + pending.ID + ")"}
 	}
 	if current == nil {

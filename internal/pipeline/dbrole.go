@@ -115,8 +115,6 @@ func keepAppDatabaseRole(ctx context.Context, api DBRoleAPI, apply RoleApplier, 
 	case dbrole.Nothing:
 		st.Progress.Info("%s: %s (%d days); nothing to do", secretID, d.Reason, st.Profile.Database.PasswordRotationDays)
 		return nil
-	case dbrole.Unlabel:
-		return api.LabelSecretVersion(ctx, secretID, labelPending, "", pending.ID)
 	case dbrole.NewPending:
 		next, err := dbrole.NextSecret(current, want, appRoles(st, out), d.Rotate)
 		if err != nil {
@@ -128,6 +126,9 @@ func keepAppDatabaseRole(ctx context.Context, api DBRoleAPI, apply RoleApplier, 
 			return err
 		}
 		pending = &dbrole.Version{ID: id, Value: next.JSON()}
+		if current == nil {
+			current = pending // a secret's first version is AWSCURRENT at once
+		}
 	}
 	st.Progress.Info("%s: %s; setting version %s in the database", secretID, d.Reason, pending.ID)
 	sec, ok := dbrole.ParseSecret(pending.Value)
@@ -155,12 +156,16 @@ func keepAppDatabaseRole(ctx context.Context, api DBRoleAPI, apply RoleApplier, 
 	if err := apply.ApplyRoles(ctx, st, in); err != nil {
 		return fmt.Errorf("setting version %s of %s in the database (AWSCURRENT still names the password that works; run again to finish): %w", pending.ID, secretID, err)
 	}
+	// Who holds AWSCURRENT now: the version read at the start, or the
+	// pending one itself (the secret's first version).
 	fromID := ""
 	if current != nil {
 		fromID = current.ID
 	}
-	if err := api.LabelSecretVersion(ctx, secretID, labelCurrent, pending.ID, fromID); err != nil {
-		return err
+	if fromID != pending.ID {
+		if err := api.LabelSecretVersion(ctx, secretID, labelCurrent, pending.ID, fromID); err != nil {
+			return err
+		}
 	}
 	if err := api.LabelSecretVersion(ctx, secretID, labelPending, "", pending.ID); err != nil {
 		return err

@@ -206,14 +206,15 @@ CREATE DATABASE `+p.Database.Name+` OWNER sovd_admin;
 	}
 	jobs := apply.calls
 
-	// 6. The next run only removes AWSPENDING; the previous login keeps
-	// working, so pods still holding it are not locked out.
+	// 6. The next run sets the same version again (no change) and removes
+	// AWSPENDING; the previous login keeps working, so pods still holding
+	// it are not locked out.
 	if err := run(c); err != nil {
 		t.Fatalf("finishing: %v", err)
 	}
 	v = versions()
-	if _, ok := v["AWSPENDING"]; ok || v["AWSCURRENT"].ID != pendingID || cred(v["AWSPREVIOUS"]) != first || apply.calls != jobs {
-		t.Fatalf("after finishing: pending %v, current %s, previous %s, Job runs %d (want %d)", ok, v["AWSCURRENT"].ID, v["AWSPREVIOUS"].ID, apply.calls, jobs)
+	if _, ok := v["AWSPENDING"]; ok || v["AWSCURRENT"].ID != pendingID || cred(v["AWSPREVIOUS"]) != first || apply.calls != jobs+1 {
+		t.Fatalf("after finishing: pending %v, current %s, previous %s, Job runs %d (want %d)", ok, v["AWSCURRENT"].ID, v["AWSPREVIOUS"].ID, apply.calls, jobs+1)
 	}
 	if !signsIn(first) || !signsIn(second) {
 		t.Errorf("after the rotation: %s signs in %v, %s signs in %v; both must", first.Username, signsIn(first), second.Username, signsIn(second))
@@ -233,6 +234,22 @@ CREATE DATABASE `+p.Database.Name+` OWNER sovd_admin;
 	third := cred(versions()["AWSCURRENT"])
 	if third.Username != "sovd_app_1" || third.Password == first.Password || !signsIn(third) || signsIn(first) || !signsIn(second) {
 		t.Errorf("second rotation: current %s; new signs in %v, the first password %v (want false), %s %v", third.Username, signsIn(third), signsIn(first), second.Username, signsIn(second))
+	}
+	// 8. A secret without any version (what the data tier makes now): the
+	// first version is AWSCURRENT as soon as it is written (PutSecretValue
+	// on a secret without versions), and the run still sets it.
+	if _, err := sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(secret), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(secret)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(c); err != nil {
+		t.Fatalf("first run on a secret without versions: %v", err)
+	}
+	v = versions()
+	if _, ok := v["AWSPENDING"]; ok || !signsIn(cred(v["AWSCURRENT"])) {
+		t.Errorf("on a secret without versions: pending %v, current signs in %v", ok, signsIn(cred(v["AWSCURRENT"])))
 	}
 	if slices.ContainsFunc([]string{first.Password, second.Password, third.Password, masterPW}, func(s string) bool { return strings.Contains(log.String(), s) }) {
 		t.Error("a password is in the progress output")
@@ -276,6 +293,12 @@ func (m *memDBRoleAPI) PutSecretVersion(_ context.Context, _, id, value string, 
 	}
 	for _, l := range labels {
 		m.unlabel(l)
+	}
+	// "If this operation creates the first version for the secret then
+	// Secrets Manager automatically attaches the staging label AWSCURRENT
+	// to the new version" (Secrets Manager API reference, PutSecretValue).
+	if len(m.versions) == 0 && !slices.Contains(labels, "AWSCURRENT") {
+		labels = append(slices.Clone(labels), "AWSCURRENT")
 	}
 	m.versions[id] = &cloud.LabelledVersion{ID: id, Labels: labels, Created: time.Now(), Value: value}
 	return nil
