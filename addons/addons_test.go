@@ -263,10 +263,20 @@ func TestExternalSecretsRoleOnStoreServiceAccount(t *testing.T) {
 // (Go's text/template builtins).
 func TestExternalSecretTemplate(t *testing.T) {
 	t.Parallel()
-	es := AppExternalSecret(config.Builtin("production"), stateful.DataOutputs{RedisHost: "redis.example", RedisPort: "6379", DBMasterSecretARN: "arn"})
+	es := AppExternalSecret(config.Builtin("production"), stateful.DataOutputs{RedisHost: "redis.example", RedisPort: "6379", DBMasterSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-x"})
+	// Every value comes from the environment's own secrets: none from the
+	// RDS master secret, which External Secrets may no longer read.
+	for _, d := range es.Spec.Data {
+		if !strings.HasPrefix(d.RemoteRef.Key, "sovd/production/") {
+			t.Errorf("%s is read from %s, not from sovd/production/*", d.SecretKey, d.RemoteRef.Key)
+		}
+		if strings.HasPrefix(d.SecretKey, "db_") && d.RemoteRef.Key != "sovd/production/database" {
+			t.Errorf("%s is read from %s, want sovd/production/database", d.SecretKey, d.RemoteRef.Key)
+		}
+	}
 	vars := map[string]string{
 		"db_host": "db.example", "db_port": "5432", "db_name": "sovd_production",
-		"db_username": "sovd_admin", "db_password": "p@ss:w/rd#1", "jwt_secret": "j", "redis_auth_token": "t0k",
+		"db_username": "sovd_app_2", "db_password": "p@ss:w/rd#1", "jwt_secret": "j", "redis_auth_token": "t0k",
 	}
 	for _, d := range es.Spec.Data {
 		if _, ok := vars[d.SecretKey]; !ok {
@@ -278,7 +288,7 @@ func TestExternalSecretTemplate(t *testing.T) {
 		got[k] = execTemplate(t, tmpl, vars)
 	}
 	want := map[string]string{
-		"DATABASE_URL": "postgresql://sovd_admin:p%40ss%3Aw%2Frd%231@db.example:5432/sovd_production?sslmode=require",
+		"DATABASE_URL": "postgresql://sovd_app_2:p%40ss%3Aw%2Frd%231@db.example:5432/sovd_production?sslmode=require",
 		"REDIS_URL":    "rediss://:t0k@redis.example:6379/0",
 		"JWT_SECRET":   "j",
 	}

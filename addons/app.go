@@ -109,7 +109,9 @@ func AppOverlay(p *config.Profile, out stateful.DataOutputs, accountID string) (
 	v := AppValues{
 		Images: map[string]ImageValues{},
 		Config: AppConfig{
-			Database: AppDatabase{Host: out.DBHost, Port: out.DBPort, Name: out.DBName, User: out.DBUsername},
+			// The app's own role (its sessions run as it, whichever of its
+			// two logins DATABASE_URL names), not the RDS master user.
+			Database: AppDatabase{Host: out.DBHost, Port: out.DBPort, Name: out.DBName, User: p.Database.AppRole},
 			Redis:    AppRedis{Host: out.RedisHost, Port: out.RedisPort},
 		},
 		ServiceAccount: AppServiceAccount{

@@ -89,12 +89,12 @@ func externalSecretsValues(*config.Profile, Live) any {
 }
 
 // ExternalSecretsPolicy lets the External Secrets Operator read the
-// environment's secrets, plus the database's master-user secret that RDS
-// creates and manages itself (manage_master_user_password). That secret's
-// name is rds!db-<uuid>, unknown in advance and outside sovd/<env>/, so it is
-// allowed by the tag RDS puts on it, naming the owning DB instance: only the
-// master secret of this environment's instance matches, not other rds!
-// secrets in the account.
+// environment's secrets (sovd/<env>/*) and nothing else. The app connects
+// to the database as its own role, whose credentials are in
+// sovd/<env>/database; the master user's secret, which RDS keeps and
+// rotates (rds!db-<uuid>), is read only by bootstrap, for the life of the
+// role Job. An explicit deny on every rds! secret keeps it so even if the
+// environment's pattern were ever widened.
 func ExternalSecretsPolicy(p *config.Profile) map[string]any {
 	read := []any{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
 	return map[string]any{
@@ -107,17 +107,19 @@ func ExternalSecretsPolicy(p *config.Profile) map[string]any {
 				"Resource": SecretsARN(p),
 			},
 			map[string]any{
-				"Sid":      "ReadDatabaseMasterSecret",
-				"Effect":   "Allow",
-				"Action":   read,
-				"Resource": "arn:aws:secretsmanager:" + p.Region + ":" + policyAccount + ":secret:rds!db-*",
-				"Condition": map[string]any{
-					"StringEquals": map[string]any{
-						"secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn": "arn:aws:rds:" + p.Region + ":" + policyAccount + ":db:" + p.Database.Identifier,
-					},
-				},
+				"Sid":      "NeverDatabaseMasterSecrets",
+				"Effect":   "Deny",
+				"Action":   []any{"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"},
+				"Resource": DatabaseMasterSecretsARN(p),
 			},
 			DecryptSecretsStatement(p),
 		},
 	}
+}
+
+// DatabaseMasterSecretsARN matches every secret RDS makes for a master
+// user (manage_master_user_password names them rds!db-<uuid>, rds!cluster-
+// <uuid>) in the profile's region.
+func DatabaseMasterSecretsARN(p *config.Profile) string {
+	return "arn:aws:secretsmanager:" + p.Region + ":" + policyAccount + ":secret:rds!*"
 }

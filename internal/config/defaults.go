@@ -45,6 +45,8 @@ func Builtin(env string) *Profile {
 			Name:                  "sovd_" + sqlName(env),
 			Username:              "sovd_admin",
 			Port:                  5432,
+			AppRole:               "sovd_app",
+			PasswordRotationDays:  30,
 		},
 		Redis: Redis{
 			ReplicationGroupID: "sovd-" + env,

@@ -133,8 +133,18 @@ type Database struct {
 	MaxAllocatedStorageGB int    `json:"maxAllocatedStorageGB"`
 	BackupRetentionDays   int    `json:"backupRetentionDays"`
 	Name                  string `json:"name"`
-	Username              string `json:"username"`
-	Port                  int    `json:"port"`
+	// Username is the RDS master user; only bootstrap's role Job connects
+	// as it.
+	Username string `json:"username"`
+	Port     int    `json:"port"`
+	// AppRole is the app's own role (a NOLOGIN group owning its objects)
+	// and the prefix of its two logins, <appRole>_1 and <appRole>_2
+	// (internal/dbrole).
+	AppRole string `json:"appRole"`
+	// PasswordRotationDays: bootstrap up or addons rotates the app's
+	// database password when the current one is at least this old; 0
+	// never rotates on age.
+	PasswordRotationDays int `json:"passwordRotationDays"`
 }
 
 // Redis is the ElastiCache Redis replication group.

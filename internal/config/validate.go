@@ -334,6 +334,14 @@ func checkDatabase(v *validator, p *Profile, _ time.Time) {
 	v.check(pgIdentRE.MatchString(d.Username) && !ReservedDBUsername(d.Username),
 		"database.username", fmt.Sprintf("%s is not a usable master user name", quote(d.Username)),
 		"1–63 letters, digits and '_', starting with a letter; not postgres, rdsadmin or another name RDS or PostgreSQL reserves (any case), e.g. sovd_admin")
+	// The logins are <appRole>_1 and <appRole>_2: two characters within
+	// PostgreSQL's 63.
+	v.check(pgIdentRE.MatchString(d.AppRole) && len(d.AppRole) <= 61 && !ReservedDBUsername(d.AppRole) && !strings.EqualFold(d.AppRole, d.Username),
+		"database.appRole", fmt.Sprintf("%s is not a usable name for the app's role", quote(d.AppRole)),
+		"1–61 letters, digits and '_', starting with a letter; not a reserved name and not database.username (the master user), e.g. sovd_app")
+	if d.PasswordRotationDays < 0 || d.PasswordRotationDays > 365 {
+		v.add("database.passwordRotationDays", fmt.Sprintf("is %d", d.PasswordRotationDays), "0 (rotate only by hand) to 365 days; 30 is the default")
+	}
 	v.check(d.Port >= 1150 && d.Port <= 65535, "database.port", fmt.Sprintf("is %d", d.Port), "RDS ports are 1150 to 65535; PostgreSQL's is 5432")
 }
 

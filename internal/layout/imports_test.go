@@ -63,7 +63,7 @@ func groupOf(pkg string) group {
 		return gCost
 	case pkg == "internal/config":
 		return gConfig
-	case pkg == "internal/shell":
+	case pkg == "internal/shell", pkg == "internal/dbrole": // dbrole: the role SQL and the rotation's rules, pure
 		return gLeaf
 	case pkg == "internal/testenv", pkg == "internal/golden", pkg == "internal/proc/proctest",
 		pkg == "internal/config/configtest", pkg == "internal/layout",

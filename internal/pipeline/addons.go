@@ -42,6 +42,17 @@ type AddonOptions struct {
 	// EKS opens what RemoveReplacedAddons reads in AWS (the cluster's EKS
 	// add-ons); nil means DefaultEKSExtraAPI.
 	EKS OpenEKSExtraAPI
+	// DB opens what KeepAppDatabaseRole reads and writes in AWS (the
+	// database secret's versions, the master secret); nil means
+	// DefaultDBRoleAPI.
+	DB OpenDBRoleAPI
+}
+
+func (o AddonOptions) db() OpenDBRoleAPI {
+	if o.DB != nil {
+		return o.DB
+	}
+	return DefaultDBRoleAPI
 }
 
 func (o AddonOptions) eks() OpenEKSExtraAPI {
@@ -76,8 +87,9 @@ func (o AddonOptions) describedKubeconfig(st *State) string {
 // environment has been read (account, network, data tier outputs).
 func AddonSteps(o AddonOptions) []Step {
 	return append(AddonReleaseSteps(o),
-		ApplySecretManifests{Options: o}, // app namespace, ClusterSecretStore, the app's ExternalSecret
-		WriteAppValues{},                 // .bootstrap/<env>/values/sovd-webapp.yaml
+		KeepAppDatabaseRole{AWS: o.db(), Options: o}, // the app's own role in the database, its password in <prefix>/database, rotated when due
+		ApplySecretManifests{Options: o},             // app namespace, ClusterSecretStore, the app's ExternalSecret
+		WriteAppValues{},                             // .bootstrap/<env>/values/sovd-webapp.yaml
 	)
 }
 
@@ -521,7 +533,7 @@ func (s ApplySecretManifests) Describe(_ context.Context, st *State) (Descriptio
 		Tool:  "kubectl",
 		Args:  addons.KubectlApply(path, s.Options.describedKubeconfig(st)),
 		Files: []File{{Path: path, Content: string(content)}},
-		Note: fmt.Sprintf("namespace %s, the ServiceAccount %s/%s that carries External Secrets' role and runs no pod, ClusterSecretStore %s (Secrets Manager in %s, with that ServiceAccount's token), ExternalSecret %s (DATABASE_URL, REDIS_URL, JWT_SECRET from %s/* and the RDS-managed master secret)",
+		Note: fmt.Sprintf("namespace %s, the ServiceAccount %s/%s that carries External Secrets' role and runs no pod, ClusterSecretStore %s (Secrets Manager in %s, with that ServiceAccount's token), ExternalSecret %s (DATABASE_URL, REDIS_URL, JWT_SECRET from %s/* only: the app role's login and password from its database secret, never the RDS master secret)",
 			st.Profile.App.Namespace, addons.ExternalSecrets.Namespace, addons.ExternalSecretsStoreServiceAccount, addons.SecretStoreName, st.Profile.Region, addons.AppSecretName, st.Profile.Secrets.Prefix),
 	}}}, nil
 }

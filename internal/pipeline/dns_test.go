@@ -14,8 +14,8 @@ import (
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/proc/proctest"
-	"github.com/sovd/bootstrap/internal/tfdriver"
 	"github.com/sovd/bootstrap/internal/testenv"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // TestHostedZoneByName: with app.domain and no app.hostedZoneID, up finds

@@ -21,9 +21,10 @@ func UpStepsWith(o AddonOptions) []Step {
 			{Name: "cluster", Steps: append(ClusterSteps(), AddonReleaseSteps(o)...)}, // eksctl create or reconcile, then helm upgrade --install per pin
 			{Name: "data", Steps: DataLaneSteps()},                                    // waits for the subnets only; state bucket, apply, Redis AUTH, rules
 		}},
-		ReadDataOutputs{AWS: DefaultDataAPI}, // already read by the data lane: nothing to do
-		ApplySecretManifests{Options: o},     // needs the cluster's External Secrets and the data tier's secrets
-		WriteAppValues{},                     // database and Redis hosts, IRSA role, repositories
+		ReadDataOutputs{AWS: DefaultDataAPI},         // already read by the data lane: nothing to do
+		KeepAppDatabaseRole{AWS: o.db(), Options: o}, // a Job in the cluster sets the app role's password in the database; rotation when due
+		ApplySecretManifests{Options: o},             // needs the cluster's External Secrets and the data tier's secrets
+		WriteAppValues{},                             // database and Redis hosts, IRSA role, repositories
 	}
 }
 
