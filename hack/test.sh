@@ -38,9 +38,11 @@ python3 -c 'import moto, flask, flask_cors' 2>/dev/null || {
 if ! command -v redis-server >/dev/null || ! command -v psql >/dev/null || ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
   step "installing PostgreSQL and Redis (Debian packages)"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y --no-install-recommends postgresql redis-server; then
-    apt-get update
-    apt-get install -y --no-install-recommends postgresql redis-server
+  sudo=()
+  if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
+  if ! "${sudo[@]}" apt-get install -y --no-install-recommends postgresql redis-server; then
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" apt-get install -y --no-install-recommends postgresql redis-server
   fi
 fi
 

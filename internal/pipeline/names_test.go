@@ -106,10 +106,21 @@ func TestCustomIdentifiersReachThePlan(t *testing.T) {
 	if err != nil || len(desc.Actions) == 0 {
 		t.Errorf("the Redis AUTH step describes %v (%v)", desc.Actions, err)
 	}
+	// Every action that names a replication group names the custom one,
+	// and both modifications (ROTATE, SET) are among them.
+	modify := 0
 	for _, a := range desc.Actions {
-		if len(a.Args) < 4 || a.Args[2] != "--replication-group-id" || a.Args[3] != "stg-orders-cache" {
-			t.Errorf("the Redis AUTH step targets %v", a.Args)
+		for i, arg := range a.Args {
+			if arg == "--replication-group-id" && (i+1 >= len(a.Args) || a.Args[i+1] != "stg-orders-cache") {
+				t.Errorf("the Redis AUTH step targets %v", a.Args)
+			}
 		}
+		if len(a.Args) > 1 && a.Args[1] == "modify-replication-group" {
+			modify++
+		}
+	}
+	if modify != 2 {
+		t.Errorf("the Redis AUTH step modifies the group %d times, want 2 (ROTATE, SET): %v", modify, desc.Actions)
 	}
 	if id := FinalSnapshotID(st); id[:len("stg-orders-pg-final-")] != "stg-orders-pg-final-" {
 		t.Errorf("final snapshot %s", id)

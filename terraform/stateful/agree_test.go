@@ -102,11 +102,19 @@ func agreeCases() []agreeCase {
 	// are narrower than the root's patterns by design: bootstrap prices what it
 	// builds, and a minor outside the catalog is refused before a run; the
 	// root, run by hand, checks the form only.)
+	// A Graviton class is asked on a Graviton profile (config.WithArchitecture),
+	// so the case asks the class's rule, not the rule that a profile's types
+	// share one architecture (which the root does not know).
+	onArchOf := func(p *config.Profile, typ string) {
+		if a := config.InstanceArch(typ); a != "" && a != p.Architecture {
+			*p = *config.WithArchitecture(p, a)
+		}
+	}
 	for _, c := range config.DBInstanceClasses {
-		add("class "+c, "database.instanceClass", "db_instance_class", func(p *config.Profile) { p.Database.InstanceClass = c })
+		add("class "+c, "database.instanceClass", "db_instance_class", func(p *config.Profile) { onArchOf(p, c); p.Database.InstanceClass = c })
 	}
 	for _, c := range config.CacheNodeTypes {
-		add("node type "+c, "redis.nodeType", "redis_node_type", func(p *config.Profile) { p.Redis.NodeType = c })
+		add("node type "+c, "redis.nodeType", "redis_node_type", func(p *config.Profile) { onArchOf(p, c); p.Redis.NodeType = c })
 	}
 	for _, v := range config.RedisVersions {
 		add("redis "+v, "redis.engineVersion", "redis_engine_version", func(p *config.Profile) { p.Redis.EngineVersion = v })
@@ -184,6 +192,12 @@ func TestRulesAgreeWithTerraformRoot(t *testing.T) {
 		}
 		in := tfdriver.Inputs{AccountID: "123456789012", VPCID: "vpc-0123456789abcdef0",
 			PrivateSubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, ClusterSecurityGroupID: "sg-0123456789abcdef0"}
+		if p.App.HostedZoneID == "" {
+			// The zone found by name, as ResolveHostedZone supplies it to a
+			// real run (production's built-in profile names a domain, no
+			// id); Vars sends it only with a domain.
+			in.HostedZoneID = "Z0123456789ABCDEFGHIJ"
+		}
 		vars := tfdriver.Vars(p, in, nil)
 		if c.tfVar == "environment" {
 			// Several of the root's variables are derived from the
