@@ -31,6 +31,7 @@ func Commands(p *config.Profile) (string, error) {
 	step("The Helm add-ons are deployed at their pins:", helm...)
 	step("External Secrets has synced the app's Secret, and it holds "+strings.Join(AppSecretKeys, ", ")+" (the template prints key names, never values):",
 		"kubectl get externalsecret "+addons.AppSecretName+" --namespace "+ns+" "+kc+"   # READY True",
+		"# shellcheck disable=SC2016 # the single quotes hold a Go template, not shell",
 		"kubectl get secret "+addons.AppSecretName+" --namespace "+ns+" "+kc+` -o go-template='{{range $k, $v := .data}}{{if $v}}{{$k}}{{"\n"}}{{end}}{{end}}'`)
 	job, err := JobManifest(p, "bootstrap-verify")
 	if err != nil {
