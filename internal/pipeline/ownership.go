@@ -92,35 +92,25 @@ type OwnerAPI interface {
 	AccountID(ctx context.Context) (string, error)
 }
 
-// OpenOwnerAPI opens the ownership check's AWS clients for a region.
-type OpenOwnerAPI func(ctx context.Context, region string) (OwnerAPI, error)
-
-// DefaultOwnerAPI opens the SDK's clients.
-func DefaultOwnerAPI(ctx context.Context, region string) (OwnerAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // CheckOwnership looks up, by name, every object of the environment that
 // can be found before the cluster's network is known (the cluster, its
 // IRSA roles, both buckets, the database, Redis and their groups, the
 // repositories, the secrets) and stops the run when one exists without this environment's
 // tags. It changes nothing. Security groups and their rules, which need
 // the VPC, are checked the same way when the data step adopts.
-type CheckOwnership struct{ AWS OpenOwnerAPI }
+type CheckOwnership struct{ AWS OwnerAPI }
 
 // Name implements Step.
 func (CheckOwnership) Name() string { return "Checking that existing objects are this environment's" }
 
 // Run implements Step.
 func (s CheckOwnership) Run(ctx context.Context, st *State) error {
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
-	if st.AccountID == "" {
-		if st.AccountID, err = api.AccountID(ctx); err != nil {
-			return err
-		}
+	if _, err := st.LiveAccount(ctx, api); err != nil {
+		return err
 	}
 	foreign, wants, err := findForeign(ctx, api, st)
 	if err != nil {

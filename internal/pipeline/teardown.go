@@ -35,14 +35,6 @@ type TeardownAPI interface {
 	DeleteLeftover(ctx context.Context, l cloud.Leftover) error
 }
 
-// OpenTeardownAPI opens the teardown steps' AWS clients for a region.
-type OpenTeardownAPI func(ctx context.Context, region string) (TeardownAPI, error)
-
-// DefaultTeardownAPI opens the SDK's clients.
-func DefaultTeardownAPI(ctx context.Context, region string) (TeardownAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // Defaults of the waits.
 const (
 	// DefaultLoadBalancerWait bounds the wait for the controller to delete
@@ -69,7 +61,7 @@ const (
 // left tagged for the cluster itself, then waits for it to go. A re-run
 // finds nothing and returns at once.
 type DeleteLoadBalancers struct {
-	AWS OpenTeardownAPI
+	AWS TeardownAPI
 	// Kubeconfig is the cluster's kubeconfig. "" means the run directory's
 	// (.bootstrap/<env>/kubeconfig), written with eksctl when the cluster
 	// exists; the tests give the local control plane's.
@@ -95,7 +87,7 @@ func (s DeleteLoadBalancers) kubeconfig(st *State) string {
 // Run implements Step.
 func (s DeleteLoadBalancers) Run(ctx context.Context, st *State) error {
 	name := st.Profile.Cluster.Name
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -403,7 +395,7 @@ func TaggedLoadBalancersCheck(cluster, region string) []string {
 // Deletes that fail make the step fail (re-running it retries them); kept
 // resources do not.
 type SweepLeftovers struct {
-	AWS OpenTeardownAPI
+	AWS TeardownAPI
 	// Settle bounds the retries of a delete refused because something going
 	// still holds the resource; 0 means DefaultSettle.
 	Settle time.Duration
@@ -417,7 +409,7 @@ func (SweepLeftovers) Name() string { return "Sweeping leftovers tagged for the 
 // Run implements Step.
 func (s SweepLeftovers) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
