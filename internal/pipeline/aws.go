@@ -17,6 +17,9 @@ type AWS = cloud.Clients
 // the command that fixes them; commands add their own way out (Also).
 type CredentialsError = cloud.CredentialsError
 
+// Identity is who the caller's credentials are (sts get-caller-identity).
+type Identity = cloud.Identity
+
 // OpenAWSFunc opens the run's AWS clients; the State carries one, opened on
 // first use (LazyAWS).
 type OpenAWSFunc func(ctx context.Context) (*AWS, error)
