@@ -42,4 +42,3 @@ func ProbeLive(ctx context.Context, st *State) string {
 	}
 	return "live: account " + st.AccountID + ", cluster " + st.Profile.Cluster.Name + " not created yet"
 }
-
