@@ -31,7 +31,7 @@ import (
 type TeardownAPI interface {
 	ClusterExists(ctx context.Context, name string) (bool, error)
 	ClusterLoadBalancers(ctx context.Context, cluster string) ([]cloud.Leftover, error)
-	FindLeftovers(ctx context.Context, o cloud.Owner) ([]cloud.Leftover, error)
+	FindTagged(ctx context.Context, o cloud.Owner) (cloud.Tagged, error)
 	DeleteLeftover(ctx context.Context, l cloud.Leftover) error
 }
 
@@ -386,7 +386,7 @@ func TaggedLoadBalancersCheck(cluster, region string) []string {
 }
 
 // SweepLeftovers finds what is still tagged for the cluster or the
-// environment after the cluster is deleted (cloud.FindLeftovers), deletes
+// environment after the cluster is deleted (cloud.FindTagged, judged by classify in sweep.go), deletes
 // what is safe to delete — load balancers and target groups the controller
 // made for this cluster, unattached network interfaces, unassociated
 // elastic IPs, security groups nothing that stays uses — and reports the
@@ -417,10 +417,17 @@ func (s SweepLeftovers) Run(ctx context.Context, st *State) error {
 	if st.Network != nil {
 		owner.VPCID = st.Network.VPCID
 	}
-	found, err := api.FindLeftovers(ctx, owner)
+	tagged, err := api.FindTagged(ctx, owner)
 	if err != nil {
 		return err
 	}
+	return s.sweep(ctx, st, api, classify(tagged))
+}
+
+// sweep deletes what the policy found safe (retrying while something going
+// still holds it), reports the rest, and fails when a delete failed.
+func (s SweepLeftovers) sweep(ctx context.Context, st *State, api TeardownAPI, found []cloud.Leftover) error {
+	p := st.Profile
 	if len(found) == 0 {
 		st.Progress.Info("nothing tagged for cluster %s or environment %s is left", p.Cluster.Name, p.Name)
 		return nil

@@ -34,7 +34,6 @@ type fakeTeardown struct {
 	mu         sync.Mutex
 	exists     []bool
 	lbs        [][]cloud.Leftover
-	leftovers  []cloud.Leftover
 	deleteErrs map[string][]error // by ID, in turn; then success
 	deleted    []string
 }
@@ -62,8 +61,8 @@ func (f *fakeTeardown) ClusterLoadBalancers(context.Context, string) ([]cloud.Le
 	return v, nil
 }
 
-func (f *fakeTeardown) FindLeftovers(context.Context, cloud.Owner) ([]cloud.Leftover, error) {
-	return f.leftovers, nil
+func (f *fakeTeardown) FindTagged(_ context.Context, o cloud.Owner) (cloud.Tagged, error) {
+	return cloud.Tagged{Owner: o}, nil
 }
 
 func (f *fakeTeardown) DeleteLeftover(_ context.Context, l cloud.Leftover) error {
@@ -300,19 +299,20 @@ func TestSweepReport(t *testing.T) {
 	t.Parallel()
 	st, progress, out := teardownState(t, nil)
 	tags := map[string]string{"kubernetes.io/cluster/sovd-staging-cluster": "owned"}
+	leftovers := []cloud.Leftover{
+		{Kind: cloud.KindLoadBalancer, ID: "k8s-web", Tags: map[string]string{cloud.TagELBv2Cluster: "sovd-staging-cluster"}, Safe: true, Why: "made by the load balancer controller for this cluster"},
+		{Kind: cloud.KindENI, ID: "eni-1", Tags: tags, Why: "in use (in-use, attached to i-1)"},
+		{Kind: cloud.KindSecurityGroup, ID: "sg-1", Tags: tags, Safe: true, Why: "not used by anything that stays (k8s-web)"},
+		{Kind: cloud.KindSecurityGroup, ID: "sg-2", Tags: tags, Safe: true, Why: "not used by anything that stays (other)"},
+	}
 	aws := &fakeTeardown{
-		leftovers: []cloud.Leftover{
-			{Kind: cloud.KindLoadBalancer, ID: "k8s-web", Tags: map[string]string{cloud.TagELBv2Cluster: "sovd-staging-cluster"}, Safe: true, Why: "made by the load balancer controller for this cluster"},
-			{Kind: cloud.KindENI, ID: "eni-1", Tags: tags, Why: "in use (in-use, attached to i-1)"},
-			{Kind: cloud.KindSecurityGroup, ID: "sg-1", Tags: tags, Safe: true, Why: "not used by anything that stays (k8s-web)"},
-			{Kind: cloud.KindSecurityGroup, ID: "sg-2", Tags: tags, Safe: true, Why: "not used by anything that stays (other)"},
-		},
 		deleteErrs: map[string][]error{
 			"sg-1": {fmt.Errorf("deleting security group sg-1: %w", cloud.ErrInUse), fmt.Errorf("deleting security group sg-1: %w", cloud.ErrInUse)},
 			"sg-2": {errors.New("deleting security group sg-2: UnauthorizedOperation")},
 		},
 	}
-	err := (SweepLeftovers{AWS: aws, Poll: time.Millisecond}).Run(context.Background(), st)
+	// What the policy found (classify's own test covers the verdicts).
+	err := (SweepLeftovers{Poll: time.Millisecond}).sweep(context.Background(), st, aws, leftovers)
 	if err == nil || !strings.Contains(err.Error(), "1 of 4 leftovers could not be deleted") || !strings.Contains(err.Error(), "UnauthorizedOperation") {
 		t.Fatalf("err = %v", err)
 	}
