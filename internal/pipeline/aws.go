@@ -90,12 +90,13 @@ func apiOf[T any](ctx context.Context, st *State, injected T) (T, error) {
 
 // The run's clients are each step's narrow interface.
 var (
-	_ ClusterAPI   = (*AWS)(nil)
-	_ NodeGroupAPI = (*AWS)(nil)
-	_ DataAPI      = (*AWS)(nil)
-	_ EKSExtraAPI  = (*AWS)(nil)
-	_ LockAPI      = (*AWS)(nil)
-	_ OwnerAPI     = (*AWS)(nil)
-	_ TeardownAPI  = (*AWS)(nil)
-	_ NetworkAPI   = (*AWS)(nil)
+	_ ClusterAPI    = (*AWS)(nil)
+	_ NodeGroupAPI  = (*AWS)(nil)
+	_ DataAPI       = (*AWS)(nil)
+	_ EKSExtraAPI   = (*AWS)(nil)
+	_ LockAPI       = (*AWS)(nil)
+	_ OwnerAPI      = (*AWS)(nil)
+	_ TeardownAPI   = (*AWS)(nil)
+	_ NetworkAPI    = (*AWS)(nil)
+	_ AccountReader = (*AWS)(nil)
 )

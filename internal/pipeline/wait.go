@@ -73,7 +73,7 @@ type NetworkAPI interface {
 
 // ReadAccount reads the AWS account once, before the lanes of `up` start,
 // so that each lane begins knowing it.
-type ReadAccount struct{ AWS ClusterAPI }
+type ReadAccount struct{ AWS AccountReader }
 
 // Name implements Step.
 func (ReadAccount) Name() string { return "Reading the AWS account" }
