@@ -38,7 +38,7 @@ func outputs(t *testing.T) map[string]any {
 func TestValuesGolden(t *testing.T) {
 	t.Parallel()
 	for _, env := range []string{"staging", "production"} {
-		for _, c := range Charts {
+		for _, c := range All {
 			t.Run(env+"/"+c.Release, func(t *testing.T) {
 				t.Parallel()
 				got, err := ValuesYAML(c, config.Builtin(env), live)
@@ -55,7 +55,7 @@ func TestValuesGolden(t *testing.T) {
 func TestValuesContract(t *testing.T) {
 	t.Parallel()
 	p := config.Builtin("production")
-	get := func(c Chart) map[string]any {
+	get := func(c Addon) map[string]any {
 		b, err := ValuesYAML(c, p, live)
 		if err != nil {
 			t.Fatal(err)
@@ -120,16 +120,16 @@ func TestPins(t *testing.T) {
 		t.Error(err)
 	}
 	seen := map[string]bool{}
-	for _, c := range Charts {
+	for _, c := range All {
 		if seen[c.Release] {
 			t.Errorf("release %s pinned twice", c.Release)
 		}
 		seen[c.Release] = true
 		if c.Version == "" || c.RepoURL == "" || c.Namespace == "" {
-			t.Errorf("incomplete pin %+v", c)
+			t.Errorf("incomplete pin %+v", c.Chart)
 		}
-		if _, err := Values(c, config.Builtin("production"), live); err != nil {
-			t.Error(err)
+		if c.Values == nil {
+			t.Errorf("add-on %s has no values function", c.Release)
 		}
 	}
 }
@@ -143,16 +143,16 @@ func TestArgv(t *testing.T) {
 		got  []string
 		want string
 	}{
-		{"repo add", RepoAdd(LoadBalancerController), "repo add bootstrap-eks https://aws.github.io/eks-charts --force-update"},
+		{"repo add", RepoAdd(LoadBalancerController.Chart), "repo add bootstrap-eks https://aws.github.io/eks-charts --force-update"},
 		{"repo update", RepoUpdate("bootstrap-eks", "bootstrap-external-secrets"), "repo update bootstrap-eks bootstrap-external-secrets"},
-		{"pull", Pull(LoadBalancerController, "d/charts"), "pull bootstrap-eks/aws-load-balancer-controller --version 3.4.2 --untar --untardir d/charts"},
-		{"list", List(ExternalSecrets, kc), "list --namespace external-secrets --filter ^external-secrets$ --all --output json --kubeconfig " + kc},
-		{"get values", GetValues(MetricsServer, kc), "get values metrics-server --namespace kube-system --output json --kubeconfig " + kc},
-		{"upgrade", UpgradeInstall(MetricsServer, MetricsServer.Ref(), "v.yaml", 0, kc),
+		{"pull", Pull(LoadBalancerController.Chart, "d/charts"), "pull bootstrap-eks/aws-load-balancer-controller --version 3.4.2 --untar --untardir d/charts"},
+		{"list", List(ExternalSecrets.Chart, kc), "list --namespace external-secrets --filter ^external-secrets$ --all --output json --kubeconfig " + kc},
+		{"get values", GetValues(MetricsServer.Chart, kc), "get values metrics-server --namespace kube-system --output json --kubeconfig " + kc},
+		{"upgrade", UpgradeInstall(MetricsServer.Chart, MetricsServer.Ref(), "v.yaml", 0, kc),
 			"upgrade --install metrics-server bootstrap-metrics-server/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 10m --kubeconfig " + kc},
-		{"upgrade local", UpgradeInstall(MetricsServer, local.Ref(MetricsServer), "v.yaml", 90*time.Second, kc),
+		{"upgrade local", UpgradeInstall(MetricsServer.Chart, local.Ref(MetricsServer.Chart), "v.yaml", 90*time.Second, kc),
 			"upgrade --install metrics-server /charts/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 90s --kubeconfig " + kc},
-		{"uninstall", Uninstall(ExternalSecrets, 5*time.Minute, kc), "uninstall external-secrets --namespace external-secrets --wait --timeout 5m --kubeconfig " + kc},
+		{"uninstall", Uninstall(ExternalSecrets.Chart, 5*time.Minute, kc), "uninstall external-secrets --namespace external-secrets --wait --timeout 5m --kubeconfig " + kc},
 		{"apply", KubectlApply("m.yaml", kc), "apply --server-side --field-manager bootstrap --force-conflicts --filename m.yaml --kubeconfig " + kc},
 		{"delete", KubectlDelete("m.yaml", time.Minute, kc), "delete --filename m.yaml --ignore-not-found --wait --timeout 1m --kubeconfig " + kc},
 		{"delete namespace", KubectlDeleteNamespace("production", 1500*time.Millisecond, kc), "delete namespace production --ignore-not-found --wait --timeout 1.5s --kubeconfig " + kc},
@@ -170,21 +170,27 @@ func TestArgv(t *testing.T) {
 func TestSource(t *testing.T) {
 	t.Parallel()
 	var upstream Source
-	if got := upstream.Ref(ExternalSecrets); got != "bootstrap-external-secrets/external-secrets" {
+	if got := upstream.Ref(ExternalSecrets.Chart); got != "bootstrap-external-secrets/external-secrets" {
 		t.Errorf("upstream ref = %s", got)
 	}
-	if got := upstream.Repos(Charts); len(got) != 3 {
-		t.Errorf("upstream repos = %v", got)
+	if got := upstream.Repos(Charts()); len(got) != len(All) {
+		t.Errorf("upstream repos = %v, want one per add-on", got)
 	}
-	if got := upstream.CRDsDir(LoadBalancerController, "pull"); got != "pull/aws-load-balancer-controller/crds" {
+	if got := upstream.CRDsDir(LoadBalancerController.Chart, "pull"); got != "pull/aws-load-balancer-controller/crds" {
 		t.Errorf("upstream crds dir = %s", got)
 	}
 	local := Source{Local: map[string]string{"aws-load-balancer-controller": "/c/lbc"}}
-	if got := local.CRDsDir(LoadBalancerController, "pull"); got != "/c/lbc/crds" {
+	if got := local.CRDsDir(LoadBalancerController.Chart, "pull"); got != "/c/lbc/crds" {
 		t.Errorf("local crds dir = %s", got)
 	}
-	if got := local.Repos(Charts); len(got) != 2 || got[0].Release != "metrics-server" || got[1].Release != "external-secrets" {
+	got := local.Repos(Charts())
+	if len(got) != len(All)-1 || got[0].Release != "metrics-server" || got[1].Release != "external-secrets" {
 		t.Errorf("repos with a local chart = %v", got)
+	}
+	for _, c := range got {
+		if c.Release == LoadBalancerController.Release {
+			t.Errorf("the local chart's repository is added: %v", got)
+		}
 	}
 }
 
@@ -390,10 +396,10 @@ func TestParseOutputs(t *testing.T) {
 
 func TestUpToDate(t *testing.T) {
 	t.Parallel()
-	want, _ := Values(MetricsServer, config.Builtin("production"), live)
+	want := MetricsServer.Values(config.Builtin("production"), live)
 	same, _ := json.Marshal(want)
 	list := []byte(`[{"name":"metrics-server","namespace":"kube-system","revision":"1","status":"deployed","chart":"metrics-server-3.13.0","app_version":"0.8.0"}]`)
-	r, err := ParseList(MetricsServer, list)
+	r, err := ParseList(MetricsServer.Chart, list)
 	if err != nil || r == nil {
 		t.Fatalf("ParseList: %v %v", r, err)
 	}
@@ -412,12 +418,12 @@ func TestUpToDate(t *testing.T) {
 		{"failed", &ReleaseStatus{Name: "metrics-server", Status: "failed", Chart: "metrics-server-3.13.0"}, string(same), false},
 	}
 	for _, tt := range tests {
-		got, err := UpToDate(MetricsServer, tt.r, []byte(tt.values), want)
+		got, err := UpToDate(MetricsServer.Chart, tt.r, []byte(tt.values), want)
 		if err != nil || got != tt.want {
 			t.Errorf("%s: UpToDate = %v, %v; want %v", tt.name, got, err, tt.want)
 		}
 	}
-	if r, _ := ParseList(MetricsServer, []byte(`[]`)); r != nil {
+	if r, _ := ParseList(MetricsServer.Chart, []byte(`[]`)); r != nil {
 		t.Errorf("empty list gave %v", r)
 	}
 	for status, pending := range map[string]bool{"pending-upgrade": true, "pending-install": true, "deployed": false, "failed": false} {

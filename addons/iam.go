@@ -19,7 +19,7 @@ var iamPolicies embed.FS
 // LoadBalancerControllerPolicy returns the IAM policy document for the pinned
 // controller version (LoadBalancerController.AppVersion), decoded.
 func LoadBalancerControllerPolicy() (map[string]any, error) {
-	return loadBalancerControllerPolicy(LoadBalancerController.AppVersion)
+	return loadBalancerControllerPolicy(loadBalancerControllerVersion)
 }
 
 func loadBalancerControllerPolicy(appVersion string) (map[string]any, error) {

@@ -178,7 +178,7 @@ func StoreServiceAccount(p *config.Profile, accountID string) ServiceAccount {
 			Name:        ExternalSecretsStoreServiceAccount,
 			Namespace:   ExternalSecrets.Namespace,
 			Labels:      managedBy,
-			Annotations: map[string]string{IRSAAnnotation: RoleARN(accountID, p.ExternalSecretsRole())},
+			Annotations: map[string]string{IRSAAnnotation: RoleARN(accountID, p.Role(config.RoleExternalSecrets))},
 		},
 	}
 }

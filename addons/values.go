@@ -24,8 +24,8 @@ func RoleARN(accountID, roleName string) string {
 // IRSAAnnotation is the ServiceAccount annotation EKS reads the role from.
 const IRSAAnnotation = "eks.amazonaws.com/role-arn"
 
-// ServiceAccountValues is the serviceAccount block all three charts share:
-// the chart creates and owns the ServiceAccount (eksctl made only the role),
+// ServiceAccountValues is the serviceAccount block the charts share: the
+// chart creates and owns the ServiceAccount (eksctl made only the role),
 // under a fixed name the role's trust policy names.
 type ServiceAccountValues struct {
 	Create      bool              `json:"create"`
@@ -33,19 +33,15 @@ type ServiceAccountValues struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
-// LoadBalancerControllerValues are the aws-load-balancer-controller chart's
-// values bootstrap sets. clusterName is required; region and vpcId are set
-// explicitly so the controller does not depend on the instance metadata
-// service (IMDSv2 hop limits on the nodes break that lookup).
-type LoadBalancerControllerValues struct {
-	ClusterName    string               `json:"clusterName"`
-	Region         string               `json:"region"`
-	VPCID          string               `json:"vpcId"`
-	ReplicaCount   int                  `json:"replicaCount"`
-	ServiceAccount ServiceAccountValues `json:"serviceAccount"`
-	// PodDisruptionBudget is rendered as the PDB's spec; the chart makes one
-	// when it is set and replicaCount > 1.
-	PodDisruptionBudget MaxUnavailable `json:"podDisruptionBudget"`
+// IRSAServiceAccount is the serviceAccount block of an add-on whose chart's
+// ServiceAccount carries its IRSA role (Addon.IRSA): created by the chart,
+// under the name the role's trust policy admits, annotated with the role.
+func IRSAServiceAccount(r IRSA, p *config.Profile, accountID string) ServiceAccountValues {
+	return ServiceAccountValues{
+		Create:      true,
+		Name:        r.ServiceAccount,
+		Annotations: map[string]string{IRSAAnnotation: RoleARN(accountID, p.Role(r.Role))},
+	}
 }
 
 // MaxUnavailable is a PodDisruptionBudget spec.
@@ -60,80 +56,12 @@ type ToggledPDB struct {
 	MinAvailable int  `json:"minAvailable"`
 }
 
-// ExternalSecretsValues are the external-secrets chart's values bootstrap
-// sets: its CRDs installed (and upgraded) by the chart, a controller
-// ServiceAccount without a role (the role is on the store's own
-// ServiceAccount, see ExternalSecretsStoreServiceAccount), and two replicas of the controller and of
-// the webhook (whose failurePolicy is Fail: with one replica, a node drain
-// blocks every ExternalSecret write).
-type ExternalSecretsValues struct {
-	InstallCRDs         bool                 `json:"installCRDs"`
-	ReplicaCount        int                  `json:"replicaCount"`
-	LeaderElect         bool                 `json:"leaderElect"`
-	PodDisruptionBudget ToggledPDB           `json:"podDisruptionBudget"`
-	ServiceAccount      ServiceAccountValues `json:"serviceAccount"`
-	Webhook             ESOWebhookValues     `json:"webhook"`
-}
-
-// ESOWebhookValues is the webhook block of the external-secrets chart.
-type ESOWebhookValues struct {
-	ReplicaCount        int        `json:"replicaCount"`
-	PodDisruptionBudget ToggledPDB `json:"podDisruptionBudget"`
-}
-
-// MetricsServerValues are the metrics-server chart's values bootstrap sets:
-// two replicas and a PDB, so the HPA keeps its metrics through a node drain.
-type MetricsServerValues struct {
-	Replicas            int        `json:"replicas"`
-	PodDisruptionBudget ToggledPDB `json:"podDisruptionBudget"`
-}
-
-// Values returns the typed values of a pinned chart for an environment.
-func Values(c Chart, p *config.Profile, live Live) (any, error) {
-	switch c.Release {
-	case LoadBalancerController.Release:
-		return LoadBalancerControllerValues{
-			ClusterName:  p.Cluster.Name,
-			Region:       p.Region,
-			VPCID:        live.VPCID,
-			ReplicaCount: 2,
-			ServiceAccount: ServiceAccountValues{
-				Create:      true,
-				Name:        LoadBalancerControllerServiceAccount,
-				Annotations: map[string]string{IRSAAnnotation: RoleARN(live.AccountID, p.LoadBalancerControllerRole())},
-			},
-			PodDisruptionBudget: MaxUnavailable{MaxUnavailable: 1},
-		}, nil
-	case ExternalSecrets.Release:
-		pdb := ToggledPDB{Enabled: true, MinAvailable: 1}
-		return ExternalSecretsValues{
-			InstallCRDs:         true,
-			ReplicaCount:        2,
-			LeaderElect:         true,
-			PodDisruptionBudget: pdb,
-			// No role here: see ExternalSecretsStoreServiceAccount.
-			ServiceAccount: ServiceAccountValues{Create: true, Name: ExternalSecretsServiceAccount},
-			Webhook:        ESOWebhookValues{ReplicaCount: 2, PodDisruptionBudget: pdb},
-		}, nil
-	case MetricsServer.Release:
-		return MetricsServerValues{
-			Replicas:            2,
-			PodDisruptionBudget: ToggledPDB{Enabled: true, MinAvailable: 1},
-		}, nil
-	}
-	return nil, fmt.Errorf("no values for chart %s: it is not one of the pins in addons/pins.go", c.Release)
-}
-
-// ValuesYAML renders the values of a chart as the file given to helm
+// ValuesYAML renders the values of an add-on as the file given to helm
 // --values.
-func ValuesYAML(c Chart, p *config.Profile, live Live) ([]byte, error) {
-	v, err := Values(c, p, live)
+func ValuesYAML(a Addon, p *config.Profile, live Live) ([]byte, error) {
+	out, err := yaml.Marshal(a.Values(p, live))
 	if err != nil {
-		return nil, err
-	}
-	out, err := yaml.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("rendering the values of %s: %w", c.Release, err)
+		return nil, fmt.Errorf("rendering the values of %s: %w", a.Release, err)
 	}
 	return out, nil
 }

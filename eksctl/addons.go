@@ -6,22 +6,7 @@ import (
 	"strings"
 
 	api "github.com/weaveworks/eksctl/pkg/apis/eksctl.io/v1alpha5"
-
-	"github.com/sovd/bootstrap/addons"
 )
-
-// HelmReplacedAddons are the EKS add-ons whose software bootstrap installs
-// with Helm instead (addons.Charts' EKSAddon): the cluster must not have
-// them as EKS add-ons.
-func HelmReplacedAddons() []string {
-	var out []string
-	for _, c := range addons.Charts {
-		if c.EKSAddon != "" {
-			out = append(out, c.EKSAddon)
-		}
-	}
-	return out
-}
 
 // clusterAddons are the add-ons bootstrap lists in the ClusterConfig, with
 // addonsConfig.disableDefaultAddons: every add-on eksctl would make by
@@ -35,11 +20,10 @@ func HelmReplacedAddons() []string {
 // eksctl-<cluster>-addon-vpc-cni, a role for kube-system/aws-node with
 // AmazonEKS_CNI_Policy (pkg/actions/addon/create.go
 // setRecommendedPoliciesForIRSA), deleted with the cluster.
-func clusterAddons(region string, tags map[string]string) []*api.Addon {
-	skip := HelmReplacedAddons()
+func clusterAddons(region string, helmReplaced []string, tags map[string]string) []*api.Addon {
 	var names []string
 	for name, known := range api.KnownAddons {
-		if known.IsDefault && !slices.Contains(known.ExcludedRegions, region) && !slices.Contains(skip, name) {
+		if known.IsDefault && !slices.Contains(known.ExcludedRegions, region) && !slices.Contains(helmReplaced, name) {
 			names = append(names, name)
 		}
 	}
@@ -60,9 +44,9 @@ func clusterAddons(region string, tags map[string]string) []*api.Addon {
 
 // ClusterAddonNames are the add-ons the rendered ClusterConfig lists for a
 // region (clusterAddons), the EKS add-ons an environment's cluster has.
-func ClusterAddonNames(region string) []string {
+func ClusterAddonNames(region string, helmReplaced []string) []string {
 	var out []string
-	for _, a := range clusterAddons(region, nil) {
+	for _, a := range clusterAddons(region, helmReplaced, nil) {
 		out = append(out, a.Name)
 	}
 	return out

@@ -12,13 +12,13 @@ import (
 )
 
 // doubles are the EKS add-ons eksctl would make from cfg that a Helm
-// release of addons.Charts also installs. The add-ons eksctl makes come
+// release of addons.All also installs. The add-ons eksctl makes come
 // from eksctl's own KnownAddons table (AddonsCreated), the releases from
 // the chart list.
 func doubles(cfg *api.ClusterConfig) []string {
 	var out []string
 	made := AddonsCreated(cfg)
-	for _, c := range addons.Charts {
+	for _, c := range addons.All {
 		if c.EKSAddon != "" && slices.Contains(made, strings.ToLower(c.EKSAddon)) {
 			out = append(out, c.Release+" (EKS add-on "+c.EKSAddon+")")
 		}
@@ -41,7 +41,7 @@ func TestNoEKSAddonHelmAlsoInstalls(t *testing.T) {
 			for i := range p.AvailabilityZones {
 				p.AvailabilityZones[i] = region + string(rune('a'+i))
 			}
-			cfg, err := Render(p)
+			cfg, err := render(t, p)
 			if err != nil {
 				t.Fatalf("%s in %s: %v", env, region, err)
 			}
@@ -50,7 +50,7 @@ func TestNoEKSAddonHelmAlsoInstalls(t *testing.T) {
 			}
 			made := AddonsCreated(cfg)
 			for name, known := range api.KnownAddons {
-				if known.IsDefault && !slices.Contains(known.ExcludedRegions, region) && !slices.Contains(HelmReplacedAddons(), name) && !slices.Contains(made, name) {
+				if known.IsDefault && !slices.Contains(known.ExcludedRegions, region) && !slices.Contains(addons.EKSAddonsReplaced(), name) && !slices.Contains(made, name) {
 					t.Errorf("%s in %s: default add-on %s is not made (made: %v)", env, region, name, made)
 				}
 			}
@@ -62,7 +62,7 @@ func TestNoEKSAddonHelmAlsoInstalls(t *testing.T) {
 // addons, defaults on) makes eksctl install metrics-server beside Helm's.
 func TestDoublesCanFail(t *testing.T) {
 	t.Parallel()
-	cfg, err := Render(profile(t, "staging"))
+	cfg, err := render(t, profile(t, "staging"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestSupportTypes(t *testing.T) {
 	for _, st := range config.SupportTypes {
 		p := profile(t, "production")
 		p.Cluster.SupportType = st
-		cfg, err := Render(p)
+		cfg, err := render(t, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func TestSupportTypes(t *testing.T) {
 	}
 	p := profile(t, "production")
 	p.Cluster.SupportType = "standard"
-	if _, err := Render(p); err == nil || !strings.Contains(err.Error(), "upgradePolicy.supportType") {
+	if _, err := render(t, p); err == nil || !strings.Contains(err.Error(), "upgradePolicy.supportType") {
 		t.Errorf("eksctl's validation let %q through: %v", p.Cluster.SupportType, err)
 	}
 }

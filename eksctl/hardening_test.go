@@ -19,7 +19,7 @@ func TestEndpointSecretsEncryptionAndIMDS(t *testing.T) {
 	if probs := config.ReadyToCreate(p); len(probs) != 0 {
 		t.Fatalf("a profile with CIDRs and a key should be ready: %v", probs)
 	}
-	cfg, err := Render(p)
+	cfg, err := render(t, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestEndpointSecretsEncryptionAndIMDS(t *testing.T) {
 
 	// Private only: eksctl takes it (nodes and operators inside the VPC).
 	p.Cluster.EndpointAccess = config.EndpointAccess{Private: true}
-	cfg, err = Render(p)
+	cfg, err = render(t, p)
 	if err != nil {
 		t.Fatal(err)
 	}

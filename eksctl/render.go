@@ -18,7 +18,6 @@ import (
 	"github.com/weaveworks/eksctl/pkg/utils/ipnet"
 	"sigs.k8s.io/yaml"
 
-	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/config"
 )
 
@@ -28,28 +27,34 @@ const LogRetentionDays = 90
 
 // ServiceAccount is one IRSA role bootstrap asks eksctl for: the role is made
 // with a fixed name (so its ARN is known before it exists) and roleOnly, the
-// Kubernetes ServiceAccount being owned by the Helm chart that annotates it.
+// Kubernetes ServiceAccount being owned by the Helm chart that annotates it
+// (or by bootstrap's manifests). Its fields are those of addons.IRSARole:
+// the list is built once, from the add-ons' records, and handed over as
+// data.
 type ServiceAccount struct {
 	Namespace string
 	Name      string
 	RoleName  string
+	// Policy is the role's inline policy document.
+	Policy map[string]any
 }
 
-// ServiceAccounts are the IRSA roles of an environment, in a fixed order: the
-// load balancer controller, External Secrets, the app.
-func ServiceAccounts(p *config.Profile) []ServiceAccount {
-	return []ServiceAccount{
-		{addons.LoadBalancerController.Namespace, addons.LoadBalancerControllerServiceAccount, p.LoadBalancerControllerRole()},
-		{addons.ExternalSecrets.Namespace, addons.ExternalSecretsStoreServiceAccount, p.ExternalSecretsRole()},
-		{p.App.Namespace, p.App.ServiceAccount, p.App.RoleName},
-	}
+// Inputs are what the ClusterConfig needs beyond the profile, from the
+// add-ons (addons.IRSARoles, addons.EKSAddonsReplaced): this package renders
+// them and knows no add-on.
+type Inputs struct {
+	// ServiceAccounts are the IRSA roles, in the order they are rendered.
+	ServiceAccounts []ServiceAccount
+	// HelmReplaced are the EKS add-ons whose software a Helm release
+	// installs: left out of the ClusterConfig's add-ons.
+	HelmReplaced []string
 }
 
 // Render builds the ClusterConfig of a validated profile and checks it with
 // eksctl's own defaulting and validation (see Validate). The result is what
 // Marshal writes: only the fields bootstrap sets, eksctl fills in the rest
 // the same way when it loads the file.
-func Render(p *config.Profile) (*api.ClusterConfig, error) {
+func Render(p *config.Profile, in Inputs) (*api.ClusterConfig, error) {
 	c := p.Cluster
 	cidr, err := ipnet.ParseCIDR(c.VPCCIDR)
 	if err != nil {
@@ -58,23 +63,13 @@ func Render(p *config.Profile) (*api.ClusterConfig, error) {
 	tags := p.AllTags()
 	nat := c.NAT
 
-	// The pinned policy, scoped to this cluster's resources.
-	lbcPolicy, err := addons.ScopedLoadBalancerControllerPolicy(p.Cluster.Name)
-	if err != nil {
-		return nil, err
-	}
-	policies := map[string]api.InlineDocument{
-		p.LoadBalancerControllerRole(): lbcPolicy,
-		p.ExternalSecretsRole():        ExternalSecretsPolicy(p),
-		p.App.RoleName:                 AppPolicy(p),
-	}
 	var sas []*api.ClusterIAMServiceAccount
-	for _, sa := range ServiceAccounts(p) {
+	for _, sa := range in.ServiceAccounts {
 		sas = append(sas, &api.ClusterIAMServiceAccount{
 			ClusterIAMMeta: api.ClusterIAMMeta{Name: sa.Name, Namespace: sa.Namespace},
 			RoleName:       sa.RoleName,
 			RoleOnly:       api.Enabled(),
-			AttachPolicy:   policies[sa.RoleName],
+			AttachPolicy:   api.InlineDocument(sa.Policy),
 			Tags:           copyTags(tags),
 		})
 	}
@@ -128,7 +123,7 @@ func Render(p *config.Profile) (*api.ClusterConfig, error) {
 		// eksctl makes default EKS add-ons, metrics-server among them, which
 		// Helm installs here: the defaults are off and the others listed.
 		AddonsConfig: api.AddonsConfig{DisableDefaultAddons: true},
-		Addons:       clusterAddons(p.Region, tags),
+		Addons:       clusterAddons(p.Region, in.HelmReplaced, tags),
 		// Explicit: eksctl's default is EXTENDED, billed $0.60/h once the
 		// version leaves standard support.
 		UpgradePolicy: &api.UpgradePolicy{SupportType: c.SupportType},

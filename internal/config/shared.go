@@ -43,8 +43,9 @@ func ownedNames(p *Profile) []sharedName {
 		{p.Name, "redis.replicationGroupId", p.Redis.ReplicationGroupID, r, ""},
 		{p.Name, "storage.bucket", p.StorageBucketName(acct), "", ""},
 		{p.Name, "app.roleName", strings.ToLower(p.App.RoleName), "", ""},
-		{p.Name, "IRSA role of the load balancer controller", strings.ToLower(p.LoadBalancerControllerRole()), "", ""},
-		{p.Name, "IRSA role of External Secrets", strings.ToLower(p.ExternalSecretsRole()), "", ""},
+	}
+	for _, role := range AddonRoles() {
+		out = append(out, sharedName{p.Name, role.What, strings.ToLower(p.Role(role)), "", ""})
 	}
 	for i, repo := range p.Registry.Repositories {
 		out = append(out, sharedName{p.Name, fmt.Sprintf("registry.repositories[%d]", i), repo, r, ""})
@@ -71,9 +72,10 @@ func kind(field string) string {
 
 // fieldPath is where a problem with a field is reported.
 func fieldPath(env, field string) string {
-	switch field {
-	case "IRSA role of the load balancer controller", "IRSA role of External Secrets":
-		return envPath(env, "")
+	for _, role := range AddonRoles() {
+		if field == role.What {
+			return envPath(env, "") // made of the environment's name, not a field
+		}
 	}
 	return envPath(env, field)
 }

@@ -221,13 +221,34 @@ func (p *Profile) StorageBucketName(accountID string) string {
 	return p.Prefix() + "-backups-" + accountID
 }
 
-// Role names for IRSA, fixed so that their ARNs are known before they exist.
-func (p *Profile) LoadBalancerControllerRole() string {
-	return p.Prefix() + "-aws-load-balancer-controller"
+// AddonRole is the IRSA role an add-on (addons/) has eksctl make for it:
+// <prefix>-<Suffix>, fixed so that its ARN is known before it exists. The
+// roles are listed here, in AddonRoles, because the checks of a profile
+// (the role name's length, names two environments share) need them and
+// config imports nothing of the project; the add-on's record in addons/
+// names its entry, and a test there fails for an entry no record uses or a
+// record whose entry is missing.
+type AddonRole struct {
+	// Suffix makes the role's name: <prefix>-<Suffix>.
+	Suffix string
+	// What names the role in problems: "IRSA role of External Secrets".
+	What string
 }
 
-// ExternalSecretsRole is the IRSA role of the External Secrets Operator.
-func (p *Profile) ExternalSecretsRole() string { return p.Prefix() + "-external-secrets" }
+// The add-on roles. A new add-on with an IRSA role adds one line here and
+// names it in its record (addons.IRSA.Role).
+var (
+	RoleLoadBalancerController = AddonRole{"aws-load-balancer-controller", "IRSA role of the load balancer controller"}
+	RoleExternalSecrets        = AddonRole{"external-secrets", "IRSA role of External Secrets"}
+)
+
+// AddonRoles are every add-on's IRSA role, in the add-ons' install order.
+func AddonRoles() []AddonRole {
+	return []AddonRole{RoleLoadBalancerController, RoleExternalSecrets}
+}
+
+// Role is the name of an add-on's IRSA role in this environment.
+func (p *Profile) Role(r AddonRole) string { return p.Prefix() + "-" + r.Suffix }
 
 // AllTags are the tags every AWS resource carries.
 func (p *Profile) AllTags() map[string]string {

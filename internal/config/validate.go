@@ -204,8 +204,8 @@ func checkName(v *validator, p *Profile, _ time.Time) {
 		"3–20 characters: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit")
 	v.check(p.AccountID == "" || accountIDRE.MatchString(p.AccountID), "accountID", fmt.Sprintf("%s is not an AWS account ID", quote(p.AccountID)),
 		"12 digits, as `aws sts get-caller-identity --query Account --output text` prints it; quote it in YAML")
-	for _, role := range []string{p.LoadBalancerControllerRole(), p.ExternalSecretsRole()} {
-		if len(role) > 64 {
+	for _, r := range AddonRoles() {
+		if role := p.Role(r); len(role) > 64 {
 			v.add("", fmt.Sprintf("IAM role name %s is longer than 64 characters", quote(role)), "use a shorter environment name")
 		}
 	}

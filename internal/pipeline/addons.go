@@ -80,13 +80,13 @@ func AddonReleaseSteps(o AddonOptions) []Step {
 	if o.Kubeconfig == "" {
 		steps = append(steps, WriteKubeconfig{}) // .bootstrap/<env>/kubeconfig, with eksctl
 	}
-	if len(o.Charts.Repos(addons.Charts)) > 0 {
+	if len(o.Charts.Repos(addons.Charts())) > 0 {
 		steps = append(steps, AddChartRepos{Options: o}) // helm repo add, helm repo update
 	}
 	steps = append(steps, ApplyChartCRDs{Options: o})       // crds/ of the load balancer controller, server-side
 	steps = append(steps, RemoveReplacedAddons{AWS: o.EKS}) // eksctl delete addon metrics-server, when eksctl's defaults made it
-	for _, c := range addons.Charts {
-		steps = append(steps, InstallRelease{Options: o, Chart: c}) // metrics-server, load balancer controller, External Secrets
+	for _, a := range addons.All {
+		steps = append(steps, InstallRelease{Options: o, Chart: a}) // metrics-server, load balancer controller, External Secrets
 	}
 	return steps
 }
@@ -100,8 +100,8 @@ func AddonTeardownSteps(o AddonOptions) []Step {
 		steps = append(steps, WriteKubeconfig{})
 	}
 	steps = append(steps, DeleteSecretManifests{Options: o})
-	for i := len(addons.Charts) - 1; i >= 0; i-- {
-		steps = append(steps, UninstallRelease{Options: o, Chart: addons.Charts[i]})
+	for i := len(addons.All) - 1; i >= 0; i-- {
+		steps = append(steps, UninstallRelease{Options: o, Chart: addons.All[i]})
 	}
 	if len(o.Charts.Repos(crdCharts())) > 0 {
 		steps = append(steps, AddChartRepos{Options: o, charts: crdCharts()})
@@ -132,9 +132,10 @@ func writeFile(path string, content []byte) error {
 	return nil
 }
 
-// live is what the charts' values need from the live environment. Run
-// needs it known; Describe shows placeholders.
-func live(st *State, c addons.Chart, describe bool) (addons.Live, error) {
+// live is what the add-ons' values need from the live environment. Run
+// needs what the add-on's record says it needs (addons.Needs) known;
+// Describe shows placeholders.
+func live(st *State, a addons.Addon, describe bool) (addons.Live, error) {
 	l := addons.Live{AccountID: st.AccountID, VPCID: "<vpc-id>"}
 	if st.Network != nil && st.Network.VPCID != "" {
 		l.VPCID = st.Network.VPCID
@@ -144,11 +145,11 @@ func live(st *State, c addons.Chart, describe bool) (addons.Live, error) {
 		return l, nil
 	}
 	var errs []error
-	if c.Release != addons.MetricsServer.Release && st.AccountID == "" {
-		errs = append(errs, errors.New("the AWS account ID is not known (the IRSA role ARNs need it)"))
+	if why := a.Needs.AccountID; why != "" && st.AccountID == "" {
+		errs = append(errs, fmt.Errorf("the AWS account ID is not known (%s)", why))
 	}
-	if c.Release == addons.LoadBalancerController.Release && (st.Network == nil || st.Network.VPCID == "") {
-		errs = append(errs, fmt.Errorf("the cluster's VPC is not known (the load balancer controller's vpcId needs it): is cluster %s there? bootstrap cluster --env %s makes it", st.Profile.Cluster.Name, st.Profile.Name))
+	if why := a.Needs.VPCID; why != "" && (st.Network == nil || st.Network.VPCID == "") {
+		errs = append(errs, fmt.Errorf("the cluster's VPC is not known (%s): is cluster %s there? bootstrap cluster --env %s makes it", why, st.Profile.Cluster.Name, st.Profile.Name))
 	}
 	return l, errors.Join(errs...)
 }
@@ -251,7 +252,7 @@ func (AddChartRepos) Name() string { return "Adding the Helm chart repositories"
 func (s AddChartRepos) argv() [][]string {
 	charts := s.charts
 	if charts == nil {
-		charts = addons.Charts
+		charts = addons.Charts()
 	}
 	var out [][]string
 	var names []string
@@ -284,12 +285,11 @@ func (s AddChartRepos) Describe(context.Context, *State) (Description, error) {
 	return Description{Actions: actions}, nil
 }
 
+// crdCharts are the charts of the add-ons that ship CRDs in crds/.
 func crdCharts() []addons.Chart {
 	var out []addons.Chart
-	for _, c := range addons.Charts {
-		if c.CRDsDir {
-			out = append(out, c)
-		}
+	for _, a := range addons.WithCRDsDir() {
+		out = append(out, a.Chart)
 	}
 	return out
 }
@@ -370,7 +370,8 @@ func (s ApplyChartCRDs) Describe(_ context.Context, st *State) (Description, err
 // (--atomic) and leaves the releases installed before it as they were.
 type InstallRelease struct {
 	Options AddonOptions
-	Chart   addons.Chart
+	// Chart is the add-on: its record (addons.All).
+	Chart addons.Addon
 }
 
 // Name implements Step.
@@ -382,16 +383,14 @@ func (s InstallRelease) valuesName() string { return filepath.Join("values", s.C
 
 // Run implements Step.
 func (s InstallRelease) Run(ctx context.Context, st *State) error {
-	c := s.Chart
-	l, err := live(st, c, false)
+	a := s.Chart
+	c := a.Chart
+	l, err := live(st, a, false)
 	if err != nil {
 		return fmt.Errorf("values of %s: %w", c.Release, err)
 	}
-	values, err := addons.Values(c, st.Profile, l)
-	if err != nil {
-		return err
-	}
-	content, err := addons.ValuesYAML(c, st.Profile, l)
+	values := a.Values(st.Profile, l)
+	content, err := addons.ValuesYAML(a, st.Profile, l)
 	if err != nil {
 		return err
 	}
@@ -432,9 +431,10 @@ func (s InstallRelease) Run(ctx context.Context, st *State) error {
 
 // Describe implements Describer.
 func (s InstallRelease) Describe(_ context.Context, st *State) (Description, error) {
-	c := s.Chart
-	l, _ := live(st, c, true)
-	content, err := addons.ValuesYAML(c, st.Profile, l)
+	a := s.Chart
+	c := a.Chart
+	l, _ := live(st, a, true)
+	content, err := addons.ValuesYAML(a, st.Profile, l)
 	if err != nil {
 		return Description{}, err
 	}
@@ -586,7 +586,7 @@ func (DeleteSecretManifests) Name() string {
 // Run implements Step.
 func (s DeleteSecretManifests) Run(ctx context.Context, st *State) error {
 	kc := s.Options.kubeconfig(st)
-	rel, err := releaseStatus(ctx, st, addons.ExternalSecrets, kc)
+	rel, err := releaseStatus(ctx, st, addons.ExternalSecrets.Chart, kc)
 	if err != nil {
 		return err
 	}
@@ -631,7 +631,8 @@ func (s DeleteSecretManifests) Describe(_ context.Context, st *State) (Descripti
 // success.
 type UninstallRelease struct {
 	Options AddonOptions
-	Chart   addons.Chart
+	// Chart is the add-on: its record (addons.All).
+	Chart addons.Addon
 }
 
 // Name implements Step.
@@ -644,7 +645,7 @@ func ownNamespace(c addons.Chart) bool {
 
 // Run implements Step.
 func (s UninstallRelease) Run(ctx context.Context, st *State) error {
-	c := s.Chart
+	c := s.Chart.Chart
 	kc := s.Options.kubeconfig(st)
 	rel, err := releaseStatus(ctx, st, c, kc)
 	if err != nil {
@@ -665,7 +666,7 @@ func (s UninstallRelease) Run(ctx context.Context, st *State) error {
 
 // Describe implements Describer.
 func (s UninstallRelease) Describe(_ context.Context, st *State) (Description, error) {
-	c := s.Chart
+	c := s.Chart.Chart
 	kc := s.Options.describedKubeconfig(st)
 	actions := []Action{{Tool: "helm", Args: addons.Uninstall(c, s.Options.Timeout, kc), Note: "skipped when `helm list` does not show it"}}
 	if ownNamespace(c) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,12 +74,9 @@ func transcript(st *State, r *proctest.Runner) []byte {
 	return []byte(b.String())
 }
 
-func valuesJSON(t *testing.T, c addons.Chart, st *State) string {
+func valuesJSON(t *testing.T, c addons.Addon, st *State) string {
 	t.Helper()
-	v, err := addons.Values(c, st.Profile, addons.Live{AccountID: st.AccountID, VPCID: st.Network.VPCID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := c.Values(st.Profile, addons.Live{AccountID: st.AccountID, VPCID: st.Network.VPCID})
 	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +84,7 @@ func valuesJSON(t *testing.T, c addons.Chart, st *State) string {
 	return string(b)
 }
 
-func deployed(c addons.Chart, revision string) string {
+func deployed(c addons.Addon, revision string) string {
 	return `[{"name":"` + c.Release + `","namespace":"` + c.Namespace + `","revision":"` + revision +
 		`","status":"deployed","chart":"` + c.NameVersion() + `","app_version":"` + c.AppVersion + `"}]`
 }
@@ -98,10 +96,14 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 	r := proctest.New(t)
 	st := addonState(t, r)
 	r.Expect(`eksctl utils write-kubeconfig .*`)
-	for range addons.Charts {
+	for range addons.All {
 		r.Expect(`helm repo add .*`)
 	}
-	r.Expect(`helm repo update bootstrap-metrics-server bootstrap-eks bootstrap-external-secrets`)
+	var repos []string
+	for _, c := range addons.All {
+		repos = append(repos, c.RepoName)
+	}
+	r.Expect(`helm repo update ` + strings.Join(repos, " ")) // bootstrap-metrics-server bootstrap-eks bootstrap-external-secrets
 	r.Expect(`helm pull bootstrap-eks/aws-load-balancer-controller .*`).Do(func(c proc.Cmd) error {
 		// helm pull --untar refuses an existing directory: it must not be there.
 		if _, err := os.Stat(c.Args[len(c.Args)-1]); !errors.Is(err, os.ErrNotExist) {
@@ -110,7 +112,7 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 		return nil
 	})
 	r.Expect(`kubectl apply .*/charts/aws-load-balancer-controller-3.4.2/aws-load-balancer-controller/crds .*`)
-	for _, c := range addons.Charts {
+	for _, c := range addons.All {
 		r.Expect(listRE(c)).Stdout("[]")
 		r.Expect(`helm upgrade --install ` + c.Release + ` .*`).Do(func(cmd proc.Cmd) error {
 			// The values file is written before helm reads it.
@@ -150,7 +152,7 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 }
 
 // listRE matches the helm list of a chart's release.
-func listRE(c addons.Chart) string {
+func listRE(c addons.Addon) string {
 	return `helm list --namespace ` + c.Namespace + ` --filter '\^` + c.Release + `\$' .*`
 }
 
@@ -170,12 +172,12 @@ func TestAddonsRerunUpgradesNothing(t *testing.T) {
 	r := proctest.New(t)
 	st := addonState(t, r)
 	src := addons.Source{Local: map[string]string{}}
-	for _, c := range addons.Charts {
+	for _, c := range addons.All {
 		src.Local[c.Release] = "/charts/" + c.Release
 	}
 	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src, EKS: noEKSExtras()}
 	r.Expect(`kubectl apply .* --filename /charts/aws-load-balancer-controller/crds --kubeconfig /kube/config`)
-	for _, c := range addons.Charts {
+	for _, c := range addons.All {
 		r.Expect(listRE(c)).Stdout(deployed(c, "1"))
 		r.Expect(`helm get values ` + c.Release + ` .*`).Stdout(valuesJSON(t, c, st))
 	}
@@ -261,12 +263,14 @@ func TestAddonTeardownTranscript(t *testing.T) {
 	r.Expect(`eksctl utils write-kubeconfig .*`)
 	r.Expect(listRE(addons.ExternalSecrets)).Stdout(deployed(addons.ExternalSecrets, "1"))
 	r.Expect(`kubectl delete --filename .*manifests/external-secrets.yaml --ignore-not-found .*`)
-	for i := len(addons.Charts) - 1; i >= 0; i-- {
-		c := addons.Charts[i]
+	for i := len(addons.All) - 1; i >= 0; i-- {
+		c := addons.All[i]
 		r.Expect(listRE(c)).Stdout(deployed(c, "1"))
 		r.Expect(`helm uninstall ` + c.Release + ` .*`)
+		if c.Namespace != "kube-system" {
+			r.Expect(`kubectl delete namespace ` + c.Namespace + ` .*`) // external-secrets
+		}
 	}
-	r.Expect(`kubectl delete namespace external-secrets .*`)
 	r.Expect(`helm repo add bootstrap-eks .*`)
 	r.Expect(`helm repo update bootstrap-eks`)
 	r.Expect(`helm pull bootstrap-eks/aws-load-balancer-controller .*`)
@@ -347,12 +351,12 @@ func (k kube) must(args ...string) string {
 func releases(t *testing.T, helm, kubeconfig string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, c := range addons.Charts {
-		b, err := exec.Command(helm, addons.List(c, kubeconfig)...).Output()
+	for _, c := range addons.All {
+		b, err := exec.Command(helm, addons.List(c.Chart, kubeconfig)...).Output()
 		if err != nil {
 			t.Fatalf("helm list: %v", err)
 		}
-		r, err := addons.ParseList(c, b)
+		r, err := addons.ParseList(c.Chart, b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -436,7 +440,7 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { clear("cleanup") })
-	if got := releases(t, helm, kubeconfig); got["metrics-server"]+got["aws-load-balancer-controller"]+got["external-secrets"] != "" {
+	if got := releases(t, helm, kubeconfig); strings.Join(slices.Collect(maps.Values(got)), "") != "" {
 		t.Logf("releases left by an earlier run: %v; removing them", got)
 		dropWebhooks()
 		clear("clearing an earlier run")
@@ -449,7 +453,16 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if !errors.As(err, &se) || se.Step != "Installing external-secrets 1.1.0 with Helm" {
 		t.Fatalf("want the external-secrets step to fail, got %v", err)
 	}
-	want := map[string]string{"metrics-server": "deployed/1", "aws-load-balancer-controller": "deployed/1", "external-secrets": ""}
+	// The add-ons before External Secrets deployed, it and those after it not.
+	want := map[string]string{}
+	failed := false
+	for _, c := range addons.All {
+		failed = failed || c.Release == addons.ExternalSecrets.Release
+		want[c.Release] = "deployed/1"
+		if failed {
+			want[c.Release] = ""
+		}
+	}
 	if got := releases(t, helm, kubeconfig); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after the failed run: %v, want %v", got, want)
 	}
@@ -458,7 +471,9 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if err := run("second run", AddonSteps(opts(good))); err != nil {
 		t.Fatal(err)
 	}
-	want["external-secrets"] = "deployed/1"
+	for r := range want {
+		want[r] = "deployed/1"
+	}
 	if got := releases(t, helm, kubeconfig); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after the re-run: %v, want %v", got, want)
 	}
@@ -535,8 +550,8 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if after := versions(); after != before {
 		t.Errorf("resourceVersions changed on a run with nothing to do: %s -> %s", before, after)
 	}
-	if n := strings.Count(progress.String(), "nothing to do"); n != len(addons.Charts) {
-		t.Errorf("%d releases reported up to date, want %d:\n%s", n, len(addons.Charts), progress.String())
+	if n := strings.Count(progress.String(), "nothing to do"); n != len(addons.All) {
+		t.Errorf("%d releases reported up to date, want %d:\n%s", n, len(addons.All), progress.String())
 	}
 	overlay, err := os.ReadFile(st.Path(AppValuesFile))
 	if err != nil || !bytes.Contains(overlay, []byte("name: sovd-webapp-production-sa")) {
@@ -548,7 +563,7 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 		if err := run(name, AddonTeardownSteps(opts(good))); err != nil {
 			t.Fatal(err)
 		}
-		if got := releases(t, helm, kubeconfig); got["metrics-server"]+got["aws-load-balancer-controller"]+got["external-secrets"] != "" {
+		if got := releases(t, helm, kubeconfig); strings.Join(slices.Collect(maps.Values(got)), "") != "" {
 			t.Errorf("%s: releases left: %v", name, got)
 		}
 		left := k.must("get", "crd,mutatingwebhookconfiguration,validatingwebhookconfiguration,clusterrole,clusterrolebinding,ingressclass,namespace", "-o", "name")

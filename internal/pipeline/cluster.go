@@ -8,8 +8,12 @@ import (
 	"os"
 	"strings"
 
+	api "github.com/weaveworks/eksctl/pkg/apis/eksctl.io/v1alpha5"
+
+	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/proc"
 )
 
@@ -48,10 +52,24 @@ func ClusterTeardownSteps() []Step {
 	}
 }
 
-// renderClusterFile renders the profile's ClusterConfig; eksctl's own
-// validation runs as part of Render.
+// RenderCluster renders the profile's ClusterConfig with the IRSA roles and
+// the Helm-replaced EKS add-ons of the add-ons' records, built once here and
+// handed to eksctl/ as data; eksctl's own validation runs as part of Render.
+func RenderCluster(p *config.Profile) (*api.ClusterConfig, error) {
+	roles, err := addons.IRSARoles(p)
+	if err != nil {
+		return nil, err
+	}
+	in := eksctl.Inputs{HelmReplaced: addons.EKSAddonsReplaced()}
+	for _, r := range roles {
+		in.ServiceAccounts = append(in.ServiceAccounts, eksctl.ServiceAccount(r))
+	}
+	return eksctl.Render(p, in)
+}
+
+// renderClusterFile renders the profile's ClusterConfig (RenderCluster).
 func renderClusterFile(st *State) (path string, content []byte, err error) {
-	cfg, err := eksctl.Render(st.Profile)
+	cfg, err := RenderCluster(st.Profile)
 	if err != nil {
 		return "", nil, err
 	}

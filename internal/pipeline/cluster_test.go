@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
@@ -92,7 +93,7 @@ func TestCreateClusterWhenAbsent(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		cfg, err := eksctl.Render(st.Profile)
+		cfg, err := RenderCluster(st.Profile)
 		if err != nil {
 			return err
 		}
@@ -363,7 +364,7 @@ func countCluster(t *testing.T, ctx context.Context, c *cloud.Clients, st *State
 		t.Fatal(err)
 	}
 	n.nats = len(nats.NatGateways)
-	for _, sa := range eksctl.ServiceAccounts(st.Profile) {
+	for _, sa := range mustIRSARoles(t, st.Profile) {
 		if arn, err := c.RoleARN(ctx, sa.RoleName); err != nil {
 			t.Fatal(err)
 		} else if arn != "" {
@@ -412,7 +413,7 @@ func runClusterProcess(t *testing.T, env string) {
 	if got := argvLines(calls); strings.Join(got, "\n") != strings.Join(wantArgv, "\n") {
 		t.Fatalf("eksctl calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantArgv, "\n"))
 	}
-	cfg, err := eksctl.Render(p)
+	cfg, err := RenderCluster(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +468,7 @@ func runClusterProcess(t *testing.T, env string) {
 	}
 	// The IRSA roles exist under their fixed names, trusting the cluster's
 	// provider for their service account, with their inline policy.
-	for _, sa := range eksctl.ServiceAccounts(p) {
+	for _, sa := range mustIRSARoles(t, p) {
 		role, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(sa.RoleName)})
 		if err != nil {
 			t.Fatalf("IRSA role %s: %v", sa.RoleName, err)
@@ -650,4 +651,14 @@ func TestCreateClusterWaitsForAStackStillBeingMade(t *testing.T) {
 	if aws.busy != 0 || !strings.Contains(out.String(), "stack eksctl-sovd-staging-cluster-cluster is CREATE_IN_PROGRESS (CloudFormation goes on after an interrupted eksctl): waiting for it") {
 		t.Errorf("busy %d, progress:\n%s", aws.busy, out.String())
 	}
+}
+
+// mustIRSARoles are the environment's IRSA roles, from the add-ons' records.
+func mustIRSARoles(t *testing.T, p *config.Profile) []addons.IRSARole {
+	t.Helper()
+	roles, err := addons.IRSARoles(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return roles
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
 )
@@ -51,7 +52,7 @@ func (s RemoveReplacedAddons) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range eksctl.HelmReplacedAddons() {
+	for _, name := range addons.EKSAddonsReplaced() {
 		a, err := api.AddonFacts(ctx, p.Cluster.Name, name)
 		if err != nil {
 			return err
@@ -80,7 +81,7 @@ func (s RemoveReplacedAddons) Run(ctx context.Context, st *State) error {
 func (RemoveReplacedAddons) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
 	var actions []Action
-	for _, name := range eksctl.HelmReplacedAddons() {
+	for _, name := range addons.EKSAddonsReplaced() {
 		actions = append(actions, eksctlAction(eksctl.DeleteAddon(p.Cluster.Name, name, p.Region),
 			"only when `aws eks describe-addon --cluster-name "+p.Cluster.Name+" --addon-name "+name+"` finds it (eksctl's default add-on, on a cluster made before bootstrap disabled them); then wait until it is gone"))
 	}
@@ -209,7 +210,7 @@ func (DeleteLogGroup) Describe(_ context.Context, st *State) (Description, error
 // the rendered ClusterConfig's (eksctl names it <stack>-Policy1). A role that
 // does not exist yet is not reported: create iamserviceaccount makes it.
 func irsaPoliciesDiffer(ctx context.Context, api ClusterAPI, st *State) ([]string, error) {
-	cfg, err := eksctl.Render(st.Profile)
+	cfg, err := RenderCluster(st.Profile)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func TeardownLosses(p *config.Profile, accountID string) []string {
 	} else {
 		out = append(out, fmt.Sprintf("secrets %s: scheduled for deletion with a %d-day recovery window (aws secretsmanager restore-secret brings one back)", secrets, days))
 	}
-	out = append(out, fmt.Sprintf("IRSA roles %s, %s, %s: deleted", p.App.RoleName, p.LoadBalancerControllerRole(), p.ExternalSecretsRole()))
+	out = append(out, fmt.Sprintf("IRSA roles %s: deleted", strings.Join(appFirst(p), ", ")))
 	out = append(out, fmt.Sprintf("kept: the Terraform state bucket %s (shared by the account's environments; this environment's key in it is emptied)", p.StateBucketName(orAccount(accountID))))
 	return out
 }

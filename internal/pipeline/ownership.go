@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/terraform"
@@ -139,7 +140,7 @@ func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, m
 	// the environment's tags (eksctl's stacks pass metadata.tags on) and no
 	// other cluster's.
 	p := st.Profile
-	for _, name := range []string{p.App.RoleName, p.LoadBalancerControllerRole(), p.ExternalSecretsRole()} {
+	for _, name := range appFirst(p) {
 		r, err := api.FindRole(ctx, name)
 		if err != nil {
 			return nil, nil, err
@@ -177,4 +178,10 @@ func (CheckOwnership) Describe(_ context.Context, st *State) (Description, error
 			" (the state bucket " + stateBucketOwnership.String() + "); one that does not stops the run before anything changes",
 		"by hand: aws eks describe-cluster --name " + p.Cluster.Name + " --query cluster.tags, aws secretsmanager describe-secret --secret-id " + p.Secrets.Prefix + "/database --query Tags, and so on for each name",
 	}}, nil
+}
+
+// appFirst are the environment's IRSA role names, the app's first, then
+// the add-ons' (addons.IRSARoleNames) in install order.
+func appFirst(p *config.Profile) []string {
+	return append([]string{p.App.RoleName}, addons.AddonRoleNames(p)...)
 }

@@ -237,7 +237,7 @@ func TestTwoEnvironmentsOneAccount(t *testing.T) {
 	if s, err := c.ReplicationGroupStatus(ctx, pp.Redis.ReplicationGroupID); err != nil || s != "available" {
 		t.Errorf("production's Redis: %q %v", s, err)
 	}
-	for _, role := range []string{pp.App.RoleName, pp.LoadBalancerControllerRole(), pp.ExternalSecretsRole()} {
+	for _, role := range appFirst(pp) {
 		if arn, err := c.RoleARN(ctx, role); err != nil || arn == "" {
 			t.Errorf("production's IRSA role %s: %q %v", role, arn, err)
 		}
@@ -320,7 +320,7 @@ func taggedFor(t *testing.T, c *cloud.Clients, p *config.Profile) []string {
 			left = append(left, "secret "+aws.ToString(s.Name))
 		}
 	}
-	for _, role := range []string{p.App.RoleName, p.LoadBalancerControllerRole(), p.ExternalSecretsRole()} {
+	for _, role := range appFirst(p) {
 		if _, err := iam.NewFromConfig(c.Config).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); err == nil {
 			left = append(left, "role "+role)
 		}

@@ -10,7 +10,7 @@
 #
 # Readers need kms:Decrypt on it as well as the secret: the IRSA policies of
 # External Secrets and of the app allow it through Secrets Manager only, on a
-# key tagged for this environment (eksctl/policies.go), so they need not know
+# key tagged for this environment (addons/irsa.go), so they need not know
 # the key's ARN before it exists.
 
 data "aws_caller_identity" "current" {}

@@ -75,7 +75,7 @@ var upMinutes = map[string]float64{
 }
 
 func init() {
-	for _, c := range addons.Charts {
+	for _, c := range addons.All {
 		upMinutes[pipeline.InstallRelease{Chart: c}.Name()] = 0.9
 		upMinutes[pipeline.UninstallRelease{Chart: c}.Name()] = 0.25
 	}

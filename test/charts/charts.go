@@ -1,5 +1,5 @@
 // Package charts builds, for tests, Helm charts of the same shape as the
-// upstream charts bootstrap pins (addons.Charts), and runs the admission
+// upstream charts bootstrap pins (addons.All), and runs the admission
 // webhook their webhook configurations call. The upstream chart
 // repositories cannot be reached from the test machines; README.md says
 // what each chart mirrors and where a test double differs. Never part of
@@ -19,7 +19,11 @@ import (
 	"github.com/sovd/bootstrap/addons"
 )
 
-//go:embed all:aws-load-balancer-controller all:external-secrets all:metrics-server
+// files are the test charts, one directory per add-on named after its
+// release (addons.All): templates, crds/, values.yaml. Chart.yaml is written
+// by Build from the pin. The Go files and README.md come along unused.
+//
+//go:embed all:*
 var files embed.FS
 
 // Options shape the charts Build writes.
@@ -35,44 +39,22 @@ type Options struct {
 	Broken string
 }
 
-// defaults are the charts' values.yaml: the upstream defaults of the keys
-// the templates read.
-func defaults(c addons.Chart, o Options) map[string]any {
-	hook := map[string]any{"url": o.WebhookURL, "caBundle": string(o.WebhookCA)}
-	switch c.Release {
-	case addons.LoadBalancerController.Release:
-		return map[string]any{
-			"clusterName":                "",
-			"region":                     "",
-			"vpcId":                      "",
-			"replicaCount":               2,
-			"podDisruptionBudget":        map[string]any{},
-			"serviceAccount":             map[string]any{"create": true, "name": "", "annotations": map[string]any{}},
-			"createIngressClassResource": true,
-			"ingressClass":               "alb",
-			"testWebhook":                hook,
-		}
-	case addons.ExternalSecrets.Release:
-		pdb := map[string]any{"enabled": false, "minAvailable": 1}
-		return map[string]any{
-			"installCRDs":         true,
-			"replicaCount":        1,
-			"leaderElect":         false,
-			"podDisruptionBudget": pdb,
-			"serviceAccount":      map[string]any{"create": true, "name": "", "annotations": map[string]any{}},
-			"webhook":             map[string]any{"create": true, "replicaCount": 1, "failurePolicy": "Fail", "podDisruptionBudget": pdb},
-			"certController":      map[string]any{"create": true, "replicaCount": 1, "podDisruptionBudget": pdb},
-			"testWebhook":         hook,
-		}
-	case addons.MetricsServer.Release:
-		return map[string]any{
-			"replicas":            1,
-			"podDisruptionBudget": map[string]any{"enabled": false, "minAvailable": nil, "maxUnavailable": nil},
-			// Upstream's default is true; see README.md.
-			"apiService": map[string]any{"create": false},
-		}
+// values are the chart's values.yaml (the upstream defaults of the keys
+// the templates read), with testWebhook, where the chart has it, set to the
+// test's webhook.
+func values(c addons.Chart, o Options) ([]byte, error) {
+	data, err := files.ReadFile(path.Join(c.Release, "values.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("test chart %s: %w (each add-on's test chart has a values.yaml)", c.Release, err)
 	}
-	return nil
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("test/charts/%s/values.yaml: %w", c.Release, err)
+	}
+	if _, ok := m["testWebhook"]; ok {
+		m["testWebhook"] = map[string]any{"url": o.WebhookURL, "caBundle": string(o.WebhookCA)}
+	}
+	return yaml.Marshal(m)
 }
 
 // unschedulable is the Deployment of a Broken chart.
@@ -98,14 +80,18 @@ spec:
         image: registry.k8s.io/pause:3.10
 `
 
-// Build writes the three charts under dir, each at dir/<release> with the
-// name and version of its pin, and returns the Source that installs them.
+// Build writes the test chart of every add-on under dir, each at
+// dir/<release> with the name and version of its pin, and returns the Source
+// that installs them. An add-on without a test chart is an error.
 func Build(dir string, o Options) (addons.Source, error) {
 	src := addons.Source{Local: map[string]string{}}
-	for _, c := range addons.Charts {
+	for _, c := range addons.Charts() {
 		out := filepath.Join(dir, c.Release)
 		if err := os.RemoveAll(out); err != nil {
 			return src, err
+		}
+		if _, err := fs.Stat(files, c.Release); err != nil {
+			return src, fmt.Errorf("add-on %s has no test chart: add test/charts/%s (templates/ and values.yaml)", c.Release, c.Release)
 		}
 		err := fs.WalkDir(files, c.Release, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -135,14 +121,14 @@ func Build(dir string, o Options) (addons.Source, error) {
 		if err != nil {
 			return src, err
 		}
-		values, err := yaml.Marshal(defaults(c, o))
+		vals, err := values(c, o)
 		if err != nil {
 			return src, err
 		}
 		if err := os.WriteFile(filepath.Join(out, "Chart.yaml"), meta, 0o644); err != nil {
 			return src, err
 		}
-		if err := os.WriteFile(filepath.Join(out, "values.yaml"), values, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(out, "values.yaml"), vals, 0o644); err != nil {
 			return src, err
 		}
 		if o.Broken == c.Release {

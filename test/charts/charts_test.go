@@ -30,7 +30,7 @@ func TestChartsRenderBootstrapValues(t *testing.T) {
 	}
 	p := config.Builtin("production")
 	live := addons.Live{AccountID: "123456789012", VPCID: "vpc-0abc"}
-	for _, c := range addons.Charts {
+	for _, c := range addons.All {
 		t.Run(c.Release, func(t *testing.T) {
 			values, err := addons.ValuesYAML(c, p, live)
 			if err != nil {
@@ -40,7 +40,7 @@ func TestChartsRenderBootstrapValues(t *testing.T) {
 			if err := os.WriteFile(vf, values, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			out, err := exec.Command(helm, "template", c.Release, src.Ref(c), "--namespace", c.Namespace, "--include-crds", "--values", vf).CombinedOutput()
+			out, err := exec.Command(helm, "template", c.Release, src.Ref(c.Chart), "--namespace", c.Namespace, "--include-crds", "--values", vf).CombinedOutput()
 			if err != nil {
 				t.Fatalf("helm template: %v\n%s", err, out)
 			}
@@ -94,7 +94,7 @@ func TestLoadBalancerControllerNeedsClusterName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(helm, "template", "x", src.Ref(addons.LoadBalancerController)).CombinedOutput()
+	out, err := exec.Command(helm, "template", "x", src.Ref(addons.LoadBalancerController.Chart)).CombinedOutput()
 	if err == nil || !bytes.Contains(out, []byte("clusterName")) {
 		t.Errorf("helm template without clusterName: %v\n%s", err, out)
 	}

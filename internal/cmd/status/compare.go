@@ -25,7 +25,7 @@ type Facts struct {
 	Repositories []cloud.RepositoryFacts
 	Secrets      []cloud.SecretFacts
 	StateBucket  cloud.BucketFacts
-	Releases     []ReleaseFacts // one per addons.Charts entry
+	Releases     []ReleaseFacts // one per add-on (addons.All)
 	// Addons are the cluster's EKS add-ons, as EKS lists them (none when
 	// there is no cluster).
 	Addons []cloud.AddonFacts
@@ -146,7 +146,7 @@ func Compare(p *config.Profile, f Facts) Report {
 	}
 	// The EKS add-ons beside the Helm releases: the ones the ClusterConfig
 	// lists, then any other the cluster has.
-	want := eksctl.ClusterAddonNames(p.Region)
+	want := eksctl.ClusterAddonNames(p.Region, addons.EKSAddonsReplaced())
 	for _, name := range want {
 		add(KindAddon, name, func() Row { return addon(p, f, name) })
 	}
@@ -184,7 +184,7 @@ func addon(p *config.Profile, f Facts, name string) Row {
 func extraAddon(p *config.Profile, a cloud.AddonFacts) Row {
 	r := addonRow(a)
 	r.Drift = []string{"not in the ClusterConfig"}
-	if slices.Contains(eksctl.HelmReplacedAddons(), a.Name) {
+	if slices.Contains(addons.EKSAddonsReplaced(), a.Name) {
 		r.Detail += fmt.Sprintf("; the Helm release replaces it: bootstrap addons --env %s deletes it", p.Name)
 	}
 	return r

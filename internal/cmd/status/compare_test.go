@@ -40,12 +40,12 @@ func matching(p *config.Profile) Facts {
 	for _, name := range p.SecretNames() {
 		f.Secrets = append(f.Secrets, cloud.SecretFacts{Name: name, Exists: true, HasValue: true})
 	}
-	for _, c := range addons.Charts {
+	for _, c := range addons.Charts() {
 		f.Releases = append(f.Releases, ReleaseFacts{Chart: c, Release: &addons.ReleaseStatus{
 			Name: c.Release, Namespace: c.Namespace, Revision: "1", Status: "deployed", Chart: c.NameVersion(), AppVersion: c.AppVersion}})
 	}
 	versions := map[string]string{"coredns": "v1.12.4-eksbuild.1", "kube-proxy": "v1.35.0-eksbuild.2", "vpc-cni": "v1.20.4-eksbuild.1"}
-	for _, name := range eksctl.ClusterAddonNames(p.Region) {
+	for _, name := range eksctl.ClusterAddonNames(p.Region, addons.EKSAddonsReplaced()) {
 		f.Addons = append(f.Addons, cloud.AddonFacts{Name: name, Exists: true, Status: "ACTIVE", Version: versions[name]})
 	}
 	return f
@@ -66,9 +66,10 @@ func TestMatchingEnvironmentHasNoDrift(t *testing.T) {
 	t.Parallel()
 	p := config.Builtin("production")
 	rep := Compare(p, matching(p))
-	// 1 cluster + 1 node group + 3 roles + RDS + Redis + backups + 2 ECR + 3 secrets + state + 3 releases + 3 EKS add-ons.
-	if len(rep.Components) != 20 {
-		t.Fatalf("%d rows, want 20", len(rep.Components))
+	// 1 cluster + 1 node group + the IRSA roles + RDS + Redis + backups + 2 ECR + 3 secrets + state + the releases + 3 EKS add-ons.
+	want := 1 + 1 + len(IRSARoles(p)) + 3 + 2 + 3 + 1 + len(addons.All) + 3
+	if len(rep.Components) != want {
+		t.Fatalf("%d rows, want %d", len(rep.Components), want)
 	}
 	for _, r := range rep.Components {
 		if r.Exists != Yes || r.Healthy != Yes || len(r.Drift) != 0 {
@@ -114,14 +115,14 @@ func TestCompare(t *testing.T) {
 			f.NodeGroup.Issues = []string{"AsgInstanceLaunchFailures: capacity"}
 		}, KindNodeGroup, "general", Yes, No, nil, "AsgInstanceLaunchFailures: capacity"},
 		{"role missing", func(f *Facts) { f.Roles[1] = cloud.RoleFacts{Name: f.Roles[1].Name} },
-			KindRole, p.ExternalSecretsRole(), No, NA, nil, "creates it"},
+			KindRole, p.Role(config.RoleExternalSecrets), No, NA, nil, "creates it"},
 		{"role trusting an old cluster", func(f *Facts) { f.Cluster.OIDCIssuer = "https://oidc.eks.us-east-1.amazonaws.com/id/NEW" },
 			KindRole, p.App.RoleName, Yes, No, nil, "trusts another OIDC provider"},
 		{"role without a cluster", func(f *Facts) { f.Cluster = cloud.ClusterFacts{Name: p.Cluster.Name} },
-			KindRole, p.LoadBalancerControllerRole(), Yes, No, nil, "no cluster OIDC provider"},
+			KindRole, p.Role(config.RoleLoadBalancerController), Yes, No, nil, "no cluster OIDC provider"},
 		{"role while the cluster is unreadable", func(f *Facts) {
 			f.Unread = map[string]error{Key(KindCluster, p.Cluster.Name): errors.New("AccessDenied")}
-		}, KindRole, p.LoadBalancerControllerRole(), Yes, Unknown, nil, "could not be read"},
+		}, KindRole, p.Role(config.RoleLoadBalancerController), Yes, Unknown, nil, "could not be read"},
 		{"RDS missing before data", func(f *Facts) { f.Database = cloud.DBFacts{Identifier: p.Database.Identifier} },
 			KindDatabase, "sovd-production", No, NA, nil, "bootstrap data --env production creates it"},
 		{"RDS changed by hand", func(f *Facts) {

@@ -24,11 +24,9 @@ type AWS interface {
 	Addons(ctx context.Context, cluster string) ([]cloud.AddonFacts, error)
 }
 
-// IRSARoles are the three fixed role names: the load balancer
-// controller's, External Secrets', and the app's.
-func IRSARoles(p *config.Profile) []string {
-	return []string{p.LoadBalancerControllerRole(), p.ExternalSecretsRole(), p.App.RoleName}
-}
+// IRSARoles are the fixed role names: the add-ons' (in install order) and
+// the app's, from the add-ons' records (addons.IRSARoleNames).
+func IRSARoles(p *config.Profile) []string { return addons.IRSARoleNames(p) }
 
 // ReadAWS reads every AWS component of the profile. Only the account is
 // needed to go on (the bucket names are made of it): when it cannot be read
@@ -58,7 +56,7 @@ func ReadAWS(ctx context.Context, api AWS, p *config.Profile) (Facts, error) {
 	}
 	if f.Cluster.Exists {
 		f.Addons, err = api.Addons(ctx, p.Cluster.Name)
-		for _, name := range eksctl.ClusterAddonNames(p.Region) {
+		for _, name := range eksctl.ClusterAddonNames(p.Region, addons.EKSAddonsReplaced()) {
 			note(KindAddon, name, err)
 		}
 	}
@@ -114,7 +112,8 @@ func ReadReleases(ctx context.Context, f *Facts, p *config.Profile, kubeconfig, 
 	if f.Unread == nil {
 		f.Unread = map[string]error{}
 	}
-	for _, c := range addons.Charts {
+	for _, a := range addons.All {
+		c := a.Chart
 		r := ReleaseFacts{Chart: c, Unknown: reason}
 		if reason == "" {
 			var err error

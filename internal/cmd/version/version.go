@@ -35,7 +35,7 @@ func NewCmd(f *factory.Factory) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			fmt.Fprintf(f.IO.Out, "bootstrap %s\n", String())
 			fmt.Fprintf(f.IO.Out, "terraform %s (pinned, >= %s accepted)\n", terraform.PinnedVersion, terraform.MinVersion)
-			for _, c := range addons.Charts {
+			for _, c := range addons.Charts() {
 				fmt.Fprintf(f.IO.Out, "chart %s %s (%s)\n", c.Ref(), c.Version, c.AppVersion)
 			}
 			return nil
