@@ -16,6 +16,7 @@ import (
 
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/golden"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 var live = Live{AccountID: "123456789012", VPCID: "vpc-0123456789abcdef0"}
@@ -28,7 +29,7 @@ func outputs(t *testing.T) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ParseTerraformOutputJSON(data)
+	m, err := stateful.ParseTerraformOutputJSON(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,13 +146,13 @@ func TestArgv(t *testing.T) {
 	}{
 		{"repo add", RepoAdd(LoadBalancerController.Chart), "repo add bootstrap-eks https://aws.github.io/eks-charts --force-update"},
 		{"repo update", RepoUpdate("bootstrap-eks", "bootstrap-external-secrets"), "repo update bootstrap-eks bootstrap-external-secrets"},
-		{"pull", Pull(LoadBalancerController.Chart, "d/charts"), "pull bootstrap-eks/aws-load-balancer-controller --version 3.4.2 --untar --untardir d/charts"},
+		{"pull", Pull(LoadBalancerController.Chart, "d/charts"), "pull bootstrap-eks/aws-load-balancer-controller --version 3.5.0 --untar --untardir d/charts"},
 		{"list", List(ExternalSecrets.Chart, kc), "list --namespace external-secrets --filter ^external-secrets$ --all --output json --kubeconfig " + kc},
 		{"get values", GetValues(MetricsServer.Chart, kc), "get values metrics-server --namespace kube-system --output json --kubeconfig " + kc},
 		{"upgrade", UpgradeInstall(MetricsServer.Chart, MetricsServer.Ref(), "v.yaml", 0, kc),
-			"upgrade --install metrics-server bootstrap-metrics-server/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 10m --kubeconfig " + kc},
+			"upgrade --install metrics-server bootstrap-metrics-server/metrics-server --namespace kube-system --create-namespace --version 3.13.1 --values v.yaml --atomic --wait --timeout 10m --kubeconfig " + kc},
 		{"upgrade local", UpgradeInstall(MetricsServer.Chart, local.Ref(MetricsServer.Chart), "v.yaml", 90*time.Second, kc),
-			"upgrade --install metrics-server /charts/metrics-server --namespace kube-system --create-namespace --version 3.13.0 --values v.yaml --atomic --wait --timeout 90s --kubeconfig " + kc},
+			"upgrade --install metrics-server /charts/metrics-server --namespace kube-system --create-namespace --version 3.13.1 --values v.yaml --atomic --wait --timeout 90s --kubeconfig " + kc},
 		{"uninstall", Uninstall(ExternalSecrets.Chart, 5*time.Minute, kc), "uninstall external-secrets --namespace external-secrets --wait --timeout 5m --kubeconfig " + kc},
 		{"apply", KubectlApply("m.yaml", kc), "apply --server-side --field-manager bootstrap --force-conflicts --filename m.yaml --kubeconfig " + kc},
 		{"delete", KubectlDelete("m.yaml", time.Minute, kc), "delete --filename m.yaml --ignore-not-found --wait --timeout 1m --kubeconfig " + kc},
@@ -197,7 +198,7 @@ func TestSource(t *testing.T) {
 func TestManifestsGolden(t *testing.T) {
 	t.Parallel()
 	p := config.Builtin("production")
-	out, err := ParseOutputs(outputs(t))
+	out, err := stateful.ParseOutputs(outputs(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestManifestsGolden(t *testing.T) {
 		t.Error("manifests do not use external-secrets.io/v1")
 	}
 	// Offline, every live value is a placeholder.
-	off, err := Manifests(config.Builtin("staging"), PlaceholderOutputs(config.Builtin("staging")), "<account-id>")
+	off, err := Manifests(config.Builtin("staging"), stateful.PlaceholderOutputs(config.Builtin("staging")), "<account-id>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestExternalSecretsRoleOnStoreServiceAccount(t *testing.T) {
 		t.Errorf("the ClusterSecretStore's auth names %s/%s, want %s/%s", ref.Namespace, ref.Name, sa.Metadata.Namespace, sa.Metadata.Name)
 	}
 	// In the rendered file, the ServiceAccount comes before the store.
-	b, err := Manifests(p, PlaceholderOutputs(p), "123456789012")
+	b, err := Manifests(p, stateful.PlaceholderOutputs(p), "123456789012")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,10 +263,20 @@ func TestExternalSecretsRoleOnStoreServiceAccount(t *testing.T) {
 // (Go's text/template builtins).
 func TestExternalSecretTemplate(t *testing.T) {
 	t.Parallel()
-	es := AppExternalSecret(config.Builtin("production"), DataOutputs{RedisHost: "redis.example", RedisPort: "6379", DBMasterSecretARN: "arn"})
+	es := AppExternalSecret(config.Builtin("production"), stateful.DataOutputs{RedisHost: "redis.example", RedisPort: "6379", DBMasterSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-x"})
+	// Every value comes from the environment's own secrets: none from the
+	// RDS master secret, which External Secrets may no longer read.
+	for _, d := range es.Spec.Data {
+		if !strings.HasPrefix(d.RemoteRef.Key, "sovd/production/") {
+			t.Errorf("%s is read from %s, not from sovd/production/*", d.SecretKey, d.RemoteRef.Key)
+		}
+		if strings.HasPrefix(d.SecretKey, "db_") && d.RemoteRef.Key != "sovd/production/database" {
+			t.Errorf("%s is read from %s, want sovd/production/database", d.SecretKey, d.RemoteRef.Key)
+		}
+	}
 	vars := map[string]string{
 		"db_host": "db.example", "db_port": "5432", "db_name": "sovd_production",
-		"db_username": "sovd_admin", "db_password": "p@ss:w/rd#1", "jwt_secret": "j", "redis_auth_token": "t0k",
+		"db_username": "sovd_app_2", "db_password": "p@ss:w/rd#1", "jwt_secret": "j", "redis_auth_token": "t0k",
 	}
 	for _, d := range es.Spec.Data {
 		if _, ok := vars[d.SecretKey]; !ok {
@@ -277,7 +288,7 @@ func TestExternalSecretTemplate(t *testing.T) {
 		got[k] = execTemplate(t, tmpl, vars)
 	}
 	want := map[string]string{
-		"DATABASE_URL": "postgresql://sovd_admin:p%40ss%3Aw%2Frd%231@db.example:5432/sovd_production?sslmode=require",
+		"DATABASE_URL": "postgresql://sovd_app_2:p%40ss%3Aw%2Frd%231@db.example:5432/sovd_production?sslmode=require",
 		"REDIS_URL":    "rediss://:t0k@redis.example:6379/0",
 		"JWT_SECRET":   "j",
 	}
@@ -289,7 +300,7 @@ func TestExternalSecretTemplate(t *testing.T) {
 func TestAppOverlay(t *testing.T) {
 	t.Parallel()
 	p := config.Builtin("production")
-	out, err := ParseOutputs(outputs(t))
+	out, err := stateful.ParseOutputs(outputs(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +318,9 @@ func TestAppOverlay(t *testing.T) {
 	}
 
 	// Exactly the keys of the chart's values-production.yaml that only the
-	// live environment knows (seed: infrastructure/helm/sovd-webapp).
+	// live environment knows (seed: infrastructure/helm/sovd-webapp), and
+	// the ingress's HTTPS keys (issue 15: the controller's default scheme
+	// is internal, its default target type instance).
 	m, _ := v.Map()
 	var paths []string
 	walk("", m, &paths)
@@ -316,7 +329,13 @@ func TestAppOverlay(t *testing.T) {
 		"config.database.host", "config.database.name", "config.database.port", "config.database.user",
 		"config.redis.host", "config.redis.port",
 		"frontend.image.repository",
+		"global.domain",
 		"ingress.annotations.alb.ingress.kubernetes.io/certificate-arn",
+		"ingress.annotations.alb.ingress.kubernetes.io/listen-ports",
+		"ingress.annotations.alb.ingress.kubernetes.io/scheme",
+		"ingress.annotations.alb.ingress.kubernetes.io/ssl-redirect",
+		"ingress.annotations.alb.ingress.kubernetes.io/target-type",
+		"ingress.host",
 		"serviceAccount.annotations.eks.amazonaws.com/role-arn",
 		"serviceAccount.name",
 	}
@@ -324,14 +343,24 @@ func TestAppOverlay(t *testing.T) {
 		t.Errorf("overlay keys:\n got %v\nwant %v", paths, want)
 	}
 
-	// No certificate (no domain): the key is left out, with a warning.
+	if a := v.Ingress.Annotations; a[SchemeAnnotation] != "internet-facing" || a[TargetTypeAnnotation] != "ip" ||
+		a[SSLRedirectAnnotation] != "443" || a[ListenPortsAnnotation] != `[{"HTTP": 80}, {"HTTPS": 443}]` || v.Ingress.Host != "sovd.production.com" {
+		t.Errorf("HTTPS keys: %+v", v.Ingress)
+	}
+
+	// No certificate (no domain): no certificate, no HTTPS listener, no
+	// redirect to it, with a warning; still internet-facing with ip targets.
 	out.CertificateARN = ""
-	v, err = AppOverlay(p, out, "123456789012")
+	nodomain := config.Builtin("staging")
+	nodomain.Registry.Repositories = p.Registry.Repositories
+	v, err = AppOverlay(nodomain, out, "123456789012")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Ingress != nil || len(v.Warnings()) != 1 {
-		t.Errorf("without a certificate: ingress %v, warnings %v", v.Ingress, v.Warnings())
+	a := v.Ingress.Annotations
+	if len(v.Warnings()) != 1 || a[CertificateAnnotation] != "" || a[ListenPortsAnnotation] != "" || a[SSLRedirectAnnotation] != "" ||
+		a[SchemeAnnotation] != "internet-facing" || v.Global != nil || v.Ingress.Host != "" {
+		t.Errorf("without a certificate: ingress %+v, global %v, warnings %v", v.Ingress, v.Global, v.Warnings())
 	}
 
 	// A repository the outputs lack is an error.
@@ -361,44 +390,11 @@ func walk(prefix string, v any, out *[]string) {
 	}
 }
 
-func TestParseOutputs(t *testing.T) {
-	t.Parallel()
-	m := outputs(t)
-	out, err := ParseOutputs(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.DBPort != "5432" || out.RedisPort != "6379" {
-		t.Errorf("ports as strings: %q %q", out.DBPort, out.RedisPort)
-	}
-	acct, err := AccountFromRepositoryURL(out.ECRRepositoryURLs)
-	if err != nil || acct != "123456789012" {
-		t.Errorf("account from ECR URL: %q, %v", acct, err)
-	}
-	// Every problem at once.
-	delete(m, OutDBHost)
-	delete(m, OutRedisHost)
-	m[OutDBPort] = true
-	m[OutCertificateARN] = nil // optional: no domain
-	_, err = ParseOutputs(m)
-	if err == nil {
-		t.Fatal("no error for missing outputs")
-	}
-	for _, want := range []string{"db_host is missing", "redis_host is missing", "db_port: want a string"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
-		}
-	}
-	if strings.Contains(err.Error(), "certificate_arn") {
-		t.Errorf("certificate_arn is optional: %v", err)
-	}
-}
-
 func TestUpToDate(t *testing.T) {
 	t.Parallel()
 	want := MetricsServer.Values(config.Builtin("production"), live)
 	same, _ := json.Marshal(want)
-	list := []byte(`[{"name":"metrics-server","namespace":"kube-system","revision":"1","status":"deployed","chart":"metrics-server-3.13.0","app_version":"0.8.0"}]`)
+	list := []byte(`[{"name":"metrics-server","namespace":"kube-system","revision":"1","status":"deployed","chart":"metrics-server-3.13.1","app_version":"0.8.0"}]`)
 	r, err := ParseList(MetricsServer.Chart, list)
 	if err != nil || r == nil {
 		t.Fatalf("ParseList: %v %v", r, err)
@@ -415,7 +411,7 @@ func TestUpToDate(t *testing.T) {
 		{"no values", r, `null`, false},
 		{"absent", nil, `{}`, false},
 		{"other chart version", &ReleaseStatus{Name: "metrics-server", Status: "deployed", Chart: "metrics-server-3.12.2"}, string(same), false},
-		{"failed", &ReleaseStatus{Name: "metrics-server", Status: "failed", Chart: "metrics-server-3.13.0"}, string(same), false},
+		{"failed", &ReleaseStatus{Name: "metrics-server", Status: "failed", Chart: "metrics-server-3.13.1"}, string(same), false},
 	}
 	for _, tt := range tests {
 		got, err := UpToDate(MetricsServer.Chart, tt.r, []byte(tt.values), want)

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // The values overlay for the app's chart (infrastructure/helm/sovd-webapp),
@@ -16,17 +17,41 @@ import (
 // overlay.yaml). It sets exactly the keys of that file that only the live
 // environment knows, under the same paths, and nothing else.
 
-// CertificateAnnotation is the ingress annotation of the ALB's certificate.
-const CertificateAnnotation = "alb.ingress.kubernetes.io/certificate-arn"
+// The ingress annotations of the AWS Load Balancer Controller the overlay
+// sets (its docs/guide/ingress/annotations.md at the pinned version).
+const (
+	// CertificateAnnotation is the ALB's certificate.
+	CertificateAnnotation = "alb.ingress.kubernetes.io/certificate-arn"
+	// SchemeAnnotation: the controller's default is internal, which the
+	// internet cannot reach.
+	SchemeAnnotation = "alb.ingress.kubernetes.io/scheme"
+	// TargetTypeAnnotation ip sends traffic to the pods' own addresses (VPC
+	// CNI), so the app's Services need no NodePort.
+	TargetTypeAnnotation = "alb.ingress.kubernetes.io/target-type"
+	// ListenPortsAnnotation is the ALB's listeners, as a JSON list.
+	ListenPortsAnnotation = "alb.ingress.kubernetes.io/listen-ports"
+	// SSLRedirectAnnotation redirects the HTTP listener to this port.
+	SSLRedirectAnnotation = "alb.ingress.kubernetes.io/ssl-redirect"
+)
+
+// HTTPSListenPorts are an HTTPS listener and an HTTP one that redirects.
+const HTTPSListenPorts = `[{"HTTP": 80}, {"HTTPS": 443}]`
 
 // AppValues is the overlay.
 type AppValues struct {
 	// Images holds <component>.image.repository for each ECR repository
 	// named sovd-<component> (backend, frontend); marshalled inline.
 	Images         map[string]ImageValues `json:"-"`
+	Global         *AppGlobal             `json:"global,omitempty"`
 	Config         AppConfig              `json:"config"`
 	Ingress        *AppIngress            `json:"ingress,omitempty"`
 	ServiceAccount AppServiceAccount      `json:"serviceAccount"`
+}
+
+// AppGlobal is global.domain, the app's host name (values-production.yaml
+// carries sovd.production.com there).
+type AppGlobal struct {
+	Domain string `json:"domain"`
 }
 
 // ImageValues is <component>.image.
@@ -60,9 +85,13 @@ type AppRedis struct {
 	Port string `json:"port"`
 }
 
-// AppIngress is ingress.annotations with the certificate; Helm merges the
-// map with the chart's other annotations.
+// AppIngress is ingress.host and ingress.annotations (the certificate, the
+// scheme, the listeners); Helm merges the map with the chart's other
+// annotations. The chart's ingress template is not in the seed: host sits
+// beside global.domain, which values-production.yaml sets, so that either
+// spelling the template reads carries the domain.
 type AppIngress struct {
+	Host        string            `json:"host,omitempty"`
 	Annotations map[string]string `json:"annotations"`
 }
 
@@ -76,11 +105,13 @@ type AppServiceAccount struct {
 // and the account. A profile without a domain has no certificate: the
 // ingress key is then left out (the chart's own placeholder stays, and
 // Warnings says so).
-func AppOverlay(p *config.Profile, out DataOutputs, accountID string) (AppValues, error) {
+func AppOverlay(p *config.Profile, out stateful.DataOutputs, accountID string) (AppValues, error) {
 	v := AppValues{
 		Images: map[string]ImageValues{},
 		Config: AppConfig{
-			Database: AppDatabase{Host: out.DBHost, Port: out.DBPort, Name: out.DBName, User: out.DBUsername},
+			// The app's own role (its sessions run as it, whichever of its
+			// two logins DATABASE_URL names), not the RDS master user.
+			Database: AppDatabase{Host: out.DBHost, Port: out.DBPort, Name: out.DBName, User: p.Database.AppRole},
 			Redis:    AppRedis{Host: out.RedisHost, Port: out.RedisPort},
 		},
 		ServiceAccount: AppServiceAccount{
@@ -92,15 +123,16 @@ func AppOverlay(p *config.Profile, out DataOutputs, accountID string) (AppValues
 	for _, repo := range p.Registry.Repositories {
 		url, ok := out.ECRRepositoryURLs[repo]
 		if !ok {
-			errs = append(errs, fmt.Errorf("output %s has no repository %s", OutECRRepositoryURLs, repo))
+			errs = append(errs, fmt.Errorf("output %s has no repository %s", stateful.OutECRRepositoryURLs, repo))
 			continue
 		}
 		component := strings.TrimPrefix(repo, p.Prefix()+"-")
 		component = strings.TrimPrefix(component, "sovd-")
 		v.Images[component] = ImageValues{Image: ImageRepository{Repository: url}}
 	}
-	if out.CertificateARN != "" {
-		v.Ingress = &AppIngress{Annotations: map[string]string{CertificateAnnotation: out.CertificateARN}}
+	v.Ingress = appIngress(p, out)
+	if p.App.Domain != "" {
+		v.Global = &AppGlobal{Domain: p.App.Domain}
 	}
 	if len(errs) > 0 {
 		return AppValues{}, errors.Join(errs...)
@@ -108,9 +140,29 @@ func AppOverlay(p *config.Profile, out DataOutputs, accountID string) (AppValues
 	return v, nil
 }
 
+// appIngress is the ingress's keys: internet-facing with ip targets always;
+// with a certificate, the domain as host, an HTTPS listener and HTTP
+// redirected to it.
+func appIngress(p *config.Profile, out stateful.DataOutputs) *AppIngress {
+	in := &AppIngress{Host: p.App.Domain, Annotations: map[string]string{
+		SchemeAnnotation:     "internet-facing",
+		TargetTypeAnnotation: "ip",
+	}}
+	if out.CertificateARN != "" {
+		in.Annotations[CertificateAnnotation] = out.CertificateARN
+		in.Annotations[ListenPortsAnnotation] = HTTPSListenPorts
+		in.Annotations[SSLRedirectAnnotation] = "443"
+	}
+	return in
+}
+
 // Warnings are what a person must know about an overlay before using it.
 func (v AppValues) Warnings() []string {
-	if v.Ingress == nil {
+	if v.Ingress == nil || v.Ingress.Annotations[CertificateAnnotation] == "" {
+		if v.Global != nil {
+			return []string{"no ingress certificate: the data tier's outputs have no " + stateful.OutCertificateARN + " for app.domain " + v.Global.Domain +
+				"; run bootstrap data (it makes and validates the certificate), then values again"}
+		}
 		return []string{"no ingress certificate: the profile has no app.domain, so the data tier made none; set " +
 			"ingress.annotations." + CertificateAnnotation + " to a certificate of your own"}
 	}
@@ -121,10 +173,11 @@ func (v AppValues) Warnings() []string {
 // level, next to config, ingress and serviceAccount.
 func (v AppValues) Map() (map[string]any, error) {
 	b, err := yaml.Marshal(struct {
+		Global         *AppGlobal        `json:"global,omitempty"`
 		Config         AppConfig         `json:"config"`
 		Ingress        *AppIngress       `json:"ingress,omitempty"`
 		ServiceAccount AppServiceAccount `json:"serviceAccount"`
-	}{v.Config, v.Ingress, v.ServiceAccount})
+	}{v.Global, v.Config, v.Ingress, v.ServiceAccount})
 	if err != nil {
 		return nil, err
 	}

@@ -3,15 +3,29 @@ package addons
 import "github.com/sovd/bootstrap/internal/config"
 
 // ExternalSecrets builds the app's Secret from Secrets Manager in the
-// cluster (manifests.go). Chart version equals the operator version; 1.x
-// serves external-secrets.io/v1 only (v1beta1 stopped being served in
-// 0.17). Its CRDs are chart templates (installCRDs), upgraded and deleted by
-// Helm with the release.
+// cluster (manifests.go). Chart version equals the operator version. Its
+// CRDs are chart templates (installCRDs), upgraded and deleted by Helm with
+// the release.
+//
+// Pin 2.9.0 (2026-08-08; was 1.1.0, whose 1.x line ended at 1.3.2 on
+// 2026-02-03; moved with `bootstrap upgrade`). Checked: the values bootstrap
+// sets (installCRDs, replicaCount, leaderElect, podDisruptionBudget,
+// serviceAccount, webhook.replicaCount, webhook.podDisruptionBudget) render
+// with helm template and helm lint --strict at 1.1.0 and 2.9.0 with no
+// unknown key (DESIGN.md, "Upstream chart versions", measured 2026-12-02);
+// external-secrets.io/v1, the only API bootstrap's manifests use, is
+// served and stored in both; the CRDs stay templates under
+// templates/crds/ (installCRDs), so Helm upgrades them; Chart.yaml's
+// kubeVersion is ">= 1.19.0-0" in the 2.x revision read
+// (deploy/charts/external-secrets/Chart.yaml at 2.0.0) and
+// docs/introduction/stability-support.md there lists the 2.0 line with
+// Kubernetes 1.34. Not read at the helm-chart-2.9.0 tag itself here: its
+// CRD bytes (test/charts keeps the 1.x v1 CRDs, see its README).
 var ExternalSecrets = Addon{
 	Chart: Chart{
 		Release: "external-secrets", Namespace: "external-secrets",
 		RepoName: "bootstrap-external-secrets", RepoURL: "https://charts.external-secrets.io",
-		Chart: "external-secrets", Version: "1.1.0", AppVersion: "v1.1.0",
+		Chart: "external-secrets", Version: "2.9.0", AppVersion: "v2.9.0",
 	},
 	Values: externalSecretsValues,
 	// Its values name no role; its store's ServiceAccount, applied after it
@@ -75,12 +89,12 @@ func externalSecretsValues(*config.Profile, Live) any {
 }
 
 // ExternalSecretsPolicy lets the External Secrets Operator read the
-// environment's secrets, plus the database's master-user secret that RDS
-// creates and manages itself (manage_master_user_password). That secret's
-// name is rds!db-<uuid>, unknown in advance and outside sovd/<env>/, so it is
-// allowed by the tag RDS puts on it, naming the owning DB instance: only the
-// master secret of this environment's instance matches, not other rds!
-// secrets in the account.
+// environment's secrets (sovd/<env>/*) and nothing else. The app connects
+// to the database as its own role, whose credentials are in
+// sovd/<env>/database; the master user's secret, which RDS keeps and
+// rotates (rds!db-<uuid>), is read only by bootstrap, for the life of the
+// role Job. An explicit deny on every rds! secret keeps it so even if the
+// environment's pattern were ever widened.
 func ExternalSecretsPolicy(p *config.Profile) map[string]any {
 	read := []any{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
 	return map[string]any{
@@ -93,17 +107,19 @@ func ExternalSecretsPolicy(p *config.Profile) map[string]any {
 				"Resource": SecretsARN(p),
 			},
 			map[string]any{
-				"Sid":      "ReadDatabaseMasterSecret",
-				"Effect":   "Allow",
-				"Action":   read,
-				"Resource": "arn:aws:secretsmanager:" + p.Region + ":" + policyAccount + ":secret:rds!db-*",
-				"Condition": map[string]any{
-					"StringEquals": map[string]any{
-						"secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn": "arn:aws:rds:" + p.Region + ":" + policyAccount + ":db:" + p.Database.Identifier,
-					},
-				},
+				"Sid":      "NeverDatabaseMasterSecrets",
+				"Effect":   "Deny",
+				"Action":   []any{"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"},
+				"Resource": DatabaseMasterSecretsARN(p),
 			},
 			DecryptSecretsStatement(p),
 		},
 	}
+}
+
+// DatabaseMasterSecretsARN matches every secret RDS makes for a master
+// user (manage_master_user_password names them rds!db-<uuid>, rds!cluster-
+// <uuid>) in the profile's region.
+func DatabaseMasterSecretsARN(p *config.Profile) string {
+	return "arn:aws:secretsmanager:" + p.Region + ":" + policyAccount + ":secret:rds!*"
 }

@@ -2,6 +2,7 @@ package addons
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -92,14 +93,30 @@ func TestSecretPolicies(t *testing.T) {
 		t.Errorf("app policy reaches beyond sovd/staging/*:\n%s", app)
 	}
 	eso := jsonString(t, ExternalSecretsPolicy(p))
-	for _, s := range []string{
-		`secret:sovd/staging/*`,
-		`secret:rds!db-*`,
-		`"secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn":"arn:aws:rds:us-east-1:${aws:PrincipalAccount}:db:sovd-staging"`,
+	if !strings.Contains(eso, `secret:sovd/staging/*`) {
+		t.Errorf("external-secrets policy lacks sovd/staging/*:\n%s", eso)
+	}
+	// What the store can read (issue 16: the RDS master secret is out of
+	// the cluster's reach), by IAM's evaluation of Allow and Deny with
+	// wildcards; conditions are ignored, which only widens what is allowed.
+	acct := "${aws:PrincipalAccount}"
+	for _, tc := range []struct {
+		arn  string
+		read bool
+	}{
+		{"arn:aws:secretsmanager:us-east-1:" + acct + ":secret:sovd/staging/database-AbCdEf", true},
+		{"arn:aws:secretsmanager:us-east-1:" + acct + ":secret:sovd/staging/redis-AbCdEf", true},
+		{"arn:aws:secretsmanager:us-east-1:" + acct + ":secret:rds!db-5a9c0e2f-1b2c-4d5e-8f90-a1b2c3d4e5f6-AbCdEf", false},
+		{"arn:aws:secretsmanager:us-east-1:" + acct + ":secret:sovd/production/database-AbCdEf", false},
 	} {
-		if !strings.Contains(eso, s) {
-			t.Errorf("external-secrets policy lacks %s:\n%s", s, eso)
+		for _, action := range []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"} {
+			if got := policyAllows(t, ExternalSecretsPolicy(p), action, tc.arn); got != tc.read {
+				t.Errorf("external-secrets policy: %s on %s allowed %v, want %v", action, tc.arn, got, tc.read)
+			}
 		}
+	}
+	if !strings.Contains(eso, `"Effect":"Deny"`) || !strings.Contains(eso, `secret:rds!*`) {
+		t.Errorf("external-secrets policy lacks the deny on rds! secrets:\n%s", eso)
 	}
 	for _, doc := range []string{app, eso} {
 		for _, w := range []string{"PutSecretValue", "DeleteSecret", "CreateSecret", "secretsmanager:*"} {
@@ -108,4 +125,49 @@ func TestSecretPolicies(t *testing.T) {
 			}
 		}
 	}
+}
+
+// policyAllows evaluates an identity policy as IAM does for one action and
+// resource ("Policy evaluation logic": an explicit Deny wins, else an
+// Allow is needed), with * and ? wildcards in Action and Resource.
+// Conditions are not evaluated: a conditional Allow counts as allowing.
+func policyAllows(t *testing.T, doc map[string]any, action, resource string) bool {
+	t.Helper()
+	list := func(v any) []string {
+		switch x := v.(type) {
+		case string:
+			return []string{x}
+		case []any:
+			var out []string
+			for _, e := range x {
+				out = append(out, e.(string))
+			}
+			return out
+		case []string:
+			return x
+		}
+		t.Fatalf("unexpected %T in a policy", v)
+		return nil
+	}
+	matches := func(patterns []string, s string) bool {
+		for _, p := range patterns {
+			re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(p)) + "$"
+			if regexp.MustCompile(re).MatchString(s) {
+				return true
+			}
+		}
+		return false
+	}
+	allowed := false
+	for _, st := range doc["Statement"].([]any) {
+		m := st.(map[string]any)
+		if !matches(list(m["Action"]), action) || !matches(list(m["Resource"]), resource) {
+			continue
+		}
+		if m["Effect"] == "Deny" {
+			return false
+		}
+		allowed = true
+	}
+	return allowed
 }

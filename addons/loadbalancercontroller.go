@@ -4,8 +4,18 @@ import "github.com/sovd/bootstrap/internal/config"
 
 // LoadBalancerController makes the ALBs of Ingresses and the NLBs of
 // LoadBalancer Services. Since 3.0 the eks-charts chart version equals the
-// controller version; 3.4.2 is the release eks-charts published in July
-// 2026, and the one whose IAM policy iam/ holds. Changing the version here
+// controller version.
+//
+// Pin 3.5.0 (2026-08-03; was 3.4.2, moved with `bootstrap upgrade`).
+// Checked: the values bootstrap sets (clusterName, region, vpcId,
+// replicaCount, serviceAccount, podDisruptionBudget.maxUnavailable) render
+// with helm template and helm lint --strict at 3.4.2 and 3.5.0 with no
+// unknown key, and the IAM policy is byte-identical to upstream's
+// docs/install/iam_policy.json at v3.4.2, v3.4.3 and v3.5.0 (DESIGN.md,
+// "Upstream chart versions", measured 2026-12-02), so iam/ holds it as
+// v3.5.0 unchanged; its CRDs come from the pulled chart's crds/ at the pin
+// and are applied before the helm upgrade (ApplyChartCRDs); eks-charts'
+// Chart.yaml states no kubeVersion in the revisions readable here. Changing the version here
 // is the whole upgrade: its IRSA policy is kept beside it
 // (iam/aws-load-balancer-controller-<AppVersion>.json, iam.go) because
 // eksctl's well-known policy lags behind the controller, and the tests fail
@@ -17,7 +27,7 @@ var LoadBalancerController = Addon{
 	Chart: Chart{
 		Release: "aws-load-balancer-controller", Namespace: "kube-system",
 		RepoName: "bootstrap-eks", RepoURL: "https://aws.github.io/eks-charts",
-		Chart: "aws-load-balancer-controller", Version: "3.4.2", AppVersion: loadBalancerControllerVersion,
+		Chart: "aws-load-balancer-controller", Version: "3.5.0", AppVersion: loadBalancerControllerVersion,
 		CRDsDir: true,
 	},
 	Values: loadBalancerControllerValues,
@@ -30,7 +40,7 @@ var LoadBalancerController = Addon{
 
 // loadBalancerControllerVersion is the controller's version, the name of
 // its policy file in iam/.
-const loadBalancerControllerVersion = "v3.4.2"
+const loadBalancerControllerVersion = "v3.5.0"
 
 var loadBalancerControllerIRSA = IRSA{
 	Role:           config.RoleLoadBalancerController,

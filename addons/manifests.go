@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // The in-cluster objects bootstrap applies after External Secrets is
@@ -167,7 +168,7 @@ func AppNamespace(p *config.Profile) Namespace {
 }
 
 // StoreServiceAccount is the ServiceAccount that carries External Secrets'
-// IRSA role (which may read <prefix>/* and the RDS master secret): it runs
+// IRSA role (which may read <prefix>/* and never the RDS master secret): it runs
 // no pod, and only the ClusterSecretStore names it. The role's trust policy,
 // made by eksctl, admits exactly this namespace and name.
 func StoreServiceAccount(p *config.Profile, accountID string) ServiceAccount {
@@ -206,14 +207,15 @@ func SecretStore(p *config.Profile) ClusterSecretStore {
 }
 
 // AppExternalSecret builds the app's Secret (DATABASE_URL, REDIS_URL,
-// JWT_SECRET) from <prefix>/database, <prefix>/jwt, <prefix>/redis and the
-// RDS-managed master secret. No secret value passes through bootstrap, Helm
-// or Terraform state: External Secrets reads them in the cluster and
-// renders the URLs there. The user name and password come from the RDS
-// secret together, so a rotation of the password is picked up within the
-// refresh interval; the password is URL-escaped, RDS's generated ones may
-// hold characters a URL reserves.
-func AppExternalSecret(p *config.Profile, out DataOutputs) ExternalSecret {
+// JWT_SECRET) from <prefix>/database, <prefix>/jwt and <prefix>/redis only:
+// the app connects as its own database role, whose login and password
+// <prefix>/database holds (bootstrap rotates them, internal/dbrole); the
+// RDS master secret is not read in the cluster. No secret value passes
+// through Helm or Terraform state: External Secrets reads them in the
+// cluster and renders the URLs there. User name and password come from one
+// version of one secret, so a rotation never pairs a login with another
+// login's password; the password is URL-escaped all the same.
+func AppExternalSecret(p *config.Profile, out stateful.DataOutputs) ExternalSecret {
 	names := p.SecretNames() // database, jwt, redis
 	db, jwt, redis := names[0], names[1], names[2]
 	ref := func(key, secret, property string) ExternalSecretData {
@@ -244,8 +246,8 @@ func AppExternalSecret(p *config.Profile, out DataOutputs) ExternalSecret {
 				ref("db_host", db, "host"),
 				ref("db_port", db, "port"),
 				ref("db_name", db, "dbname"),
-				ref("db_username", out.DBMasterSecretARN, "username"),
-				ref("db_password", out.DBMasterSecretARN, "password"),
+				ref("db_username", db, "username"),
+				ref("db_password", db, "password"),
 				ref("jwt_secret", jwt, "secret"),
 				ref("redis_auth_token", redis, "auth_token"),
 			},
@@ -257,7 +259,7 @@ func AppExternalSecret(p *config.Profile, out DataOutputs) ExternalSecret {
 // the ExternalSecret as one multi-document YAML file for kubectl apply, in
 // that order (the ExternalSecret needs the namespace, the store its
 // ServiceAccount). accountID is in the role ARN the ServiceAccount carries.
-func Manifests(p *config.Profile, out DataOutputs, accountID string) ([]byte, error) {
+func Manifests(p *config.Profile, out stateful.DataOutputs, accountID string) ([]byte, error) {
 	var buf bytes.Buffer
 	for i, obj := range []any{AppNamespace(p), StoreServiceAccount(p, accountID), SecretStore(p), AppExternalSecret(p, out)} {
 		b, err := yaml.Marshal(obj)

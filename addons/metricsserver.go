@@ -2,14 +2,24 @@ package addons
 
 import "github.com/sovd/bootstrap/internal/config"
 
-// MetricsServer feeds the HPA. Chart 3.13.0 runs metrics-server 0.8.0. It
-// needs nothing from AWS; eksctl's default EKS add-on of the same software
-// is left out of the ClusterConfig (EKSAddon).
+// MetricsServer feeds the HPA. It needs nothing from AWS; eksctl's default
+// EKS add-on of the same software is left out of the ClusterConfig
+// (EKSAddon).
+//
+// Pin 3.13.1 (2026-06-11; was 3.13.0, moved with `bootstrap upgrade`).
+// Checked: the values bootstrap sets (replicas, podDisruptionBudget.enabled,
+// podDisruptionBudget.minAvailable) render with helm template and helm lint
+// --strict at 3.13.0 and 3.13.1 with no unknown key (DESIGN.md, "Upstream
+// chart versions", measured 2026-12-02); the chart has no CRDs; its
+// Chart.yaml in kubernetes-sigs/metrics-server charts/metrics-server states
+// no kubeVersion in the revisions readable here (addons.Compats). Not read
+// at the tag here: the 3.13.1 Chart.yaml itself (its appVersion is kept at
+// 0.8.0, the 3.13.0 one, unverified for 3.13.1).
 var MetricsServer = Addon{
 	Chart: Chart{
 		Release: "metrics-server", Namespace: "kube-system",
 		RepoName: "bootstrap-metrics-server", RepoURL: "https://kubernetes-sigs.github.io/metrics-server/",
-		Chart: "metrics-server", Version: "3.13.0", AppVersion: "0.8.0",
+		Chart: "metrics-server", Version: "3.13.1", AppVersion: "0.8.0",
 		EKSAddon: "metrics-server",
 	},
 	Values: metricsServerValues,

@@ -6,7 +6,7 @@ import (
 
 	api "github.com/weaveworks/eksctl/pkg/apis/eksctl.io/v1alpha5"
 
-	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/internal/shell"
 )
 
 // eksctl keeps everything it makes in CloudFormation stacks named after the
@@ -64,7 +64,7 @@ func (p *StackProblem) Error() string {
 		return what + ": another eksctl run is changing it; wait until it finishes, then run bootstrap again"
 	}
 	return what + ", left by an earlier failed run; eksctl cannot continue until it is cleared. Clear it with:\n  " +
-		proc.Quote(p.Clear) + "\nthen run bootstrap again"
+		shell.Quote(p.Clear) + "\nthen run bootstrap again"
 }
 
 // CheckStacks returns the first stack of the cluster that blocks eksctl, or

@@ -32,6 +32,18 @@ need kubectl "install kubectl (the Kubernetes project's packages, or your cloud 
 python3 -c 'import moto, flask, flask_cors' 2>/dev/null || {
   echo "moto (server mode) is missing: pip install 'moto[server]==5.2.1'" >&2; exit 1; }
 
+# bootstrap verify's script runs against a real PostgreSQL and a real Redis
+# (internal/verify): PostgreSQL's server and psql, redis-server and
+# redis-cli, Debian's packages.
+if ! command -v redis-server >/dev/null || ! command -v psql >/dev/null || ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
+  step "installing PostgreSQL and Redis (Debian packages)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends postgresql redis-server; then
+    apt-get update
+    apt-get install -y --no-install-recommends postgresql redis-server
+  fi
+fi
+
 step "finding the Terraform provider mirror"
 BOOTSTRAP_TF_PROVIDER_MIRROR=$(hack/find-provider-mirror.sh)
 export BOOTSTRAP_TF_PROVIDER_MIRROR

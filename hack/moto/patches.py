@@ -41,9 +41,11 @@ def apply() -> None:
     _patch_elasticache()
     _patch_eks()
     _patch_eks_addons()
+    _patch_eks_upgrades()
     _patch_rds()
     _patch_ec2()
     _patch_route53()
+    _patch_acm()
     _patch_sts()
 
 
@@ -799,6 +801,188 @@ def _patch_eks_addons() -> None:
 
 
 # ---------------------------------------------------------------------------
+# EKS upgrades: cluster version, node group version, add-on version
+# ---------------------------------------------------------------------------
+
+# DescribeAddonVersions' answer: per add-on, versions and the cluster minors
+# each is compatible with (defaultVersion marks the one EKS installs when
+# none is named). The shapes are EKS's (v<upstream>-eksbuild.<n>); the list
+# is the part of EKS's that bootstrap's tests use, not all of it. The 1.34
+# defaults are the versions test/fakeeksctl creates add-ons with.
+_ADDON_VERSIONS = {
+    "vpc-cni": [("v1.20.4-eksbuild.1", {"1.33": True, "1.34": True, "1.35": True})],
+    "kube-proxy": [("v1.34.1-eksbuild.2", {"1.34": True}), ("v1.35.0-eksbuild.1", {"1.35": True})],
+    "coredns": [("v1.12.4-eksbuild.1", {"1.33": True, "1.34": True, "1.35": False}),
+                ("v1.13.1-eksbuild.1", {"1.35": True})],
+    "metrics-server": [("v0.8.0-eksbuild.2", {"1.33": True, "1.34": True, "1.35": True})],
+}
+
+
+def _patch_eks_upgrades() -> None:
+    """UpdateClusterVersion, UpdateNodegroupVersion, UpdateAddon,
+    DescribeUpdate and DescribeAddonVersions, which moto 5.2.1 lacks.
+
+    AWS (EKS API reference): UpdateClusterVersion moves the control plane
+    one minor version up; a version more than one minor ahead, or behind,
+    is an InvalidParameterException ("Unsupported Kubernetes minor version
+    update from 1.33 to 1.35"). UpdateNodegroupVersion moves a managed node
+    group to a Kubernetes version no newer than the cluster's
+    (InvalidParameterException otherwise) or to a release version; with no
+    version it takes the cluster's. UpdateAddon sets an add-on's version.
+    Each returns an Update (id, status, type, params, errors) that
+    DescribeUpdate reads back. moto has no InProgress state: an update is
+    Successful at once. A node group's drain (and its PodEvictionFailure)
+    happens on the nodes, which moto does not have: test/fakeeksctl plays it.
+    """
+    import datetime
+    import uuid
+
+    from moto.core.responses import ActionResult
+    from moto.eks import models, responses, urls
+    from moto.eks.exceptions import InvalidParameterException, ResourceNotFoundException
+
+    EKSBackend = models.EKSBackend
+
+    def _minor(v):
+        major, minor = str(v).split(".")[:2]
+        return int(major), int(minor)
+
+    def _cluster(backend, name):
+        cluster = backend.clusters.get(name)
+        if cluster is None:
+            raise ResourceNotFoundException(
+                clusterName=name, nodegroupName=None, fargateProfileName=None, addonName=None,
+                message=f"No cluster found for name: {name}.")
+        return cluster
+
+    def _updates(cluster):
+        if not hasattr(cluster, "updates"):
+            cluster.updates = {}
+        return cluster.updates
+
+    def _record(cluster, kind, params, nodegroup=None, addon=None):
+        update = {
+            "id": str(uuid.uuid4()),
+            "status": "Successful",
+            "type": kind,
+            "params": params,
+            "createdAt": datetime.datetime.now(datetime.timezone.utc),
+            "errors": [],
+        }
+        _updates(cluster)[update["id"]] = (update, nodegroup, addon)
+        return update
+
+    def update_cluster_version(self, name, version):
+        cluster = _cluster(self, name)
+        current, target = _minor(cluster.version), _minor(version)
+        if target != (current[0], current[1] + 1):
+            raise InvalidParameterException(
+                clusterName=name, nodegroupName=None, fargateProfileName=None, addonName=None,
+                message=f"Unsupported Kubernetes minor version update from {cluster.version} to {version}")
+        cluster.version = version
+        return _record(cluster, "VersionUpdate", [{"type": "Version", "value": version},
+                                                  {"type": "PlatformVersion", "value": "eks.1"}])
+
+    def update_nodegroup_version(self, cluster_name, nodegroup_name, version, release_version):
+        cluster = _cluster(self, cluster_name)
+        ng = cluster.nodegroups.get(nodegroup_name)
+        if ng is None:
+            raise ResourceNotFoundException(
+                clusterName=cluster_name, nodegroupName=nodegroup_name, fargateProfileName=None, addonName=None,
+                message=f"No node group found for name: {nodegroup_name}.")
+        version = version or cluster.version
+        if _minor(version) > _minor(cluster.version):
+            raise InvalidParameterException(
+                clusterName=cluster_name, nodegroupName=nodegroup_name, fargateProfileName=None, addonName=None,
+                message=f"Requested Nodegroup version {version} is newer than the cluster version {cluster.version}")
+        ng.version = version
+        if release_version:
+            ng.release_version = release_version
+        ng.modified_at = datetime.datetime.now(datetime.timezone.utc)
+        params = [{"type": "Version", "value": version}]
+        if release_version:
+            params.append({"type": "ReleaseVersion", "value": release_version})
+        return _record(cluster, "VersionUpdate", params, nodegroup=nodegroup_name)
+
+    def update_addon(self, cluster_name, addon_name, addon_version):
+        cluster = _cluster(self, cluster_name)
+        addon = getattr(cluster, "addons", {}).get(addon_name)
+        if addon is None:
+            raise ResourceNotFoundException(
+                clusterName=cluster_name, nodegroupName=None, fargateProfileName=None, addonName=addon_name,
+                message=f"No addon: {addon_name} found in cluster: {cluster_name}")
+        if addon_version:
+            addon["addonVersion"] = addon_version
+        addon["modifiedAt"] = datetime.datetime.now(datetime.timezone.utc)
+        return _record(cluster, "AddonUpdate", [{"type": "AddonVersion", "value": addon_version or addon["addonVersion"]}],
+                       addon=addon_name)
+
+    def describe_update(self, name, update_id, nodegroup_name=None, addon_name=None):
+        cluster = _cluster(self, name)
+        found = _updates(cluster).get(update_id)
+        if found is None or found[1] != (nodegroup_name or None) or found[2] != (addon_name or None):
+            raise ResourceNotFoundException(
+                clusterName=name, nodegroupName=nodegroup_name, fargateProfileName=None, addonName=addon_name,
+                message=f"No update found for ID: {update_id}")
+        return found[0]
+
+    EKSBackend.update_cluster_version = update_cluster_version
+    EKSBackend.update_nodegroup_version = update_nodegroup_version
+    EKSBackend.update_addon = update_addon
+    EKSBackend.describe_update = describe_update
+
+    def r_update_cluster_version(self):
+        return ActionResult({"update": self.eks_backend.update_cluster_version(
+            self._get_param("name"), self._get_param("version"))})
+
+    def r_update_nodegroup_version(self):
+        return ActionResult({"update": self.eks_backend.update_nodegroup_version(
+            self._get_param("name"), self._get_param("nodegroupName"),
+            self._get_param("version"), self._get_param("releaseVersion"))})
+
+    def r_update_addon(self):
+        return ActionResult({"update": self.eks_backend.update_addon(
+            self._get_param("name"), self._get_param("addonName"), self._get_param("addonVersion"))})
+
+    def r_describe_update(self):
+        return ActionResult({"update": self.eks_backend.describe_update(
+            self._get_param("name"), self._get_param("updateId"),
+            self._get_param("nodegroupName"), self._get_param("addonName"))})
+
+    def r_describe_addon_versions(self):
+        name = self._get_param("addonName")
+        k8s = self._get_param("kubernetesVersion")
+        out = []
+        for addon, versions in sorted(_ADDON_VERSIONS.items()):
+            if name and name != addon:
+                continue
+            listed = []
+            for version, compat in versions:
+                if k8s and k8s not in compat:
+                    continue
+                listed.append({
+                    "addonVersion": version,
+                    "architecture": ["amd64", "arm64"],
+                    "compatibilities": [{"clusterVersion": v, "platformVersions": ["*"], "defaultVersion": d}
+                                        for v, d in sorted(compat.items()) if not k8s or v == k8s],
+                    "requiresConfiguration": False,
+                })
+            out.append({"addonName": addon, "type": "networking", "addonVersions": listed})
+        return ActionResult({"addons": out})
+
+    responses.EKSResponse.update_cluster_version = r_update_cluster_version
+    responses.EKSResponse.update_nodegroup_version = r_update_nodegroup_version
+    responses.EKSResponse.update_addon = r_update_addon
+    responses.EKSResponse.describe_update = r_describe_update
+    responses.EKSResponse.describe_addon_versions = r_describe_addon_versions
+    urls.url_paths["{0}/clusters/(?P<name>[^/]+)/updates$"] = urls.response.dispatch
+    urls.url_paths["{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$"] = urls.response.dispatch
+    urls.url_paths["{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$"] = urls.response.dispatch
+    urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$"] = urls.response.dispatch
+    urls.url_paths["{0}/addons/supported-versions$"] = urls.response.dispatch
+
+
+# ---------------------------------------------------------------------------
 # RDS
 # ---------------------------------------------------------------------------
 
@@ -944,6 +1128,22 @@ def _patch_route53() -> None:
         return zone_id if zone_id.startswith("Z") else "Z" + zone_id[1:]
 
     models.create_route53_zone_id = create_route53_zone_id
+
+
+# ---------------------------------------------------------------------------
+# ACM
+# ---------------------------------------------------------------------------
+
+def _patch_acm() -> None:
+    # AWS issues a DNS-validated certificate once its CNAME resolves ("DNS
+    # validation", ACM user guide: usually within minutes of the record).
+    # moto 5.2.1 (acm/models.py, describe) ignores the record and turns
+    # PENDING_VALIDATION into ISSUED after settings.ACM_VALIDATION_WAIT
+    # (60 s); the data tier's apply waits for ISSUED
+    # (aws_acm_certificate_validation). Issued at the first describe: the
+    # records are written by the same apply before it waits.
+    from moto import settings
+    settings.ACM_VALIDATION_WAIT = -1
 
 
 # ---------------------------------------------------------------------------

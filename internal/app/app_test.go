@@ -33,6 +33,8 @@ type cliOpts struct {
 	stdin string
 	tty   bool
 	ctx   context.Context
+	// now replaces today as the clock when set.
+	now time.Time
 }
 
 // runCLI runs bootstrap in-process with buffers, a fixed clock, a fresh work
@@ -43,9 +45,13 @@ func runCLI(t *testing.T, o cliOpts, args ...string) result {
 	var out, errOut bytes.Buffer
 	dir := t.TempDir()
 	runner := proctest.New(t)
+	now := today
+	if !o.now.IsZero() {
+		now = o.now
+	}
 	f := &factory.Factory{
 		IO:      &factory.IOStreams{In: strings.NewReader(o.stdin), Out: &out, ErrOut: &errOut, InTTY: o.tty},
-		Now:     func() time.Time { return today },
+		Now:     func() time.Time { return now },
 		WorkDir: dir,
 		Runner:  runner,
 		Lock: func(context.Context, *pipeline.State, string, bool) (func(context.Context) error, error) {
@@ -134,6 +140,23 @@ func TestPlanOfflineOnBuiltinProfiles(t *testing.T) {
 				t.Errorf("json plan: environment %q with %d steps, want %q with %d", res.Environment, len(res.Steps), env, len(pipeline.Flatten(pipeline.UpSteps())))
 			}
 		})
+	}
+}
+
+// TestPlanWarnsOfTheSupportWindow: 60 days before Kubernetes 1.35 leaves
+// EKS standard support, plan says so, worded for the profile's STANDARD
+// support type, on the clock it is given.
+func TestPlanWarnsOfTheSupportWindow(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, cliOpts{now: time.Date(2027, 1, 26, 0, 0, 0, 0, time.UTC)}, "plan", "--env", "production")
+	if r.exit != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", r.exit, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "Warning: Kubernetes 1.35 leaves EKS standard support on 2027-03-27, in 60 days: with supportType STANDARD, EKS then upgrades the cluster") {
+		t.Errorf("no support-window warning:\n%s", r.stdout[:min(len(r.stdout), 2000)])
+	}
+	if q := runCLI(t, cliOpts{}, "plan", "--env", "production"); strings.Contains(q.stdout, "Warning: Kubernetes") {
+		t.Error("warned on the golden's day, 123 days before")
 	}
 }
 
@@ -249,6 +272,28 @@ func TestInitWritesAFileThatValidates(t *testing.T) {
 	}
 	if _, err := config.Resolve(path, "production", today); err != nil {
 		t.Fatalf("the written file does not validate: %v", err)
+	}
+	// The domain keys are there, commented where the profile leaves them
+	// unset, and they validate once uncommented.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, want := range []string{"      domain: sovd.production.com\n", "      # domain: sovd.example.com", "      # hostedZoneID: Z0123456789ABCDEFGHIJ"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("init's file lacks %q:\n%s", want, text)
+		}
+	}
+	uncommented := strings.NewReplacer("# domain: ", "domain: ", "# hostedZoneID: ", "hostedZoneID: ").Replace(text)
+	if err := os.WriteFile(path, []byte(uncommented), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range config.BuiltinEnvironments {
+		p, err := config.Resolve(path, env, today)
+		if err != nil || p.App.HostedZoneID == "" || p.App.Domain == "" {
+			t.Fatalf("uncommented domain keys of %s: %v", env, err)
+		}
 	}
 	again := runCLI(t, cliOpts{}, "init", "-f", path)
 	if again.exit != ExitFailed || !strings.Contains(again.stderr, "--force") {

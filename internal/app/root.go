@@ -17,7 +17,9 @@ import (
 	"github.com/sovd/bootstrap/internal/cmd/status"
 	"github.com/sovd/bootstrap/internal/cmd/teardown"
 	"github.com/sovd/bootstrap/internal/cmd/up"
+	"github.com/sovd/bootstrap/internal/cmd/upgrade"
 	"github.com/sovd/bootstrap/internal/cmd/values"
+	verifycmd "github.com/sovd/bootstrap/internal/cmd/verify"
 	versioncmd "github.com/sovd/bootstrap/internal/cmd/version"
 )
 
@@ -54,7 +56,9 @@ Start with 'bootstrap plan --env production': it needs no AWS account.`,
 		data.NewCmd(f, nil),
 		addons.NewCmd(f, nil),
 		teardown.NewCmd(f, nil),
+		upgrade.NewCmd(f, nil),
 		status.NewCmd(f, nil),
+		verifycmd.NewCmd(f, nil),
 		values.NewCmd(f, nil),
 		cost.NewCmd(f, nil),
 		runbook.NewCmd(f, nil),

@@ -71,6 +71,10 @@ type NodeGroupFacts struct {
 	Desired       int      `json:"desired"`
 	// Issues are EKS's health issues of the group ("AsgInstanceLaunchFailures: ...").
 	Issues []string `json:"issues,omitempty"`
+	// Version is the nodes' Kubernetes minor ("1.34"), ReleaseVersion
+	// their AMI release ("1.34.2-20261115").
+	Version        string `json:"version,omitempty"`
+	ReleaseVersion string `json:"releaseVersion,omitempty"`
 }
 
 // NodeGroupFacts describes a managed node group; a missing cluster means a
@@ -89,6 +93,8 @@ func (c *Clients) NodeGroupFacts(ctx context.Context, cluster, name string) (Nod
 	f.Exists = true
 	f.Status = string(ng.Status)
 	f.InstanceTypes = ng.InstanceTypes
+	f.Version = aws.ToString(ng.Version)
+	f.ReleaseVersion = aws.ToString(ng.ReleaseVersion)
 	if s := ng.ScalingConfig; s != nil {
 		f.Min = int(aws.ToInt32(s.MinSize))
 		f.Max = int(aws.ToInt32(s.MaxSize))

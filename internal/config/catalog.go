@@ -26,6 +26,15 @@ var NodeInstanceTypes = map[string]int{
 	"m7i.large":  29,
 	"c6i.large":  29,
 	"r6i.large":  29,
+	// Graviton (arm64), for architecture: arm64.
+	"t4g.medium":  17,
+	"t4g.large":   35,
+	"t4g.xlarge":  58,
+	"t4g.2xlarge": 58,
+	"m7g.large":   29,
+	"m7g.xlarge":  58,
+	"c7g.large":   29,
+	"r7g.large":   29,
 }
 
 // DBInstanceClasses are the RDS classes bootstrap prices.
@@ -42,7 +51,12 @@ var CacheNodeTypes = []string{
 
 // KubeVersion is an EKS Kubernetes minor version and its support window.
 // Dates from the EKS release calendar (docs.aws.amazon.com/eks, "Kubernetes
-// version lifecycle"), read 2026-11-24.
+// version lifecycle"), read 2026-11-24; checked again 2026-12-02 (the user
+// guide's rule, 14 months of standard support then 12 of extended, and the
+// calendar's rows as endoflife.date/amazon-eks mirrors them: 1.35 standard
+// support to 2027-03-27, extended to 2028-03-27, and likewise for 1.30-1.34;
+// AWS's table gives 1.35's EKS release as 2026-01-27, a day before the date
+// below, which nothing here depends on).
 type KubeVersion struct {
 	Version       string
 	Released      time.Time
@@ -111,7 +125,24 @@ var PostgresMajors = map[string]time.Time{
 	"17": day("2030-02-28"),
 }
 
-// RedisVersions are the ElastiCache Redis OSS engine versions accepted.
+// PostgresExtendedEnds are the days RDS extended support ends for each major
+// (RDS then upgrades the engine itself): three years after the end of
+// standard support, the pattern of RDS's release calendar (PostgreSQL 12:
+// standard support to 2025-02-28, extended to 2028-02-29; AWS's "Amazon RDS
+// Extended Support" overview: up to three years). Read 2026-12-02 from the
+// documentation search; check `aws rds describe-db-major-engine-versions
+// --engine postgres` (SupportedEngineLifecycles) for the live dates.
+var PostgresExtendedEnds = map[string]time.Time{
+	"14": day("2030-02-28"),
+	"15": day("2031-02-28"),
+	"16": day("2032-02-29"),
+	"17": day("2033-02-28"),
+}
+
+// RedisVersions are the ElastiCache Redis OSS engine versions accepted. AWS
+// has announced no end of standard support for Redis OSS 7 (ElastiCache's
+// extended support covers 4 and 5 only, read 2026-12-02), so they carry no
+// dates and raise no support warning.
 var RedisVersions = []string{"7.0", "7.1"}
 
 // ControlPlaneLogTypes are the EKS control-plane log types.

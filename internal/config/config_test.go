@@ -214,14 +214,10 @@ func TestWarnings(t *testing.T) {
 	t.Parallel()
 	p := Builtin("production")
 	if w := Warnings(p, today); len(w) != 0 {
-		t.Errorf("default version should raise no warning today, got %v", w)
+		t.Errorf("production's built-in profile should raise no warning, got %v", w)
 	}
-	p.Cluster.KubernetesVersion = "1.31"
-	if w := Warnings(p, today); len(w) != 1 || !strings.Contains(w[0], "extended support") {
-		t.Errorf("1.31 is in extended support today, got %v", w)
-	}
-	p.Cluster.KubernetesVersion = "1.34"
-	if w := Warnings(p, today); len(w) != 1 || !strings.Contains(w[0], "leaves EKS standard support") {
-		t.Errorf("1.34 leaves standard support within 60 days, got %v", w)
+	p.Cluster.NAT = "Single"
+	if w := Warnings(p, today); len(w) != 1 || !strings.Contains(w[0], "a single NAT gateway") {
+		t.Errorf("a protected profile with one NAT gateway, got %v", w)
 	}
 }

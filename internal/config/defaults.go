@@ -15,6 +15,9 @@ func Builtin(env string) *Profile {
 		Name:              env,
 		Region:            "us-east-1",
 		AvailabilityZones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
+		// x86_64 as the seed says (t3.large nodes); arm64 with the Graviton
+		// types is the cheaper option `bootstrap cost` prices beside it.
+		Architecture: ArchX86,
 		Cluster: Cluster{
 			Name:              "sovd-" + env + "-cluster",
 			KubernetesVersion: "1.35",
@@ -42,6 +45,8 @@ func Builtin(env string) *Profile {
 			Name:                  "sovd_" + sqlName(env),
 			Username:              "sovd_admin",
 			Port:                  5432,
+			AppRole:               "sovd_app",
+			PasswordRotationDays:  30,
 		},
 		Redis: Redis{
 			ReplicationGroupID: "sovd-" + env,
@@ -61,6 +66,7 @@ func Builtin(env string) *Profile {
 			RoleName:       "sovd-webapp-" + env,
 		},
 		Budget:     Budget{MonthlyMin: 150, MonthlyMax: 400},
+		Usage:      defaultUsage(),
 		Protection: Protection{DeletionProtection: true, FinalSnapshot: true, TypedConfirmation: true},
 	}
 	switch env {
@@ -68,6 +74,16 @@ func Builtin(env string) *Profile {
 		// The seed's staging: cheap, and torn down and rebuilt at will, so
 		// its protection is off here, in the profile, and nowhere else.
 		p.Cluster.VPCCIDR = "10.1.0.0/16"
+		// A test bed: a fraction of production's traffic, logs and images
+		// in flux.
+		p.Usage.NATGB = 50
+		p.Usage.ALBLCUs = 0.5
+		p.Usage.BucketGB = 10
+		p.Usage.AccessLogGB = 1
+		p.Usage.ControlPlaneLogGB = map[string]float64{"api": 5, "audit": 10, "authenticator": 1, "controllerManager": 2, "scheduler": 1}
+		p.Usage.NodeCPUPercent = 25
+		p.Usage.DatabaseCPUPercent = 10
+		p.Usage.KMSRequests = 30000
 		p.Protection = Protection{}
 		p.Secrets.RecoveryWindowDays = 0
 	case "production":
@@ -91,6 +107,9 @@ func Builtin(env string) *Profile {
 		p.Redis.MultiAZ = true
 		// The seed's names, which the app's values-production.yaml uses.
 		p.Registry.Repositories = []string{"sovd-backend", "sovd-frontend"}
+		// The seed's global.domain (values-production.yaml); its hosted
+		// zone is found by name in Route53.
+		p.App.Domain = "sovd.production.com"
 		p.Budget = Budget{MonthlyMin: 500, MonthlyMax: 800}
 	}
 	return p

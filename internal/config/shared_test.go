@@ -61,3 +61,43 @@ func TestBuiltinProfilesShareNothing(t *testing.T) {
 		t.Errorf("built-in profiles: %v", probs)
 	}
 }
+
+// TestPostgresWindowsComplete: every supported major has both ends of its
+// support window, extended after standard.
+func TestPostgresWindowsComplete(t *testing.T) {
+	t.Parallel()
+	for major, std := range PostgresMajors {
+		ext, ok := PostgresExtendedEnds[major]
+		if !ok || !ext.After(std) {
+			t.Errorf("PostgreSQL %s: standard support to %s, extended to %v", major, std.Format("2006-01-02"), ext)
+		}
+	}
+}
+
+// TestUsageOverlay: a file changes one usage value, or one log type, and the
+// rest keep the built-in defaults.
+func TestUsageOverlay(t *testing.T) {
+	t.Parallel()
+	f, err := Parse([]byte(`apiVersion: bootstrap.sovd.io/v1alpha1
+kind: Config
+environments:
+  production:
+    usage:
+      natGB: 250
+      controlPlaneLogGB:
+        audit: 60
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(f, today); err != nil {
+		t.Fatal(err)
+	}
+	u, def := f.Environments["production"].Usage, Builtin("production").Usage
+	if u.NATGB != 250 || u.ControlPlaneLogGB["audit"] != 60 {
+		t.Errorf("the file's values were not taken: %+v", u)
+	}
+	if u.ControlPlaneLogGB["api"] != def.ControlPlaneLogGB["api"] || u.ALBLCUs != def.ALBLCUs || u.NodeCPUPercent != def.NodeCPUPercent {
+		t.Errorf("values the file does not name lost their defaults: %+v", u)
+	}
+}

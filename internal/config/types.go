@@ -40,20 +40,26 @@ type Profile struct {
 
 	// AccountID, when set, is the only AWS account this environment may be
 	// built in: a run with another account's credentials stops at once.
-	AccountID         string            `json:"accountID,omitempty"`
-	Region            string            `json:"region"`
-	AvailabilityZones []string          `json:"availabilityZones"`
-	Cluster           Cluster           `json:"cluster"`
-	Database          Database          `json:"database"`
-	Redis             Redis             `json:"redis"`
-	Storage           Storage           `json:"storage"`
-	Registry          Registry          `json:"registry"`
-	Secrets           Secrets           `json:"secrets"`
-	App               App               `json:"app"`
-	State             State             `json:"state"`
-	Budget            Budget            `json:"budget"`
-	Protection        Protection        `json:"protection"`
-	Tags              map[string]string `json:"tags,omitempty"`
+	AccountID         string   `json:"accountID,omitempty"`
+	Region            string   `json:"region"`
+	AvailabilityZones []string `json:"availabilityZones"`
+	// Architecture is the processor architecture of the nodes, the
+	// database and the cache together: x86_64, or arm64 for Graviton (t4g
+	// or m7g nodes, db.t4g, cache.t4g). Every instance type must be of it.
+	Architecture string   `json:"architecture"`
+	Cluster      Cluster  `json:"cluster"`
+	Database     Database `json:"database"`
+	Redis        Redis    `json:"redis"`
+	Storage      Storage  `json:"storage"`
+	Registry     Registry `json:"registry"`
+	Secrets      Secrets  `json:"secrets"`
+	App          App      `json:"app"`
+	State        State    `json:"state"`
+	Budget       Budget   `json:"budget"`
+	// Usage is what the cost estimate assumes AWS bills by use.
+	Usage      Usage             `json:"usage"`
+	Protection Protection        `json:"protection"`
+	Tags       map[string]string `json:"tags,omitempty"`
 }
 
 // Protection is what keeps an environment's data from being lost by a
@@ -127,8 +133,18 @@ type Database struct {
 	MaxAllocatedStorageGB int    `json:"maxAllocatedStorageGB"`
 	BackupRetentionDays   int    `json:"backupRetentionDays"`
 	Name                  string `json:"name"`
-	Username              string `json:"username"`
-	Port                  int    `json:"port"`
+	// Username is the RDS master user; only bootstrap's role Job connects
+	// as it.
+	Username string `json:"username"`
+	Port     int    `json:"port"`
+	// AppRole is the app's own role (a NOLOGIN group owning its objects)
+	// and the prefix of its two logins, <appRole>_1 and <appRole>_2
+	// (internal/dbrole).
+	AppRole string `json:"appRole"`
+	// PasswordRotationDays: bootstrap up or addons rotates the app's
+	// database password when the current one is at least this old; 0
+	// never rotates on age.
+	PasswordRotationDays int `json:"passwordRotationDays"`
 }
 
 // Redis is the ElastiCache Redis replication group.
@@ -168,9 +184,14 @@ type App struct {
 	ServiceAccount string `json:"serviceAccount"`
 	// RoleName is the fixed IRSA role name, so its ARN is known in advance.
 	RoleName string `json:"roleName"`
-	// Domain and HostedZoneID, when both set, get an ACM certificate
-	// validated through Route53 for the ingress.
-	Domain       string `json:"domain,omitempty"`
+	// Domain is the app's host name (global.domain and the ingress host);
+	// with it the data tier makes an ACM certificate validated through
+	// Route53. Empty: no certificate, no host name.
+	Domain string `json:"domain,omitempty"`
+	// HostedZoneID is the public Route53 zone that holds Domain. Optional:
+	// when empty, the zone is found by name (the public zone whose name is
+	// the longest suffix of Domain); a missing or ambiguous zone stops the
+	// run before anything is made.
 	HostedZoneID string `json:"hostedZoneID,omitempty"`
 }
 

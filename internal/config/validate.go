@@ -188,6 +188,8 @@ var sections = []func(v *validator, p *Profile, now time.Time){
 	checkApp,
 	checkBudget,
 	checkTags,
+	checkArchitecture,
+	checkUsage,
 }
 
 // ValidateProfile checks one environment. Paths start at environments.<name>.
@@ -332,6 +334,14 @@ func checkDatabase(v *validator, p *Profile, _ time.Time) {
 	v.check(pgIdentRE.MatchString(d.Username) && !ReservedDBUsername(d.Username),
 		"database.username", fmt.Sprintf("%s is not a usable master user name", quote(d.Username)),
 		"1–63 letters, digits and '_', starting with a letter; not postgres, rdsadmin or another name RDS or PostgreSQL reserves (any case), e.g. sovd_admin")
+	// The logins are <appRole>_1 and <appRole>_2: two characters within
+	// PostgreSQL's 63.
+	v.check(pgIdentRE.MatchString(d.AppRole) && len(d.AppRole) <= 61 && !ReservedDBUsername(d.AppRole) && !strings.EqualFold(d.AppRole, d.Username),
+		"database.appRole", fmt.Sprintf("%s is not a usable name for the app's role", quote(d.AppRole)),
+		"1–61 letters, digits and '_', starting with a letter; not a reserved name and not database.username (the master user), e.g. sovd_app")
+	if d.PasswordRotationDays < 0 || d.PasswordRotationDays > 365 {
+		v.add("database.passwordRotationDays", fmt.Sprintf("is %d", d.PasswordRotationDays), "0 (rotate only by hand) to 365 days; 30 is the default")
+	}
 	v.check(d.Port >= 1150 && d.Port <= 65535, "database.port", fmt.Sprintf("is %d", d.Port), "RDS ports are 1150 to 65535; PostgreSQL's is 5432")
 }
 
@@ -406,8 +416,8 @@ func checkApp(v *validator, p *Profile, _ time.Time) {
 		v.check(hostedZoneRE.MatchString(a.HostedZoneID), "app.hostedZoneID", fmt.Sprintf("%s is not a Route53 hosted zone id", quote(a.HostedZoneID)),
 			"Z followed by 1–31 upper-case letters and digits, without /hostedzone/")
 	}
-	if (a.Domain == "") != (a.HostedZoneID == "") {
-		v.add("app.hostedZoneID", "domain and hostedZoneID go together", "set both to get an ACM certificate validated through Route53, or neither")
+	if a.Domain == "" && a.HostedZoneID != "" {
+		v.add("app.hostedZoneID", "a hosted zone without app.domain", "set app.domain (the app's host name, in that zone), or remove hostedZoneID")
 	}
 }
 
@@ -605,27 +615,15 @@ func singlePoints(p *Profile) []string {
 	return out
 }
 
-// Warnings are things that are allowed but cost money, risk an outage or
-// will soon break: a protected environment with a single point of failure,
-// a Kubernetes version in extended support, or leaving standard support
-// within 60 days.
-func Warnings(p *Profile, now time.Time) []string {
+// Warnings are things that are allowed but cost money or risk an outage: a
+// protected environment with a single point of failure. Support windows
+// (a version leaving standard support) are internal/cost's
+// SupportWarnings, which know what the window costs.
+func Warnings(p *Profile, _ time.Time) []string {
 	var w []string
 	if spof := singlePoints(p); p.Protected() && len(spof) > 0 {
 		w = append(w, fmt.Sprintf("environment %s protects its data but runs %s: one zone's failure stops it (production's built-in profile shows the highly available shape)",
 			p.Name, strings.Join(spof, ", ")))
-	}
-	if k, ok := LookupKubeVersion(p.Cluster.KubernetesVersion); ok {
-		switch k.SupportTier(now) {
-		case "extended":
-			w = append(w, fmt.Sprintf("Kubernetes %s is in EKS extended support since %s: the control plane costs $0.60/h instead of $0.10/h; upgrade to a newer version",
-				k.Version, k.EndOfStandard.Format(time.DateOnly)))
-		case "standard":
-			if k.EndOfStandard.Sub(now) < 60*24*time.Hour {
-				w = append(w, fmt.Sprintf("Kubernetes %s leaves EKS standard support on %s; plan an upgrade",
-					k.Version, k.EndOfStandard.Format(time.DateOnly)))
-			}
-		}
 	}
 	return w
 }

@@ -101,7 +101,7 @@ func TestTotalsAddUp(t *testing.T) {
 	if !near(lines, r.Total) || !near(services, r.Total) {
 		t.Errorf("lines sum to %.2f, services to %.2f, total is %.2f", lines, services, r.Total)
 	}
-	wantServices := []string{"EKS", "EC2", "EBS", "VPC", "RDS", "ElastiCache", "ELB", "Secrets Manager", "S3", "ECR", "CloudWatch"}
+	wantServices := []string{"EKS", "EC2", "EBS", "VPC", "RDS", "ElastiCache", "ELB", "Secrets Manager", "KMS", "S3", "ECR", "CloudWatch"}
 	var got []string
 	for _, s := range r.Services {
 		got = append(got, s.Service)
@@ -127,12 +127,13 @@ func TestProfileChangesMoveTheFigure(t *testing.T) {
 		{
 			name:   "larger node instance type",
 			change: func(p *config.Profile) { p.Cluster.NodeGroup.InstanceType = "t3.xlarge" },
-			delta:  3 * h * (EC2Hourly["t3.xlarge"] - EC2Hourly["t3.large"]),
+			// and the surplus credits go: 35% CPU is below t3.xlarge's 40%.
+			delta: 3*h*(EC2Hourly["t3.xlarge"]-EC2Hourly["t3.large"]) - 3*2*h*(0.35-0.30)*EC2T3CreditVCPUHour,
 		},
 		{
 			name:   "one more node",
 			change: func(p *config.Profile) { p.Cluster.NodeGroup.Desired = 4 },
-			delta:  h*EC2Hourly["t3.large"] + 50*EBSGp3GBMonth,
+			delta:  h*EC2Hourly["t3.large"] + 50*EBSGp3GBMonth + 2*h*(0.35-0.30)*EC2T3CreditVCPUHour,
 		},
 		{
 			name:   "other RDS class, both Multi-AZ instances",
@@ -165,9 +166,26 @@ func TestProfileChangesMoveTheFigure(t *testing.T) {
 			delta:  -2 * h * (NATHourly + PublicIPv4Hourly),
 		},
 		{
+			name:   "usage: more NAT traffic",
+			change: func(p *config.Profile) { p.Usage.NATGB = 250 },
+			delta:  150 * NATPerGB,
+		},
+		{
+			name: "usage: a louder audit log",
+			change: func(p *config.Profile) {
+				p.Usage.ControlPlaneLogGB = map[string]float64{"api": 15, "audit": 90, "authenticator": 3}
+			},
+			delta: 60 * CloudWatchLogsIngestGB,
+		},
+		{
+			name:   "usage: the database above its baseline",
+			change: func(p *config.Profile) { p.Usage.DatabaseCPUPercent = 40 },
+			delta:  2 * h * (0.40 - 0.30) * RDSCreditVCPUHour,
+		},
+		{
 			name:   "no control-plane logs",
 			change: func(p *config.Profile) { p.Cluster.Logging = nil },
-			delta:  -3 * AssumedLogGBPerType * CloudWatchLogsIngestGB,
+			delta:  -(15 + 30 + 3) * CloudWatchLogsIngestGB,
 		},
 	}
 	for _, tt := range tests {

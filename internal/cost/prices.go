@@ -50,6 +50,18 @@ var EC2Hourly = map[string]float64{
 	"m7i.large":  0.1008,
 	"c6i.large":  0.085,
 	"r6i.large":  0.126,
+	// Graviton (arm64), for architecture: arm64, added 2026-12-02:
+	// m7g.large confirmed that day (factualminds.com EC2 on-demand pricing
+	// 2026: "In us-east-1 (June 2026), Linux m7g.large is $0.0816/hr");
+	// the rest are list prices.
+	"t4g.medium":  0.0336,
+	"t4g.large":   0.0672,
+	"t4g.xlarge":  0.1344,
+	"t4g.2xlarge": 0.2688,
+	"m7g.large":   0.0816,
+	"m7g.xlarge":  0.1632,
+	"c7g.large":   0.0725,
+	"r7g.large":   0.1071,
 }
 
 // EBSGp3GBMonth is gp3 volume storage per GB-month, with the free baseline of
@@ -172,25 +184,71 @@ const ECRGBMonth = 0.10
 // aws.amazon.com/cloudwatch/pricing (list price).
 const CloudWatchLogsIngestGB = 0.50
 
-// Usage the table cannot know, stated as named assumptions: each shows in
-// the estimate's assumptions, and changing one changes the figure.
+// Surplus CPU credits of burstable types in unlimited mode, per vCPU-hour
+// above the baseline. EC2 launches T3 and T4g in unlimited mode unless told
+// otherwise, and eksctl v0.230.0 does not for a managed node group (only its
+// self-managed node groups' builder, pkg/cfn/builder/nodegroup.go, sets a
+// CreditSpecification, from cpuCredits); RDS runs db.t3 and db.t4g
+// unlimited. Sources: aws.amazon.com/ec2/pricing/on-demand ("T2/T3/T4g
+// Unlimited Mode Pricing"), confirmed 2026-12-02 for T4g (GitLab
+// docker-machine MR 118 quoting AWS: "The CPU credit price for T4g is
+// $0.04/vCPU/hour"; T3 Linux confirmed the same day, matthiaskraaz.blogspot
+// .com on burstable surplus charges: "0.05 $ per hour and vCPU"; and the EC2
+// Spot pricing page: "T4g and T3 instances launch as unlimited by
+// default"); aws.amazon.com/rds/
+// postgresql/pricing ("T4g and T3 CPU credits", $0.075, list price).
+// ElastiCache bills no surplus credits for its T nodes (its price page has
+// no such dimension), so none is counted for Redis.
 const (
-	// AssumedNATGBPerMonth is the traffic through all NAT gateways together:
-	// image pulls from ECR and public registries, OS and chart downloads, AWS
-	// API calls from private subnets. There are no VPC endpoints, so ECR
-	// pulls pass the NAT.
-	AssumedNATGBPerMonth = 100
-	// AssumedLoadBalancers is the internet-facing ALBs: one, for the app
-	// chart's one Ingress (className alb).
-	AssumedLoadBalancers = 1
-	// AssumedALBLCUs is the ALB's average load in LCUs over the month.
-	AssumedALBLCUs = 1
-	// AssumedS3GB is the backups/logs bucket's size.
-	AssumedS3GB = 50
-	// AssumedECRGB is the images kept: the lifecycle policy keeps 10 tagged
-	// images per repository, about 0.5 GB each for two repositories.
-	AssumedECRGB = 10
-	// AssumedLogGBPerType is a month of one EKS control-plane log type
-	// (api, audit, ...) in CloudWatch Logs for a small cluster.
-	AssumedLogGBPerType = 3
+	EC2T3CreditVCPUHour  = 0.05
+	EC2T4gCreditVCPUHour = 0.04
+	RDSCreditVCPUHour    = 0.075
 )
+
+// Burstable is a burstable type's vCPUs and its baseline utilisation per
+// vCPU in percent: above it, unlimited mode bills surplus credits. Source:
+// the EC2 user guide "Burstable performance instances" key concepts table
+// (baseline per vCPU: medium 20%, large 30%, xlarge and 2xlarge 40%) and the
+// RDS user guide "DB instance classes" (db.t3 and db.t4g as their EC2 type);
+// list values, added 2026-12-02.
+type Burstable struct {
+	VCPUs        int
+	BaselinePerc float64
+}
+
+// Burstables are the catalog's burstable node, database and cache types.
+var Burstables = map[string]Burstable{
+	"t3.medium": {2, 20}, "t3.large": {2, 30}, "t3.xlarge": {4, 40}, "t3.2xlarge": {8, 40},
+	"t4g.medium": {2, 20}, "t4g.large": {2, 30}, "t4g.xlarge": {4, 40}, "t4g.2xlarge": {8, 40},
+	"db.t3.medium": {2, 20}, "db.t3.large": {2, 30}, "db.t4g.medium": {2, 20}, "db.t4g.large": {2, 30},
+}
+
+// KMS customer-managed keys, per key-month, and requests per 10,000 (the
+// 20,000 free requests a month are left out, as every free tier is).
+// Source: aws.amazon.com/kms/pricing; list prices ($1.00 a key a month,
+// $0.03 per 10,000 requests), added 2026-12-02.
+const (
+	KMSKeyMonth       = 1.00
+	KMSPer10kRequests = 0.03
+)
+
+// PerformanceInsightsFree is Performance Insights with 7 days of retention,
+// which terraform/stateful/rds.tf enables: free ("the free tier includes 7
+// days of performance data history"). Source: aws.amazon.com/rds/
+// performance-insights/pricing, list, added 2026-12-02. A line at $0 shows
+// it was counted, not forgotten.
+const PerformanceInsightsFree = 0.0
+
+// The range of an estimate: the low end takes every usage assumption at
+// LowFactor of its value, the high end at HighFactor (a busy month: a
+// release week's image pulls, a traffic peak, an audit-log storm), CPU
+// utilisation at HighCPUFactor, capped at 100%.
+const (
+	LowFactor     = 0.5
+	HighFactor    = 3.0
+	HighCPUFactor = 1.5
+)
+
+// AssumedLoadBalancers is the internet-facing ALBs: one, for the app chart's
+// one Ingress (className alb). It is the app's shape, not a usage.
+const AssumedLoadBalancers = 1

@@ -12,6 +12,7 @@ import (
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // The add-ons phase: the load balancer controller's CRDs applied
@@ -41,6 +42,10 @@ type AddonOptions struct {
 	// EKS is what RemoveReplacedAddons reads in AWS (the cluster's EKS
 	// add-ons); nil means the run's AWS handle.
 	EKS EKSExtraAPI
+	// DB is what KeepAppDatabaseRole reads and writes in AWS (the
+	// database secret's versions, the master secret); nil means the run's
+	// AWS handle.
+	DB DBRoleAPI
 }
 
 // KubeconfigFile is the kubeconfig's name in the run directory.
@@ -68,8 +73,9 @@ func (o AddonOptions) describedKubeconfig(st *State) string {
 // environment has been read (account, network, data tier outputs).
 func AddonSteps(o AddonOptions) []Step {
 	return append(AddonReleaseSteps(o),
-		ApplySecretManifests{Options: o}, // app namespace, ClusterSecretStore, the app's ExternalSecret
-		WriteAppValues{},                 // .bootstrap/<env>/values/sovd-webapp.yaml
+		KeepAppDatabaseRole{AWS: o.DB, Options: o}, // the app's own role in the database, its password in <prefix>/database, rotated when due
+		ApplySecretManifests{Options: o},           // app namespace, ClusterSecretStore, the app's ExternalSecret
+		WriteAppValues{},                           // .bootstrap/<env>/values/sovd-webapp.yaml
 	)
 }
 
@@ -156,14 +162,14 @@ func live(st *State, a addons.Addon, describe bool) (addons.Live, error) {
 
 // dataOutputs are the data tier's outputs from State.Data, or placeholders
 // when describing without them.
-func dataOutputs(st *State, describe bool) (addons.DataOutputs, error) {
+func dataOutputs(st *State, describe bool) (stateful.DataOutputs, error) {
 	if st.Data == nil {
 		if describe {
-			return addons.PlaceholderOutputs(st.Profile), nil
+			return stateful.PlaceholderOutputs(st.Profile), nil
 		}
-		return addons.DataOutputs{}, fmt.Errorf("the data tier's Terraform outputs are not read: bootstrap data --env %s applies the data tier and reads them", st.Profile.Name)
+		return stateful.DataOutputs{}, fmt.Errorf("the data tier's Terraform outputs are not read: bootstrap data --env %s applies the data tier and reads them", st.Profile.Name)
 	}
-	return addons.ParseOutputs(st.Data)
+	return stateful.ParseOutputs(st.Data)
 }
 
 // releaseStatus asks helm for the release of c: nil when there is none.
@@ -318,8 +324,10 @@ func crdsDir(ctx context.Context, st *State, o AddonOptions, c addons.Chart) (st
 func crdsActions(st *State, o AddonOptions, c addons.Chart) (dir string, actions []Action) {
 	pd := st.RelPath(pullDirName(c))
 	if !o.Charts.IsLocal(c) {
-		actions = append(actions, Action{Tool: "helm", Args: addons.Pull(c, pd),
-			Note: fmt.Sprintf("the %s chart, unpacked for its crds/ directory (into an empty directory: bootstrap empties it first, helm pull --untar refuses an existing one)", c.Chart)})
+		actions = append(actions,
+			Action{Tool: "rm", Args: []string{"-rf", pd},
+				Note: fmt.Sprintf("the %s chart, unpacked for its crds/ directory into an empty directory (helm pull --untar refuses an existing one)", c.Chart)},
+			Action{Tool: "helm", Args: addons.Pull(c, pd)})
 	}
 	return o.Charts.CRDsDir(c, pd), actions
 }
@@ -504,7 +512,7 @@ func (s ApplySecretManifests) Describe(_ context.Context, st *State) (Descriptio
 		Tool:  "kubectl",
 		Args:  addons.KubectlApply(path, s.Options.describedKubeconfig(st)),
 		Files: []File{{Path: path, Content: string(content)}},
-		Note: fmt.Sprintf("namespace %s, the ServiceAccount %s/%s that carries External Secrets' role and runs no pod, ClusterSecretStore %s (Secrets Manager in %s, with that ServiceAccount's token), ExternalSecret %s (DATABASE_URL, REDIS_URL, JWT_SECRET from %s/* and the RDS-managed master secret)",
+		Note: fmt.Sprintf("namespace %s, the ServiceAccount %s/%s that carries External Secrets' role and runs no pod, ClusterSecretStore %s (Secrets Manager in %s, with that ServiceAccount's token), ExternalSecret %s (DATABASE_URL, REDIS_URL, JWT_SECRET from %s/* only: the app role's login and password from its database secret, never the RDS master secret)",
 			st.Profile.App.Namespace, addons.ExternalSecrets.Namespace, addons.ExternalSecretsStoreServiceAccount, addons.SecretStoreName, st.Profile.Region, addons.AppSecretName, st.Profile.Secrets.Prefix),
 	}}}, nil
 }
@@ -668,7 +676,8 @@ func (s UninstallRelease) Run(ctx context.Context, st *State) error {
 func (s UninstallRelease) Describe(_ context.Context, st *State) (Description, error) {
 	c := s.Chart.Chart
 	kc := s.Options.describedKubeconfig(st)
-	actions := []Action{{Tool: "helm", Args: addons.Uninstall(c, s.Options.Timeout, kc), Note: "skipped when `helm list` does not show it"}}
+	actions := []Action{{Tool: "helm", Args: addons.Uninstall(c, s.Options.Timeout, kc), Note: "skipped when `helm status` does not find it",
+		If: []string{"helm", "status", c.Release, "--namespace", c.Namespace, "--kubeconfig", kc}}}
 	if ownNamespace(c) {
 		actions = append(actions, Action{Tool: "kubectl", Args: addons.KubectlDeleteNamespace(c.Namespace, s.Options.Timeout, kc),
 			Note: "helm install --create-namespace made it; helm uninstall leaves it"})

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +23,7 @@ import (
 	"github.com/sovd/bootstrap/internal/golden"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/proc/proctest"
+	"github.com/sovd/bootstrap/internal/shell"
 	"github.com/sovd/bootstrap/internal/testenv"
 	"github.com/sovd/bootstrap/test/charts"
 )
@@ -111,7 +114,7 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 		}
 		return nil
 	})
-	r.Expect(`kubectl apply .*/charts/aws-load-balancer-controller-3.4.2/aws-load-balancer-controller/crds .*`)
+	r.Expect(`kubectl apply .*/charts/aws-load-balancer-controller-3.5.0/aws-load-balancer-controller/crds .*`)
 	for _, c := range addons.All {
 		r.Expect(listRE(c)).Stdout("[]")
 		r.Expect(`helm upgrade --install ` + c.Release + ` .*`).Do(func(cmd proc.Cmd) error {
@@ -128,20 +131,44 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 			return nil
 		})
 	}
+	// The app's database role: no version yet, so the role Job runs; the
+	// secrets go on standard input, never in argv.
+	db := newMemDBRoleAPI()
+	noSecret := func(c proc.Cmd) error {
+		for _, a := range c.Args {
+			if strings.Contains(a, db.masterPW) {
+				t.Errorf("the master password is in argv: %v", c.Args)
+			}
+		}
+		if c.Stdin != nil {
+			b, _ := io.ReadAll(c.Stdin)
+			if bytes.Contains(b, []byte("kind: Secret")) && !bytes.Contains(b, []byte(db.masterPW)) {
+				t.Errorf("the Job's Secret lacks the master password")
+			}
+		}
+		return nil
+	}
+	r.Expect(`kubectl --kubeconfig .* delete job app-db-roles-\S+ -n bootstrap-db --ignore-not-found --wait=true`)
+	r.Expect(`kubectl --kubeconfig .* apply --server-side --field-manager bootstrap -f -`).Do(noSecret)
+	r.Expect(`kubectl --kubeconfig .* get job app-db-roles-\S+ -n bootstrap-db -o 'jsonpath=\{\.metadata\.uid\}'`).Stdout("0b0e4c1a-uid")
+	r.Expect(`kubectl --kubeconfig .* apply --server-side --field-manager bootstrap -f -`).Do(noSecret)
+	r.Expect(`kubectl --kubeconfig .* get job app-db-roles-\S+ -n bootstrap-db -o 'jsonpath=.*`).Stdout("1,")
+	r.Expect(`kubectl --kubeconfig .* delete job,secret app-db-roles-\S+ -n bootstrap-db --ignore-not-found --cascade=foreground --wait=false`)
 	r.Expect(`kubectl apply .* --filename <?.*manifests/external-secrets.yaml .*`).Do(func(cmd proc.Cmd) error {
 		got, err := os.ReadFile(cmd.Args[indexOf(cmd.Args, "--filename")+1])
 		if err != nil {
 			return err
 		}
-		if !bytes.Contains(got, []byte("kind: ClusterSecretStore")) || !bytes.Contains(got, []byte("rds!db-5a9c0e2f-AbCdEf")) {
-			t.Errorf("manifests:\n%s", got)
+		if !bytes.Contains(got, []byte("kind: ClusterSecretStore")) || bytes.Contains(got, []byte("rds!db-5a9c0e2f-AbCdEf")) {
+			t.Errorf("manifests (a store, and no reference to the master secret):\n%s", got)
 		}
 		return nil
 	})
-	if err := Run(context.Background(), st, "bootstrap addons --env production", AddonSteps(AddonOptions{EKS: noEKSExtras()})); err != nil {
+	if err := Run(context.Background(), st, "bootstrap addons --env production", AddonSteps(AddonOptions{EKS: noEKSExtras(), DB: db})); err != nil {
 		t.Fatal(err)
 	}
-	golden.Assert(t, "addons-first-run.txt", transcript(st, r))
+	// The Job's name carries the new version's random ID.
+	golden.Assert(t, "addons-first-run.txt", regexp.MustCompile(`app-db-roles-[0-9a-f]{8}`).ReplaceAll(transcript(st, r), []byte("app-db-roles-<version>")))
 	overlay, err := os.ReadFile(st.Path(AppValuesFile))
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +202,16 @@ func TestAddonsRerunUpgradesNothing(t *testing.T) {
 	for _, c := range addons.All {
 		src.Local[c.Release] = "/charts/" + c.Release
 	}
-	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src, EKS: noEKSExtras()}
+	// The app's database role is current: no Job.
+	db := newMemDBRoleAPI()
+	out, err := dataOutputs(st, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := wantSecret(st, out)
+	cur.Username, cur.Password = "sovd_app_1", "current0password"
+	db.versions["v1"] = &cloud.LabelledVersion{ID: "v1", Labels: []string{"AWSCURRENT"}, Created: time.Now(), Value: cur.JSON()}
+	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src, EKS: noEKSExtras(), DB: db}
 	r.Expect(`kubectl apply .* --filename /charts/aws-load-balancer-controller/crds --kubeconfig /kube/config`)
 	for _, c := range addons.All {
 		r.Expect(listRE(c)).Stdout(deployed(c, "1"))
@@ -188,7 +224,7 @@ func TestAddonsRerunUpgradesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "addons-rerun.txt", transcript(st, r))
-	if !strings.Contains(progress.String(), "metrics-server is already metrics-server-3.13.0 with these values (revision 1): nothing to do") {
+	if !strings.Contains(progress.String(), "metrics-server is already metrics-server-3.13.1 with these values (revision 1): nothing to do") {
 		t.Errorf("progress:\n%s", progress.String())
 	}
 }
@@ -310,11 +346,11 @@ func TestAddonStepsDescribeOffline(t *testing.T) {
 			for _, f := range a.Files {
 				b.WriteString("file " + f.Path + ":\n" + f.Content)
 			}
-			b.WriteString("$ " + proc.Quote(append([]string{a.Tool}, a.Args...)) + "\n")
+			b.WriteString("$ " + shell.Quote(append([]string{a.Tool}, a.Args...)) + "\n")
 		}
 	}
 	got := b.String()
-	for _, want := range []string{"vpcId: <vpc-id>", "arn:aws:iam::<account-id>:role/sovd-staging-external-secrets", "<db-master-user-secret-arn>", "host: <db-host>"} {
+	for _, want := range []string{"vpcId: <vpc-id>", "arn:aws:iam::<account-id>:role/sovd-staging-external-secrets", "host: <db-host>"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("description lacks %q", want)
 		}
@@ -408,8 +444,11 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	st.Tools = map[string]string{"helm": helm, "kubectl": kubectl}
 	var progress bytes.Buffer
 	st.Progress = NewProgress(&progress, false, false)
+	// The role Job runs on this control plane (kwok completes a Job's pod,
+	// its pod-complete stage); the secrets' versions are in memory.
+	db := newMemDBRoleAPI()
 	opts := func(src addons.Source) AddonOptions {
-		return AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 15 * time.Second, EKS: noEKSExtras()}
+		return AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 15 * time.Second, EKS: noEKSExtras(), DB: db}
 	}
 	run := func(name string, steps []Step) error {
 		start := time.Now()
@@ -450,7 +489,7 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	// it, the two releases installed before it stay deployed.
 	err = run("first run, broken external-secrets", AddonSteps(opts(broken)))
 	var se *StepError
-	if !errors.As(err, &se) || se.Step != "Installing external-secrets 1.1.0 with Helm" {
+	if !errors.As(err, &se) || se.Step != "Installing external-secrets 2.9.0 with Helm" {
 		t.Fatalf("want the external-secrets step to fail, got %v", err)
 	}
 	// The add-ons before External Secrets deployed, it and those after it not.
@@ -477,6 +516,14 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if got := releases(t, helm, kubeconfig); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after the re-run: %v, want %v", got, want)
 	}
+	// The role Job ran and its Secret, which held the master password, is
+	// gone; the database secret's new version is AWSCURRENT.
+	if v, _ := db.VersionsLabelled(context.Background(), "", "AWSCURRENT", "AWSPENDING"); v["AWSCURRENT"].ID == "" || v["AWSPENDING"].ID != "" {
+		t.Errorf("database secret after the role Job: %+v", v)
+	}
+	if got := k.must("get", "secrets", "-n", addons.RoleJobNamespace, "-l", "app.kubernetes.io/managed-by=bootstrap", "-o", "name"); got != "" {
+		t.Errorf("the role Job's Secret outlived it: %s", got)
+	}
 	for _, obj := range []string{"deployment/aws-load-balancer-controller", "deployment/metrics-server"} {
 		if got := k.must("get", obj, "-n", "kube-system", "-o", "jsonpath={.status.readyReplicas}"); got != "2" {
 			t.Errorf("%s ready replicas = %q, want 2", obj, got)
@@ -502,7 +549,7 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if got := k.must("get", "clustersecretstore", addons.SecretStoreName, "-o", "jsonpath={.spec.provider.aws.region}/{.spec.provider.aws.auth.jwt.serviceAccountRef.name}"); got != "us-east-1/"+addons.ExternalSecretsStoreServiceAccount {
 		t.Errorf("ClusterSecretStore = %q", got)
 	}
-	if got := k.must("get", "externalsecret", addons.AppSecretName, "-n", "production", "-o", "jsonpath={.spec.target.name}/{.spec.target.template.engineVersion}/{.spec.data[4].remoteRef.key}"); got != "sovd-webapp-secrets/v2/arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-5a9c0e2f-AbCdEf" {
+	if got := k.must("get", "externalsecret", addons.AppSecretName, "-n", "production", "-o", "jsonpath={.spec.target.name}/{.spec.target.template.engineVersion}/{.spec.data[4].remoteRef.key}"); got != "sovd-webapp-secrets/v2/sovd/production/database" { // the app role's login, not the RDS master secret
 		t.Errorf("ExternalSecret = %q", got)
 	}
 	var called []string
@@ -550,8 +597,9 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	if after := versions(); after != before {
 		t.Errorf("resourceVersions changed on a run with nothing to do: %s -> %s", before, after)
 	}
-	if n := strings.Count(progress.String(), "nothing to do"); n != len(addons.All) {
-		t.Errorf("%d releases reported up to date, want %d:\n%s", n, len(addons.All), progress.String())
+	// Each release, and the app's database role (no Job on a re-run).
+	if n := strings.Count(progress.String(), "nothing to do"); n != len(addons.All)+1 {
+		t.Errorf("%d steps reported up to date, want %d:\n%s", n, len(addons.All)+1, progress.String())
 	}
 	overlay, err := os.ReadFile(st.Path(AppValuesFile))
 	if err != nil || !bytes.Contains(overlay, []byte("name: sovd-webapp-production-sa")) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/sovd/bootstrap/internal/cloud"
-	"github.com/sovd/bootstrap/internal/terraform"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // Adoption: an apply interrupted while a create call was in flight can leave
@@ -59,9 +59,9 @@ func liveOnly(f cloud.Found, err error) (cloud.Found, error) {
 // orphans lists the adoptable resources of terraform/stateful for a state,
 // in dependency order (security groups before their rules). ids holds the
 // ids of resources found so far, by address.
-func orphans(st *State, in terraform.Inputs) []orphan {
+func orphans(st *State, in tfdriver.Inputs) []orphan {
 	p := st.Profile
-	n := terraform.NamesOf(p)
+	n := tfdriver.NamesOf(p)
 	rule := func(sgAddr string, port int) func(context.Context, AdoptAPI, map[string]string) (cloud.Found, error) {
 		return func(ctx context.Context, api AdoptAPI, ids map[string]string) (cloud.Found, error) {
 			if ids[sgAddr] == "" || in.ClusterSecurityGroupID == "" {
@@ -125,7 +125,7 @@ const AdoptFile = "bootstrap_adopt.tf"
 // the working copy. It returns the addresses to be imported. An object
 // whose tags do not prove it this environment's is an *OwnershipError, and
 // nothing is written: the plan that follows would otherwise take it over.
-func adoptOrphans(ctx context.Context, api AdoptAPI, d *terraform.Driver, st *State, in terraform.Inputs) ([]string, error) {
+func adoptOrphans(ctx context.Context, api AdoptAPI, d *tfdriver.Driver, st *State, in tfdriver.Inputs) ([]string, error) {
 	have, err := d.Resources(ctx)
 	if err != nil {
 		return nil, err

@@ -99,4 +99,7 @@ var (
 	_ TeardownAPI   = (*AWS)(nil)
 	_ NetworkAPI    = (*AWS)(nil)
 	_ AccountReader = (*AWS)(nil)
+	_ UpgradeAPI    = (*AWS)(nil)
+	_ DBRoleAPI     = (*AWS)(nil)
+	_ HostedZoneAPI = (*AWS)(nil)
 )

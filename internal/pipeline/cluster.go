@@ -187,8 +187,14 @@ func (s CreateCluster) Run(ctx context.Context, st *State) error {
 			return err
 		}
 	}
-	// create iamserviceaccount skips a role that exists, policy and all
-	// (say the load balancer controller's after a pin bump): update it.
+	return reconcileIRSAPolicies(ctx, api, st, path)
+}
+
+// reconcileIRSAPolicies updates the IRSA roles whose inline policy differs
+// from the ClusterConfig at path: create iamserviceaccount skips a role that
+// exists, policy and all (say the load balancer controller's after a pin
+// bump).
+func reconcileIRSAPolicies(ctx context.Context, api ClusterAPI, st *State, path string) error {
 	differ, err := irsaPoliciesDiffer(ctx, api, st)
 	if err != nil || len(differ) == 0 {
 		return err
@@ -261,6 +267,8 @@ func (CreateCluster) Describe(_ context.Context, st *State) (Description, error)
 	path := st.RelPath(ClusterFile)
 	create := eksctlAction(eksctl.CreateCluster(path), "when the cluster does not exist: VPC with 3 public and 3 private subnets, control plane, OIDC provider, IRSA roles, node group")
 	create.Files = []File{{Path: path, Content: string(content)}}
+	exists := describeCluster(st)
+	create.Unless = exists
 	actions := []Action{create}
 	notes := []string{
 		"when the cluster exists: associate the OIDC provider (skipped if there)",
@@ -268,11 +276,21 @@ func (CreateCluster) Describe(_ context.Context, st *State) (Description, error)
 		"when the cluster exists: create the node groups that are missing",
 	}
 	for i, args := range reconcileArgs(path) {
-		actions = append(actions, eksctlAction(args, notes[i]))
+		a := eksctlAction(args, notes[i])
+		a.If = exists
+		actions = append(actions, a)
 	}
-	actions = append(actions, eksctlAction(eksctl.UpdateIAMServiceAccounts(path),
-		"when the cluster exists and an IRSA role's inline policy differs from the file (create iamserviceaccount leaves existing roles as they are)"))
+	update := eksctlAction(eksctl.UpdateIAMServiceAccounts(path),
+		"when the cluster exists and an IRSA role's inline policy differs from the file (create iamserviceaccount leaves existing roles as they are)")
+	update.If = exists
+	actions = append(actions, update)
 	return Description{Actions: actions}, nil
+}
+
+// describeCluster is the command that finds the environment's EKS cluster,
+// the runbook's condition for the steps that need it or must not find it.
+func describeCluster(st *State) []string {
+	return []string{"aws", "eks", "describe-cluster", "--region", st.Profile.Region, "--name", st.Profile.Cluster.Name, "--query", "cluster.name", "--output", "text"}
 }
 
 // ReadNetwork reads the cluster's VPC, subnets, security group and OIDC
@@ -353,9 +371,10 @@ func (s DeleteCluster) Run(ctx context.Context, st *State) error {
 // Describe implements Describer.
 func (DeleteCluster) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
-	return Description{Actions: []Action{
-		eksctlAction(eksctl.DeleteCluster(p.Cluster.Name, p.Region), "after the data tier is destroyed: its databases sit in the cluster's subnets"),
-	}}, nil
+	del := eksctlAction(eksctl.DeleteCluster(p.Cluster.Name, p.Region), "after the data tier is destroyed: its databases sit in the cluster's subnets; while the cluster or one of eksctl's stacks for it is left")
+	del.If = []string{"aws", "cloudformation", "describe-stacks", "--region", p.Region,
+		"--query", "Stacks[?starts_with(StackName, '" + eksctl.StackPrefix(p.Cluster.Name) + "')].[StackName]", "--output", "text"}
+	return Description{Actions: []Action{del}}, nil
 }
 
 // NodeGroupAPI is what DeleteNodeGroups reads from AWS.
@@ -406,7 +425,8 @@ func (s DeleteNodeGroups) Run(ctx context.Context, st *State) error {
 // Describe implements Describer.
 func (DeleteNodeGroups) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
-	return Description{Actions: []Action{
-		eksctlAction(eksctl.DeleteNodeGroup(p.Cluster.Name, p.Cluster.NodeGroup.Name, p.Region), "beside the data tier's destroy: neither needs the other"),
-	}}, nil
+	del := eksctlAction(eksctl.DeleteNodeGroup(p.Cluster.Name, p.Cluster.NodeGroup.Name, p.Region), "beside the data tier's destroy: neither needs the other; while the node group exists")
+	del.If = []string{"aws", "eks", "describe-nodegroup", "--region", p.Region, "--cluster-name", p.Cluster.Name, "--nodegroup-name", p.Cluster.NodeGroup.Name,
+		"--query", "nodegroup.nodegroupName", "--output", "text"}
+	return Description{Actions: []Action{del}}, nil
 }

@@ -19,6 +19,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
@@ -248,7 +249,7 @@ func TestClusterDescribeOffline(t *testing.T) {
 		"eksctl create iamserviceaccount -f " + path + " --approve",
 		"eksctl create nodegroup -f " + path,
 		"eksctl update iamserviceaccount -f " + path + " --approve",
-		"aws logs tag-resource --resource-arn <arn of /aws/eks/sovd-production-cluster/cluster> --tags Application=sovd,Environment=production,ManagedBy=bootstrap,alpha.eksctl.io/cluster-name=sovd-production-cluster",
+		"aws logs tag-resource --region us-east-1 --resource-arn arn:aws:logs:us-east-1:<account-id>:log-group:/aws/eks/sovd-production-cluster/cluster --tags Application=sovd,Environment=production,ManagedBy=bootstrap,alpha.eksctl.io/cluster-name=sovd-production-cluster",
 		"eksctl get cluster --name sovd-production-cluster --region us-east-1 -o json",
 		"eksctl delete cluster --name sovd-production-cluster --region us-east-1 --wait --disable-nodegroup-eviction",
 	}
@@ -322,6 +323,9 @@ func processState(t *testing.T, env, eksctlBin string) (*State, *bytes.Buffer) {
 	p := config.Builtin(env)
 	if probs := config.ValidateProfile(p, time.Now()); len(probs) > 0 {
 		t.Fatal(probs)
+	}
+	if p.App.Domain != "" && os.Getenv("AWS_ENDPOINT_URL") != "" {
+		withHostedZone(t, p.App.Domain)
 	}
 	log := &bytes.Buffer{}
 	return &State{
@@ -650,6 +654,26 @@ func TestCreateClusterWaitsForAStackStillBeingMade(t *testing.T) {
 	}
 	if aws.busy != 0 || !strings.Contains(out.String(), "stack eksctl-sovd-staging-cluster-cluster is CREATE_IN_PROGRESS (CloudFormation goes on after an interrupted eksctl): waiting for it") {
 		t.Errorf("busy %d, progress:\n%s", aws.busy, out.String())
+	}
+}
+
+// withHostedZone plays the account's owner, who made and delegated the
+// public zone of the profile's domain (production's sovd.production.com
+// lives in production.com) before running bootstrap: in moto, once.
+func withHostedZone(t *testing.T, domain string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := cloud.New(ctx, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := domain[strings.Index(domain, ".")+1:]
+	if _, err := c.FindHostedZone(ctx, domain); err == nil {
+		return
+	}
+	if _, err := route53.NewFromConfig(c.Config).CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
+		Name: aws.String(zone), CallerReference: aws.String("test-" + zone)}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/sovd/bootstrap/internal/cloud"
-	"github.com/sovd/bootstrap/internal/terraform"
-	roots "github.com/sovd/bootstrap/terraform"
+	"github.com/sovd/bootstrap/internal/tfdriver"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // The data phase: the Terraform state bucket, then terraform/stateful
@@ -36,7 +37,8 @@ type DataAPI interface {
 	BucketExists(ctx context.Context, name string) (bool, error)
 	DBInstanceStatus(ctx context.Context, id string) (string, error)
 	ReplicationGroupStatus(ctx context.Context, id string) (string, error)
-	AdoptAPI // FindBucket, FindDBInstance, ... by predictable names, with tags
+	AdoptAPI      // FindBucket, FindDBInstance, ... by predictable names, with tags
+	HostedZoneAPI // the zone of app.domain, when CheckOwnership did not run
 }
 
 // DataSteps is `bootstrap data`, in order.
@@ -82,7 +84,11 @@ func (s EnsureStateBucket) Describe(_ context.Context, st *State) (Description, 
 		create = append(create, "--create-bucket-configuration", "LocationConstraint="+st.Profile.Region)
 	}
 	return Description{Actions: []Action{
-		{Tool: "aws", Args: create, Note: "the Terraform state bucket, one per account and region (skip if it exists)"},
+		{Tool: "aws", Args: create, Note: "the Terraform state bucket, one per account and region (skip if it exists)",
+			Unless: []string{"aws", "s3api", "list-objects-v2", "--bucket", b, "--max-items", "1", "--query", "Name", "--output", "text"}},
+		{Tool: "aws", Args: []string{"s3api", "put-bucket-tagging", "--bucket", b, "--tagging", tagSet(stateBucketOwnership)},
+			Note:   "the tags that say bootstrap made it (the ownership check requires them), when it carries no ManagedBy tag yet",
+			Unless: []string{"aws", "s3api", "get-bucket-tagging", "--bucket", b, "--query", "TagSet[?Key=='" + cloud.TagManagedBy + "'].Value", "--output", "text"}},
 		{Tool: "aws", Args: []string{"s3api", "put-bucket-versioning", "--bucket", b, "--versioning-configuration", "Status=Enabled"}},
 		{Tool: "aws", Args: []string{"s3api", "put-bucket-encryption", "--bucket", b, "--server-side-encryption-configuration",
 			`{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}`}},
@@ -111,13 +117,18 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 	if _, err := st.LiveNetwork(ctx, api); err != nil {
 		return err
 	}
+	if st.HostedZoneID == "" {
+		if err := ResolveHostedZone(ctx, api, st); err != nil {
+			return err
+		}
+	}
 	d, err := openStateful(ctx, st)
 	if err != nil {
 		return err
 	}
-	vars := terraform.Vars(st.Profile, dataInputs(st), nil)
+	vars := tfdriver.Vars(st.Profile, dataInputs(st), nil)
 	varFile := st.Path(StatefulVars)
-	if err := terraform.WriteVarFile(varFile, vars); err != nil {
+	if err := tfdriver.WriteVarFile(varFile, vars); err != nil {
 		return err
 	}
 	if err := d.Init(ctx, backend(st)); err != nil {
@@ -150,18 +161,13 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 
 // Describe implements Describer.
 func (s ApplyData) Describe(ctx context.Context, st *State) (Description, error) {
-	vars := terraform.Vars(st.Profile, dataInputs(st), nil)
-	content, err := json.MarshalIndent(vars, "", "  ")
+	content, err := describedVars(tfdriver.Vars(st.Profile, dataInputs(st), nil))
 	if err != nil {
 		return Description{}, err
 	}
 	varPath := st.RelPath(StatefulVars)
 	rel := "../../" + varPath // from terraform/stateful
-	init := []string{"-chdir=" + StatefulRootRef, "init"}
-	for _, a := range backend(st).Args() {
-		init = append(init, "-backend-config="+a)
-	}
-	summary := []string{"inputs <vpc-id>, <private-subnet-ids> and <cluster-security-group-id> come from the live cluster (bootstrap cluster reads them back)"}
+	summary := []string{"inputs <vpc-id>, the private subnets (<private-subnet-id-1> ...) and <cluster-security-group-id> come from the live cluster (bootstrap cluster reads them back)"}
 	if st.Network != nil {
 		summary = []string{"inputs read from the live cluster: " + st.Network.VPCID + ", " + strings.Join(st.Network.PrivateSubnetIDs, ", ") + ", " + st.Network.ClusterSecurityGroupID}
 	}
@@ -171,7 +177,7 @@ func (s ApplyData) Describe(ctx context.Context, st *State) (Description, error)
 	return Description{
 		Summary: summary,
 		Actions: []Action{
-			{Tool: "terraform", Args: init, Files: []File{{Path: varPath, Content: string(content) + "\n"}},
+			{Tool: "terraform", Args: stateInit(st), Files: []File{{Path: varPath, Content: content}},
 				Note: "state in S3 with S3's own lock file; one key per environment"},
 			{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "plan", "-var-file=" + rel, "-out=" + StatefulPlan}},
 			{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", StatefulPlan}},
@@ -281,9 +287,9 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 		// than add the two rules on the way out.
 		in.ClusterSecurityGroupID = ""
 	}
-	td := &terraform.Teardown{FinalSnapshotID: FinalSnapshotID(st)}
+	td := &tfdriver.Teardown{FinalSnapshotID: FinalSnapshotID(st)}
 	varFile := st.Path(StatefulVars)
-	if err := terraform.WriteVarFile(varFile, terraform.Vars(st.Profile, in, td)); err != nil {
+	if err := tfdriver.WriteVarFile(varFile, tfdriver.Vars(st.Profile, in, td)); err != nil {
 		return err
 	}
 	// Lift deletion protection and name the final snapshot in state first:
@@ -313,19 +319,46 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 
 // Describe implements Describer.
 func (DestroyData) Describe(_ context.Context, st *State) (Description, error) {
-	vars := terraform.Vars(st.Profile, dataInputs(st), &terraform.Teardown{FinalSnapshotID: st.Profile.Database.Identifier + "-final-<yyyymmdd-hhmmss>"})
-	content, err := json.MarshalIndent(vars, "", "  ")
+	content, err := describedVars(tfdriver.Vars(st.Profile, dataInputs(st), &tfdriver.Teardown{FinalSnapshotID: st.Profile.Database.Identifier + "-final-<yyyymmdd-hhmmss>"}))
 	if err != nil {
 		return Description{}, err
 	}
 	varPath := st.RelPath("stateful-teardown.tfvars.json")
 	rel := "../../" + varPath
+	b := backend(st)
+	// The environment's state exists: else nothing was ever applied.
+	applied := []string{"aws", "s3api", "list-objects-v2", "--region", b.Region, "--bucket", b.Bucket, "--prefix", b.Key, "--query", "Contents[0].Key", "--output", "text"}
 	return Description{Actions: []Action{
-		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", "-var-file=" + rel},
-			Files: []File{{Path: varPath, Content: string(content) + "\n"}},
-			Note:  "lift deletion protection and name the final snapshot (unique) before destroying"},
-		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "destroy", "-var-file=" + rel}},
+		{Tool: "terraform", Args: stateInit(st), If: applied,
+			Note: "only when the environment's Terraform state exists (else nothing was applied: go on to the node group); init again, so that this runs in a fresh checkout too"},
+		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", "-input=false", "-auto-approve", "-var-file=" + rel}, If: applied,
+			Files: []File{{Path: varPath, Content: content}},
+			Note:  "first an apply, then the destroy: it lifts deletion protection, names the final snapshot (unique) and lets the bucket and the repositories go with their contents (force_destroy, force_delete are read from the state, not from the destroy's variables)"},
+		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "destroy", "-input=false", "-auto-approve", "-var-file=" + rel}, If: applied},
 	}}, nil
+}
+
+// stateInit is terraform init against the environment's remote state.
+func stateInit(st *State) []string {
+	init := []string{"-chdir=" + StatefulRootRef, "init", "-input=false"}
+	for _, a := range backend(st).Args() {
+		init = append(init, "-backend-config="+a)
+	}
+	return init
+}
+
+// describedVars is a tfvars file as the runbook shows it: placeholders such
+// as <vpc-id> as written (not JSON's \u003c escapes), so that a reader can
+// find them and the runbook's script can fill them in.
+func describedVars(vars map[string]any) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(vars); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
 
 // hasClusterRules says whether the state holds the ingress rules admitting
@@ -344,7 +377,7 @@ func hasClusterRules(addresses []string) bool {
 // connection): AWS accepted the creation and the resource is coming up, so
 // replacing it would throw away a database (or, with deletion protection,
 // fail). A resource AWS reports as failed stays tainted and is replaced.
-func untaintInterrupted(ctx context.Context, api DataAPI, d *terraform.Driver, st *State) error {
+func untaintInterrupted(ctx context.Context, api DataAPI, d *tfdriver.Driver, st *State) error {
 	tainted, err := d.Tainted(ctx)
 	if err != nil {
 		return err
@@ -400,12 +433,12 @@ func livePlan(ctx context.Context, injected DataAPI, st *State) []string {
 	}
 	d, err := openStateful(ctx, st)
 	if err == nil {
-		err = terraform.WriteVarFile(st.Path(StatefulVars), terraform.Vars(st.Profile, dataInputs(st), nil))
+		err = tfdriver.WriteVarFile(st.Path(StatefulVars), tfdriver.Vars(st.Profile, dataInputs(st), nil))
 	}
 	if err == nil {
 		err = d.Init(ctx, b)
 	}
-	var sum terraform.Summary
+	var sum tfdriver.Summary
 	if err == nil {
 		sum, err = d.Plan(ctx, st.Path(StatefulVars), st.Path(StatefulPlan), false)
 	}
@@ -438,39 +471,59 @@ func (s SetRedisAuth) Run(ctx context.Context, st *State) error {
 // Describe implements Describer.
 func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) {
 	secret := st.Profile.Secrets.Prefix + "/redis"
+	region, group := st.Profile.Region, st.Profile.Redis.ReplicationGroupID
 	modify := func(strategy string) []string {
-		return []string{"elasticache", "modify-replication-group", "--replication-group-id", st.Profile.Redis.ReplicationGroupID,
-			"--auth-token", "$(aws secretsmanager get-secret-value --secret-id " + secret + " --query SecretString --output text | jq -r .auth_token)",
-			"--auth-token-update-strategy", strategy, "--apply-immediately"}
+		return []string{"elasticache", "modify-replication-group", "--region", region, "--replication-group-id", group,
+			"--auth-token", "<redis-auth-token>", "--auth-token-update-strategy", strategy, "--apply-immediately"}
 	}
+	wait := []string{"elasticache", "wait", "replication-group-available", "--region", region, "--replication-group-id", group}
+	// The secret's current version carries the label once Redis holds it.
+	isSet := []string{"aws", "secretsmanager", "describe-secret", "--region", region, "--secret-id", secret,
+		"--query", "values(VersionIdsToStages)[?contains(@, 'AWSCURRENT') && contains(@, '" + RedisTokenSet + "')]", "--output", "text"}
+	enabled := []string{"aws", "elasticache", "describe-replication-groups", "--region", region, "--replication-group-id", group,
+		"--query", "ReplicationGroups[0].AuthTokenEnabled", "--output", "text"}
 	return Description{Actions: []Action{{
-		Tool: "aws",
-		Args: modify("ROTATE"),
-		Note: "when the secret's current version is not yet on Redis (it carries no " + RedisTokenSet + " label): Redis then accepts the old and the new token; the token stays out of Terraform state",
+		Tool: "aws", Args: wait, Unless: isSet,
+		Note: "when the secret's current version is not yet on Redis (it carries no " + RedisTokenSet + " label), once the group is available: the token goes from Secrets Manager to Redis and stays out of Terraform state",
 	}, {
-		Tool: "aws",
-		Args: modify("SET"),
-		Note: "once the group is available again: at once when the group had no AUTH before, else at the next run, after the app's pods run with the new token; SET retires the old token. Then: aws secretsmanager update-secret-version-stage --secret-id " + secret + " --version-stage " + RedisTokenSet + " --move-to-version-id <the current version> --remove-from-version-id <the version that had it>",
+		Tool: "aws", Args: modify("ROTATE"), Unless: enabled,
+		Note: "when the group has no AUTH yet: ROTATE gives it its first token",
+	}, {
+		Tool: "aws", Args: wait, Unless: isSet,
+	}, {
+		Tool: "aws", Args: modify("SET"), Unless: isSet,
+		Note: "SET makes it the only token. When the group had AUTH before (a rotated secret), bootstrap runs ROTATE first and SET only at its next run, after the app's pods run with the new token; by hand, do the same",
+	}, {
+		Tool: "aws", Args: wait, Unless: isSet,
+	}, {
+		Tool: "aws", Args: []string{"secretsmanager", "update-secret-version-stage", "--region", region, "--secret-id", secret,
+			"--version-stage", RedisTokenSet, "--move-to-version-id", "<redis-token-version-id>"}, Unless: isSet,
+		Note: "the label says Redis holds the current version (after a rotation add --remove-from-version-id with the version that had it)",
 	}}}, nil
 }
 
-func dataInputs(st *State) terraform.Inputs {
-	in := terraform.Inputs{AccountID: st.AccountID,
-		VPCID: "<vpc-id>", PrivateSubnetIDs: []string{"<private-subnet-ids>"}, ClusterSecurityGroupID: "<cluster-security-group-id>"}
+func dataInputs(st *State) tfdriver.Inputs {
+	// One private subnet per zone, as eksctl makes them.
+	subnets := make([]string, len(st.Profile.AvailabilityZones))
+	for i := range subnets {
+		subnets[i] = fmt.Sprintf("<private-subnet-id-%d>", i+1)
+	}
+	in := tfdriver.Inputs{AccountID: st.AccountID, HostedZoneID: st.HostedZoneID,
+		VPCID: "<vpc-id>", PrivateSubnetIDs: subnets, ClusterSecurityGroupID: "<cluster-security-group-id>"}
 	if n := st.Network; n != nil {
 		in.VPCID, in.PrivateSubnetIDs, in.ClusterSecurityGroupID = n.VPCID, n.PrivateSubnetIDs, n.ClusterSecurityGroupID
 	}
 	return in
 }
 
-func backend(st *State) *terraform.Backend {
-	return &terraform.Backend{Bucket: st.Profile.StateBucketName(st.Account()), Key: st.Profile.StateKey(), Region: st.Profile.Region}
+func backend(st *State) *tfdriver.Backend {
+	return &tfdriver.Backend{Bucket: st.Profile.StateBucketName(st.Account()), Key: st.Profile.StateKey(), Region: st.Profile.Region}
 }
 
 // openRemoteStateful opens the root initialised against its remote state,
 // for steps that read or remove what an earlier run made. A nil driver (and
 // no error) means there is no state bucket, so nothing was ever applied.
-func openRemoteStateful(ctx context.Context, api DataAPI, st *State) (*terraform.Driver, error) {
+func openRemoteStateful(ctx context.Context, api DataAPI, st *State) (*tfdriver.Driver, error) {
 	if _, err := st.LiveAccount(ctx, api); err != nil {
 		return nil, err
 	}
@@ -500,12 +553,12 @@ func statefulWorkDir(st *State) string {
 
 // openStateful writes the embedded root into the run directory and returns
 // a driver for it.
-func openStateful(ctx context.Context, st *State) (*terraform.Driver, error) {
+func openStateful(ctx context.Context, st *State) (*tfdriver.Driver, error) {
 	dir := statefulWorkDir(st)
-	if err := terraform.WriteRoot(roots.Stateful(), dir); err != nil {
+	if err := tfdriver.WriteRoot(stateful.Root(), dir); err != nil {
 		return nil, err
 	}
-	exe, err := terraform.Find(ctx, terraform.DefaultInstallDir())
+	exe, err := tfdriver.Find(ctx, tfdriver.DefaultInstallDir())
 	if err != nil {
 		return nil, err
 	}
@@ -514,5 +567,19 @@ func openStateful(ctx context.Context, st *State) (*terraform.Driver, error) {
 		// -v: Terraform's lines too, whole and redacted, as the Runner's.
 		log = io.MultiWriter(st.Log, st.Redact.Writer(st.Stream))
 	}
-	return terraform.New(terraform.Options{ExecPath: exe, Dir: dir, Log: log, Hurry: st.Hurry})
+	return tfdriver.New(tfdriver.Options{ExecPath: exe, Dir: dir, Log: log, Hurry: st.Hurry})
+}
+
+// tagSet is tags in the shorthand of aws s3api put-bucket-tagging --tagging.
+func tagSet(tags map[string]string) string {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = "{Key=" + k + ",Value=" + tags[k] + "}"
+	}
+	return "TagSet=[" + strings.Join(parts, ",") + "]"
 }

@@ -108,40 +108,7 @@ func TestUpThenTeardown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := func() map[string]int {
-		n := map[string]int{}
-		vpcs, _ := c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:alpha.eksctl.io/cluster-name"), Values: []string{"sovd-staging-cluster"}}}})
-		n["vpcs"] = len(vpcs.Vpcs)
-		subnets, _ := c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:alpha.eksctl.io/cluster-name"), Values: []string{"sovd-staging-cluster"}}}})
-		n["subnets"] = len(subnets.Subnets)
-		clusters, _ := eks.NewFromConfig(c.Config).ListClusters(ctx, &eks.ListClustersInput{})
-		n["clusters"] = len(clusters.Clusters)
-		dbs, _ := rds.NewFromConfig(c.Config).DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{})
-		n["databases"] = len(dbs.DBInstances)
-		rgs, _ := c.ElastiCache().DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{})
-		n["redis"] = len(rgs.ReplicationGroups)
-		repos, _ := ecr.NewFromConfig(c.Config).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
-		n["repositories"] = len(repos.Repositories)
-		n["secrets"] = len(listSecrets(t, c, "sovd/staging/"))
-		roles, _ := iam.NewFromConfig(c.Config).ListRoles(ctx, &iam.ListRolesInput{})
-		for _, r := range roles.Roles {
-			switch name := aws.ToString(r.RoleName); {
-			case name == "sovd-staging-rds-monitoring":
-				n["data-tier roles"]++ // RDS enhanced monitoring, made by terraform/stateful
-			case strings.HasPrefix(name, "sovd-staging") || strings.HasPrefix(name, "sovd-webapp-staging"):
-				n["irsa roles"]++
-			}
-		}
-		if ok, _ := c.BucketExists(ctx, "sovd-staging-backups-"+testenv.MotoAccountID); ok {
-			n["buckets"] = 1
-		}
-		addons, _ := c.Addons(ctx, "sovd-staging-cluster")
-		n["eks add-ons"] = len(addons)
-		if lg, _ := c.LogGroupFacts(ctx, cloud.ControlPlaneLogGroup("sovd-staging-cluster")); lg.Exists {
-			n["log groups"] = 1
-		}
-		return n
-	}
+	count := func() map[string]int { return resourceSet(t, ctx, c, "staging") }
 	releasesNow := func() string {
 		out, err := exec.Command(helm, "list", "--all-namespaces", "--kubeconfig", kubeconfig, "-q").Output()
 		if err != nil {
@@ -205,14 +172,7 @@ func TestUpThenTeardown(t *testing.T) {
 			}
 		}
 	}
-	// EKS add-ons: the networking ones eksctl makes (vpc-cni, kube-proxy,
-	// coredns), not metrics-server, which Helm installs; the control-plane
-	// log group EKS makes, which teardown must delete.
-	for what, want := range map[string]int{"vpcs": 1, "subnets": 6, "clusters": 1, "databases": 1, "redis": 1, "repositories": 2, "secrets": 3, "irsa roles": 3, "data-tier roles": 1, "buckets": 1, "eks add-ons": 3, "log groups": 1} {
-		if after[what] != want {
-			t.Errorf("after up: %d %s, want %d", after[what], what, want)
-		}
-	}
+	checkUpResourceSet(t, after)
 	if got := releasesNow(); got != "aws-load-balancer-controller\nexternal-secrets\nmetrics-server" {
 		t.Errorf("after up, helm releases:\n%s", got)
 	}
@@ -286,4 +246,57 @@ func equalCounts(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// resourceSet counts what an environment's up makes, in moto: the set
+// TestUpThenTeardown and TestRunbookScript assert after up (upResourceSet)
+// and after teardown (nothing).
+func resourceSet(t *testing.T, ctx context.Context, c *cloud.Clients, env string) map[string]int {
+	t.Helper()
+	cluster := "sovd-" + env + "-cluster"
+	n := map[string]int{}
+	vpcs, _ := c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:alpha.eksctl.io/cluster-name"), Values: []string{cluster}}}})
+	n["vpcs"] = len(vpcs.Vpcs)
+	subnets, _ := c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:alpha.eksctl.io/cluster-name"), Values: []string{cluster}}}})
+	n["subnets"] = len(subnets.Subnets)
+	clusters, _ := eks.NewFromConfig(c.Config).ListClusters(ctx, &eks.ListClustersInput{})
+	n["clusters"] = len(clusters.Clusters)
+	dbs, _ := rds.NewFromConfig(c.Config).DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{})
+	n["databases"] = len(dbs.DBInstances)
+	rgs, _ := c.ElastiCache().DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{})
+	n["redis"] = len(rgs.ReplicationGroups)
+	repos, _ := ecr.NewFromConfig(c.Config).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+	n["repositories"] = len(repos.Repositories)
+	n["secrets"] = len(listSecrets(t, c, "sovd/"+env+"/"))
+	roles, _ := iam.NewFromConfig(c.Config).ListRoles(ctx, &iam.ListRolesInput{})
+	for _, r := range roles.Roles {
+		switch name := aws.ToString(r.RoleName); {
+		case name == "sovd-"+env+"-rds-monitoring":
+			n["data-tier roles"]++ // RDS enhanced monitoring, made by terraform/stateful
+		case strings.HasPrefix(name, "sovd-"+env) || strings.HasPrefix(name, "sovd-webapp-"+env):
+			n["irsa roles"]++
+		}
+	}
+	if ok, _ := c.BucketExists(ctx, "sovd-"+env+"-backups-"+testenv.MotoAccountID); ok {
+		n["buckets"] = 1
+	}
+	addons, _ := c.Addons(ctx, cluster)
+	n["eks add-ons"] = len(addons)
+	if lg, _ := c.LogGroupFacts(ctx, cloud.ControlPlaneLogGroup(cluster)); lg.Exists {
+		n["log groups"] = 1
+	}
+	return n
+}
+
+// checkUpResourceSet fails unless n is what up makes for staging. EKS
+// add-ons: the networking ones eksctl makes (vpc-cni, kube-proxy, coredns),
+// not metrics-server, which Helm installs; the control-plane log group EKS
+// makes, which teardown must delete.
+func checkUpResourceSet(t *testing.T, n map[string]int) {
+	t.Helper()
+	for what, want := range map[string]int{"vpcs": 1, "subnets": 6, "clusters": 1, "databases": 1, "redis": 1, "repositories": 2, "secrets": 3, "irsa roles": 3, "data-tier roles": 1, "buckets": 1, "eks add-ons": 3, "log groups": 1} {
+		if n[what] != want {
+			t.Errorf("after up: %d %s, want %d", n[what], what, want)
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
@@ -82,8 +84,10 @@ func (RemoveReplacedAddons) Describe(_ context.Context, st *State) (Description,
 	p := st.Profile
 	var actions []Action
 	for _, name := range addons.EKSAddonsReplaced() {
-		actions = append(actions, eksctlAction(eksctl.DeleteAddon(p.Cluster.Name, name, p.Region),
-			"only when `aws eks describe-addon --cluster-name "+p.Cluster.Name+" --addon-name "+name+"` finds it (eksctl's default add-on, on a cluster made before bootstrap disabled them); then wait until it is gone"))
+		a := eksctlAction(eksctl.DeleteAddon(p.Cluster.Name, name, p.Region),
+			"only when `aws eks describe-addon --cluster-name "+p.Cluster.Name+" --addon-name "+name+"` finds it (eksctl's default add-on, on a cluster made before bootstrap disabled them); then wait until it is gone")
+		a.If = []string{"aws", "eks", "describe-addon", "--region", p.Region, "--cluster-name", p.Cluster.Name, "--addon-name", name, "--query", "addon.addonName", "--output", "text"}
+		actions = append(actions, a)
 	}
 	return Description{Actions: actions}, nil
 }
@@ -155,8 +159,9 @@ func (ClaimLogGroup) Describe(_ context.Context, st *State) (Description, error)
 	name := cloud.ControlPlaneLogGroup(st.Profile.Cluster.Name)
 	return Description{Actions: []Action{{
 		Tool: "aws",
-		Args: []string{"logs", "tag-resource", "--resource-arn", "<arn of " + name + ">", "--tags", cloud.TagsString(logGroupTags(st))},
+		Args: []string{"logs", "tag-resource", "--region", st.Profile.Region, "--resource-arn", "arn:aws:logs:" + st.Profile.Region + ":<account-id>:log-group:" + name, "--tags", cloud.TagsString(logGroupTags(st))},
 		Note: "when the log group exists and the EKS cluster carries the environment's tags: EKS makes the group untagged, and teardown deletes it only when its tags say it is this environment's",
+		If:   []string{"aws", "logs", "describe-log-groups", "--region", st.Profile.Region, "--log-group-name-prefix", name, "--query", "logGroups[?logGroupName=='" + name + "'].logGroupName", "--output", "text"},
 	}}}, nil
 }
 
@@ -201,9 +206,25 @@ func (DeleteLogGroup) Describe(_ context.Context, st *State) (Description, error
 	name := cloud.ControlPlaneLogGroup(st.Profile.Cluster.Name)
 	return Description{Actions: []Action{{
 		Tool: "aws",
-		Args: []string{"logs", "delete-log-group", "--log-group-name", name},
+		Args: []string{"logs", "delete-log-group", "--region", st.Profile.Region, "--log-group-name", name},
 		Note: "after the cluster is gone, when the group carries " + cloud.TagsString(logGroupTags(st)) + " (eksctl delete cluster leaves it)",
+		If:   []string{"aws", "logs", "list-tags-log-group", "--region", st.Profile.Region, "--log-group-name", name, "--query", tagsQuery(logGroupTags(st)), "--output", "text"},
 	}}}, nil
+}
+
+// tagsQuery is a JMESPath expression, on an object of tags, that is true
+// when it carries every tag given; the runbook's conditions use it.
+func tagsQuery(tags map[string]string) string {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	terms := make([]string, len(keys))
+	for i, k := range keys {
+		terms[i] = "tags.\"" + k + "\" == '" + tags[k] + "'"
+	}
+	return strings.Join(terms, " && ")
 }
 
 // irsaPoliciesDiffer reports the IRSA roles whose inline policy differs from

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/sovd/bootstrap/internal/cloud"
-	"github.com/sovd/bootstrap/internal/terraform"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // The environment lock: one mutating run per environment at a time, across
@@ -219,13 +219,13 @@ type terraformLockInfo struct {
 }
 
 // ReleaseKilledStateLock removes the state lock a terraform killed on a
-// second Ctrl-C left behind (err wraps terraform.ErrKilled; for any other
+// second Ctrl-C left behind (err wraps tfdriver.ErrKilled; for any other
 // error it does nothing). Only a run that holds the environment lock calls
 // it, so no other bootstrap run can be the lock's holder; it still removes
 // the lock only when it names this environment's state and was taken since
 // the run started, and otherwise says how to remove it by hand.
 func ReleaseKilledStateLock(ctx context.Context, st *State, injected LockAPI, err error, since time.Time) error {
-	if !errors.Is(err, terraform.ErrKilled) {
+	if !errors.Is(err, tfdriver.ErrKilled) {
 		return nil
 	}
 	b := backend(st)

@@ -5,17 +5,17 @@ import (
 	"strings"
 
 	"github.com/sovd/bootstrap/internal/config"
-	"github.com/sovd/bootstrap/internal/terraform"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // TeardownLosses is what `bootstrap teardown` of an environment deletes and
 // what it keeps, one line each, read from the very variables DestroyData
-// applies before it destroys (terraform.Vars with the teardown settings),
+// applies before it destroys (tfdriver.Vars with the teardown settings),
 // so the confirmation cannot say other than what the steps do. The final
 // snapshot's name ends in the time DestroyData runs; the run prints it.
 func TeardownLosses(p *config.Profile, accountID string) []string {
 	snapshot := p.Database.Identifier + "-final-<yyyymmdd-hhmmss of the destroy, UTC>"
-	v := terraform.Vars(p, terraform.Inputs{AccountID: accountID}, &terraform.Teardown{FinalSnapshotID: snapshot})
+	v := tfdriver.Vars(p, tfdriver.Inputs{AccountID: accountID}, &tfdriver.Teardown{FinalSnapshotID: snapshot})
 	var out []string
 	out = append(out, fmt.Sprintf("EKS cluster %s, its node group and VPC: deleted (eksctl delete cluster)", p.Cluster.Name))
 	if skip, _ := v["db_skip_final_snapshot"].(bool); skip {

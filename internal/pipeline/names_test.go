@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sovd/bootstrap/internal/terraform"
 	"github.com/sovd/bootstrap/internal/testenv"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // TestCustomIdentifiersReachThePlan: database.identifier, database.port,
@@ -40,7 +40,7 @@ func TestCustomIdentifiersReachThePlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := terraform.WriteVarFile(st.Path(StatefulVars), terraform.Vars(p, dataInputs(st), nil)); err != nil {
+	if err := tfdriver.WriteVarFile(st.Path(StatefulVars), tfdriver.Vars(p, dataInputs(st), nil)); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Init(ctx, backend(st)); err != nil {
@@ -49,7 +49,7 @@ func TestCustomIdentifiersReachThePlan(t *testing.T) {
 	if _, err := d.Plan(ctx, st.Path(StatefulVars), st.Path(StatefulPlan), false); err != nil {
 		t.Fatalf("%v\n%s", err, lastLines(log.String(), 30))
 	}
-	exe, err := terraform.Find(ctx, st.Path("tools"))
+	exe, err := tfdriver.Find(ctx, st.Path("tools"))
 	if err != nil {
 		t.Fatal(err)
 	}

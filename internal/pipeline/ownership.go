@@ -8,7 +8,7 @@ import (
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
-	"github.com/sovd/bootstrap/internal/terraform"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // Ownership (docs/layout.md, "Design: ownership"): an
@@ -19,7 +19,7 @@ import (
 
 // envOwnership is what proves an object this environment's.
 func envOwnership(p *config.Profile) cloud.Ownership {
-	return cloud.EnvironmentOwnership(terraform.Application, p.Name)
+	return cloud.EnvironmentOwnership(tfdriver.Application, p.Name)
 }
 
 // stateBucketOwnership is what proves the state bucket bootstrap's: it is
@@ -91,6 +91,13 @@ type OwnerAPI interface {
 	FindCluster(ctx context.Context, name string) (cloud.Found, error)
 	FindRole(ctx context.Context, name string) (cloud.Found, error)
 	AccountID(ctx context.Context) (string, error)
+	HostedZoneAPI
+}
+
+// HostedZoneAPI finds the Route53 zone of app.domain (cloud/dns.go).
+type HostedZoneAPI interface {
+	FindHostedZone(ctx context.Context, domain string) (cloud.HostedZone, error)
+	HostedZoneExists(ctx context.Context, id string) (cloud.HostedZone, error)
 }
 
 // CheckOwnership looks up, by name, every object of the environment that
@@ -99,7 +106,16 @@ type OwnerAPI interface {
 // repositories, the secrets) and stops the run when one exists without this environment's
 // tags. It changes nothing. Security groups and their rules, which need
 // the VPC, are checked the same way when the data step adopts.
-type CheckOwnership struct{ AWS OwnerAPI }
+//
+// It also finds the hosted zone of app.domain (ResolveHostedZone), so that
+// a missing or ambiguous zone stops the run before anything is made.
+// ZoneOptional (teardown) turns that error into a note: a zone deleted
+// since does not keep the rest from going.
+// AWS nil means the run's handle.
+type CheckOwnership struct {
+	AWS          OwnerAPI
+	ZoneOptional bool
+}
 
 // Name implements Step.
 func (CheckOwnership) Name() string { return "Checking that existing objects are this environment's" }
@@ -120,6 +136,37 @@ func (s CheckOwnership) Run(ctx context.Context, st *State) error {
 	if len(foreign) > 0 {
 		return &OwnershipError{Env: st.Profile.Name, Cluster: st.Profile.Cluster.Name, Region: st.Profile.Region, Want: envOwnership(st.Profile), Objects: foreign, wants: wants}
 	}
+	if err := ResolveHostedZone(ctx, api, st); err != nil {
+		if !s.ZoneOptional {
+			return err
+		}
+		st.Progress.Info("%v; the certificate's records are destroyed from the Terraform state alone", err)
+	}
+	return nil
+}
+
+// ResolveHostedZone sets st.HostedZoneID for a profile with app.domain: the
+// configured app.hostedZoneID, checked to exist, be public and hold the
+// domain; else the public zone found by name (cloud.PickHostedZone).
+func ResolveHostedZone(ctx context.Context, api HostedZoneAPI, st *State) error {
+	a := st.Profile.App
+	if a.Domain == "" {
+		return nil
+	}
+	var hz cloud.HostedZone
+	var err error
+	if a.HostedZoneID != "" {
+		if hz, err = api.HostedZoneExists(ctx, a.HostedZoneID); err != nil {
+			return err
+		}
+		if hz.Name != a.Domain && !strings.HasSuffix(a.Domain, "."+hz.Name) {
+			return fmt.Errorf("app.hostedZoneID %s is the zone %s, which cannot hold app.domain %s: name the zone of %s or a parent of it",
+				a.HostedZoneID, hz.Name, a.Domain, a.Domain)
+		}
+	} else if hz, err = api.FindHostedZone(ctx, a.Domain); err != nil {
+		return fmt.Errorf("app.domain %s: %w", a.Domain, err)
+	}
+	st.HostedZoneID = hz.ID
 	return nil
 }
 
@@ -157,7 +204,7 @@ func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, m
 		return nil, nil, err
 	}
 	check(sb, stateBucketOwnership)
-	for _, o := range orphans(st, terraform.Inputs{}) {
+	for _, o := range orphans(st, tfdriver.Inputs{}) {
 		if o.needsNetwork {
 			continue
 		}
@@ -173,11 +220,16 @@ func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, m
 // Describe implements Describer.
 func (CheckOwnership) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
-	return Description{Summary: []string{
+	sum := []string{
 		"every object this environment would adopt, change or delete, looked up by name, must carry " + envOwnership(p).String() +
 			" (the state bucket " + stateBucketOwnership.String() + "); one that does not stops the run before anything changes",
 		"by hand: aws eks describe-cluster --name " + p.Cluster.Name + " --query cluster.tags, aws secretsmanager describe-secret --secret-id " + p.Secrets.Prefix + "/database --query Tags, and so on for each name",
-	}}, nil
+	}
+	if p.App.Domain != "" && p.App.HostedZoneID == "" {
+		sum = append(sum, "the hosted zone of "+p.App.Domain+" (<hosted-zone-id> below) is the public zone whose name is the longest suffix of it, exactly one: "+
+			"aws route53 list-hosted-zones --query 'HostedZones[?Config.PrivateZone==`false`].[Id,Name]' --output text")
+	}
+	return Description{Summary: sum}, nil
 }
 
 // appFirst are the environment's IRSA role names, the app's first, then

@@ -34,6 +34,15 @@ type Action struct {
 	Files []File `json:"files,omitempty"`
 	// Note says why, for the runbook.
 	Note string `json:"note,omitempty"`
+	// If and Unless gate the action in the runbook's script: it runs only
+	// when If (a command line, tool first) succeeds, only when Unless fails.
+	If     []string `json:"if,omitempty"`
+	Unless []string `json:"unless,omitempty"`
+	// Each is a command line (tool first) that lists, one line per item,
+	// the values of the placeholders EachOf names, separated by blanks: the
+	// action runs once per line ("for each load balancer ...").
+	Each   []string `json:"each,omitempty"`
+	EachOf []string `json:"each_of,omitempty"`
 }
 
 // File is a rendered file an action needs.

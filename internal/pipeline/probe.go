@@ -9,8 +9,9 @@ import (
 	"github.com/sovd/bootstrap/internal/cloud"
 )
 
-// ProbeLive is plan's look at the live system: it reads the account and,
-// when the cluster exists, its network, through the run's AWS handle, so
+// ProbeLive is plan's look at the live system: it reads the account, the
+// hosted zone of app.domain (ResolveHostedZone) and, when the cluster
+// exists, its network, through the run's AWS handle, so
 // that the data step can show a real terraform plan (State.Live). It gives
 // up quickly, since plan must work without AWS, and returns the line plan
 // prints about it. It changes nothing.
@@ -36,6 +37,12 @@ func ProbeLive(ctx context.Context, st *State) string {
 		return "offline: AWS did not answer (details in the run log); values only AWS knows are placeholders"
 	}
 	st.Live = true
+	if err := ResolveHostedZone(pctx, c, st); err != nil {
+		// up would stop here too; the plan says so instead of planning
+		// with a zone that does not exist.
+		st.Live = false
+		return "offline: " + err.Error() + "; values only AWS knows are placeholders"
+	}
 	if n, err := c.ClusterNetwork(pctx, st.Profile.Cluster.Name); err == nil {
 		st.Network = n
 		return "live: account " + st.AccountID + ", cluster " + st.Profile.Cluster.Name + " exists"

@@ -82,6 +82,9 @@ type Services struct {
 type Facts struct {
 	// AccountID is the AWS account, once known.
 	AccountID string
+	// HostedZoneID is the Route53 zone of app.domain, once found
+	// (CheckOwnership); "" without a domain.
+	HostedZoneID string
 	// Network is the cluster's network, read from the live cluster.
 	Network *Network
 	// Data holds the data tier's Terraform outputs, once read.
@@ -112,6 +115,9 @@ func (st *State) fork(lane string) *State {
 func (st *State) merge(f *State) {
 	if st.AccountID == "" {
 		st.AccountID = f.AccountID
+	}
+	if st.HostedZoneID == "" {
+		st.HostedZoneID = f.HostedZoneID
 	}
 	if f.Network != nil && (st.Network == nil || complete(f.Network) && !complete(st.Network)) {
 		st.Network = f.Network

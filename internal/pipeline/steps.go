@@ -21,9 +21,10 @@ func UpStepsWith(o AddonOptions) []Step {
 			{Name: "cluster", Steps: append(ClusterSteps(), AddonReleaseSteps(o)...)}, // eksctl create or reconcile, then helm upgrade --install per pin
 			{Name: "data", Steps: DataLaneSteps()},                                    // waits for the subnets only; state bucket, apply, Redis AUTH, rules
 		}},
-		ReadDataOutputs{},                // already read by the data lane: nothing to do
-		ApplySecretManifests{Options: o}, // needs the cluster's External Secrets and the data tier's secrets
-		WriteAppValues{},                 // database and Redis hosts, IRSA role, repositories
+		ReadDataOutputs{},                          // already read by the data lane: nothing to do
+		KeepAppDatabaseRole{AWS: o.DB, Options: o}, // a Job in the cluster sets the app role's password in the database; rotation when due
+		ApplySecretManifests{Options: o},           // needs the cluster's External Secrets and the data tier's secrets
+		WriteAppValues{},                           // database and Redis hosts, IRSA role, repositories
 	}
 }
 
@@ -66,7 +67,7 @@ func TeardownSteps() []Step { return TeardownStepsWith(AddonOptions{}) }
 // TeardownStepsWith is TeardownSteps with the add-ons' options.
 func TeardownStepsWith(o AddonOptions) []Step {
 	var steps []Step
-	steps = append(steps, CheckOwnership{})                              // nothing is deleted unless its tags say it is this environment's
+	steps = append(steps, CheckOwnership{ZoneOptional: true})            // nothing is deleted unless its tags say it is this environment's
 	steps = append(steps, DeleteLoadBalancers{Kubeconfig: o.Kubeconfig}) // while the controller can still delete their load balancers
 	steps = append(steps, WhileClusterExists(AddonTeardownSteps(o))...)  // ESO manifests, helm uninstall, CRDs
 	steps = append(steps, Parallel{Title: "Destroying the data tier and the node groups side by side", Lanes: []Lane{
@@ -117,7 +118,13 @@ func (s ifClusterExists) Run(ctx context.Context, st *State) error {
 
 func (s ifClusterExists) Describe(ctx context.Context, st *State) (Description, error) {
 	if d, ok := s.Step.(Describer); ok {
-		return d.Describe(ctx, st)
+		desc, err := d.Describe(ctx, st)
+		for i := range desc.Actions {
+			if desc.Actions[i].If == nil {
+				desc.Actions[i].If = describeCluster(st)
+			}
+		}
+		return desc, err
 	}
 	return Description{Step: s.Step.Name()}, nil
 }

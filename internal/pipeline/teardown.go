@@ -14,7 +14,7 @@ import (
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
-	"github.com/sovd/bootstrap/internal/terraform"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // Teardown's first and last steps (docs/layout.md, "Teardown order"). First,
@@ -174,11 +174,11 @@ func KubectlListLBObjects(kubeconfig string) []string {
 }
 
 // KubectlListLBServices lists the Services of type LoadBalancer as
-// <namespace>/<name> lines, for a person (the field selector spec.type needs
-// Kubernetes 1.31).
+// "<namespace> <name>" lines, for the runbook's loop (the field selector
+// spec.type needs Kubernetes 1.31).
 func KubectlListLBServices(kubeconfig string) []string {
 	return []string{"get", "services", "--all-namespaces", "--output",
-		`jsonpath={range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}`,
+		`jsonpath={range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace} {.metadata.name}{"\n"}{end}`,
 		"--kubeconfig", kubeconfig}
 }
 
@@ -365,14 +365,21 @@ func (s DeleteLoadBalancers) Describe(_ context.Context, st *State) (Description
 		actions = append(actions, eksctlAction(eksctl.WriteKubeconfig(p.Cluster.Name, p.Region, kc),
 			"only while the cluster exists; once it is gone, nothing in it is left to delete: go to the check below"))
 	}
+
 	actions = append(actions,
 		Action{Tool: "kubectl", Args: KubectlDeleteIngresses(kc),
 			Note: "while the load balancer controller runs: it deletes each Ingress's load balancer and target groups"},
-		Action{Tool: "kubectl", Args: KubectlListLBServices(kc), Note: "the Services of type LoadBalancer, as <namespace>/<name>"},
-		Action{Tool: "kubectl", Args: KubectlDeleteServices("<namespace>", []string{"<name>"}, kc), Note: "for each Service listed"},
+		Action{Tool: "kubectl", Args: KubectlDeleteServices("<namespace>", []string{"<name>"}, kc), Note: "for each Service of type LoadBalancer",
+			Each:   append([]string{"kubectl"}, KubectlListLBServices(kc)...),
+			EachOf: []string{"<namespace>", "<name>"}},
 		Action{Tool: "aws", Args: TaggedLoadBalancersCheck(p.Cluster.Name, p.Region),
 			Note: fmt.Sprintf("repeat until it prints [] (bootstrap waits up to %s); with the cluster gone nothing deletes them: aws elbv2 delete-load-balancer, then delete-target-group, for each ARN", addons.Timeout(orDefault(s.Wait, DefaultLoadBalancerWait)))},
 	)
+	for i := range actions {
+		if actions[i].Tool != "aws" { // what works in the cluster, while it exists
+			actions[i].If = describeCluster(st)
+		}
+	}
 	return Description{Actions: actions}, nil
 }
 
@@ -413,7 +420,7 @@ func (s SweepLeftovers) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	owner := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: terraform.Application}
+	owner := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: tfdriver.Application}
 	if st.Network != nil {
 		owner.VPCID = st.Network.VPCID
 	}
@@ -507,7 +514,11 @@ func writeLeftovers(w io.Writer, ls []cloud.Leftover, results []string) {
 // Describe implements Describer.
 func (SweepLeftovers) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
-	o := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: terraform.Application}
+	o := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: tfdriver.Application}
+	tagged := func(kind string) []string {
+		return []string{"aws", "resourcegroupstaggingapi", "get-resources", "--region", p.Region, "--tag-filters", "Key=" + cloud.TagELBv2Cluster + ",Values=" + p.Cluster.Name,
+			"--resource-type-filters", kind, "--query", "ResourceTagMappingList[].[ResourceARN]", "--output", "text"}
+	}
 	find := func(filters ...string) []string {
 		return append([]string{"resourcegroupstaggingapi", "get-resources", "--region", p.Region, "--tag-filters"}, filters...)
 	}
@@ -516,17 +527,25 @@ func (SweepLeftovers) Describe(_ context.Context, st *State) (Description, error
 		{Tool: "aws", Args: find("Key=" + cloud.TagELBv2Cluster + ",Values=" + p.Cluster.Name), Note: "tagged by the load balancer controller"},
 		{Tool: "aws", Args: find("Key=" + cloud.TagEksctlCluster + ",Values=" + p.Cluster.Name), Note: "tagged by eksctl"},
 		{Tool: "aws", Args: find("Key=" + cloud.TagCNICluster + ",Values=" + p.Cluster.Name), Note: "tagged by the VPC CNI (its pods' network interfaces)"},
-		{Tool: "aws", Args: find("Key=Environment,Values="+p.Name, "Key=Application,Values="+terraform.Application, "Key=ManagedBy,Values=bootstrap"), Note: "tagged by bootstrap for the environment: all three tags, or it is another's"},
+		{Tool: "aws", Args: find("Key=Environment,Values="+p.Name, "Key=Application,Values="+tfdriver.Application, "Key=ManagedBy,Values=bootstrap"), Note: "tagged by bootstrap for the environment: all three tags, or it is another's"},
 		{Tool: "aws", Args: []string{"elbv2", "delete-load-balancer", "--region", p.Region, "--load-balancer-arn", "<arn>"},
-			Note: "load balancers tagged " + cloud.TagELBv2Cluster + "=" + p.Cluster.Name + " (others: check what made them)"},
+			Note: "load balancers tagged " + cloud.TagELBv2Cluster + "=" + p.Cluster.Name + " (others: check what made them)",
+			Each: tagged("elasticloadbalancing:loadbalancer"), EachOf: []string{"<arn>"}},
 		{Tool: "aws", Args: []string{"elbv2", "delete-target-group", "--region", p.Region, "--target-group-arn", "<arn>"},
-			Note: "target groups tagged " + cloud.TagELBv2Cluster + "=" + p.Cluster.Name + ", once their load balancer is gone"},
+			Note: "target groups tagged " + cloud.TagELBv2Cluster + "=" + p.Cluster.Name + ", once their load balancer is gone",
+			Each: tagged("elasticloadbalancing:targetgroup"), EachOf: []string{"<arn>"}},
 		{Tool: "aws", Args: []string{"ec2", "release-address", "--region", p.Region, "--allocation-id", "<eipalloc-id>"},
-			Note: "elastic IPs with no association that carry the cluster's tag (eksctl's " + cloud.TagEksctlCluster + "): one tagged by bootstrap alone cannot be tied to the cluster, release it only when you know it is this environment's"},
+			Note: "elastic IPs with no association that carry the cluster's tag (eksctl's " + cloud.TagEksctlCluster + "): one tagged by bootstrap alone cannot be tied to the cluster, release it only when you know it is this environment's",
+			Each: []string{"aws", "ec2", "describe-addresses", "--region", p.Region, "--filters", "Name=tag:" + cloud.TagEksctlCluster + ",Values=" + p.Cluster.Name,
+				"--query", "Addresses[?AssociationId==null].[AllocationId]", "--output", "text"}, EachOf: []string{"<eipalloc-id>"}},
 		{Tool: "aws", Args: []string{"ec2", "delete-network-interface", "--region", p.Region, "--network-interface-id", "<eni-id>"},
-			Note: "network interfaces in the cluster's VPC whose status is available"},
+			Note: "network interfaces in the cluster's VPC whose status is available (the VPC eksctl tagged, while it is left)",
+			Each: []string{"aws", "ec2", "describe-network-interfaces", "--region", p.Region, "--filters", "Name=vpc-id,Values=<cluster-vpc-id>", "Name=status,Values=available",
+				"--query", "NetworkInterfaces[].[NetworkInterfaceId]", "--output", "text"}, EachOf: []string{"<eni-id>"}},
 		{Tool: "aws", Args: []string{"ec2", "delete-security-group", "--region", p.Region, "--group-id", "<sg-id>"},
-			Note: "security groups in the cluster's VPC (not its default) that no network interface uses and no other group's rules refer to"},
+			Note: "security groups in the cluster's VPC (not its default) that no network interface uses and no other group's rules refer to",
+			Each: []string{"aws", "ec2", "describe-security-groups", "--region", p.Region, "--filters", "Name=vpc-id,Values=<cluster-vpc-id>",
+				"--query", "SecurityGroups[?GroupName!='default'].[GroupId]", "--output", "text"}, EachOf: []string{"<sg-id>"}},
 	}
 	return Description{Actions: actions}, nil
 }

@@ -148,7 +148,7 @@ func TestKubectlArgv(t *testing.T) {
 		{KubectlListLBObjects("kc"), "get ingresses,services --all-namespaces --output json --kubeconfig kc"},
 		{KubectlDeleteIngresses("kc"), "delete ingresses --all --all-namespaces --ignore-not-found --wait=false --kubeconfig kc"},
 		{KubectlDeleteServices("ns", []string{"a", "b"}, "kc"), "delete services --namespace ns a b --ignore-not-found --wait=false --kubeconfig kc"},
-		{KubectlListLBServices("kc"), `get services --all-namespaces --output jsonpath={range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace}/{.metadata.name}{"\n"}{end} --kubeconfig kc`},
+		{KubectlListLBServices("kc"), `get services --all-namespaces --output jsonpath={range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace} {.metadata.name}{"\n"}{end} --kubeconfig kc`},
 		{TaggedLoadBalancersCheck("c1", "eu-west-1"), "resourcegroupstaggingapi get-resources --region eu-west-1 --tag-filters Key=elbv2.k8s.aws/cluster,Values=c1 " +
 			"--resource-type-filters elasticloadbalancing:loadbalancer elasticloadbalancing:targetgroup --query ResourceTagMappingList[].ResourceARN"},
 	}
@@ -364,7 +364,6 @@ func TestTeardownStepsDescribeOffline(t *testing.T) {
 	want := []string{
 		"eksctl utils write-kubeconfig --cluster sovd-staging-cluster --region us-east-1 --kubeconfig " + kc,
 		"kubectl delete ingresses --all --all-namespaces --ignore-not-found --wait=false --kubeconfig " + kc,
-		`kubectl get services --all-namespaces --output jsonpath={range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace}/{.metadata.name}{"\n"}{end} --kubeconfig ` + kc,
 		"kubectl delete services --namespace <namespace> <name> --ignore-not-found --wait=false --kubeconfig " + kc,
 		"aws resourcegroupstaggingapi get-resources --region us-east-1 --tag-filters Key=elbv2.k8s.aws/cluster,Values=sovd-staging-cluster --resource-type-filters elasticloadbalancing:loadbalancer elasticloadbalancing:targetgroup --query ResourceTagMappingList[].ResourceARN",
 		"aws resourcegroupstaggingapi get-resources --region us-east-1 --tag-filters Key=kubernetes.io/cluster/sovd-staging-cluster",

@@ -3,7 +3,7 @@
 // Every one of those goes through one Runner, injected where it is needed and
 // never a package global, so tests substitute proctest's recording fake.
 // Terraform is the exception: it runs through terraform-exec (see
-// internal/terraform), which gets the same run log, -v stream and second
+// internal/tfdriver), which gets the same run log, -v stream and second
 // Ctrl-C from the run's State. The real
 // Runner, Exec, captures each child's output to the run log, streams it when
 // asked, keeps its tail for the error, and redacts secret values everywhere.
@@ -21,10 +21,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sovd/bootstrap/internal/shell"
 )
 
 // Cmd is one program to run.
@@ -42,7 +43,7 @@ type Cmd struct {
 }
 
 // String is the command as a shell would take it, for logs and errors.
-func (c Cmd) String() string { return Quote(append([]string{c.Name}, c.Args...)) }
+func (c Cmd) String() string { return shell.Quote(append([]string{c.Name}, c.Args...)) }
 
 // Runner runs a command to completion. Implementations must honour ctx:
 // cancellation stops the program and Run returns an error wrapping
@@ -169,31 +170,10 @@ func (e *Exec) stop(cmd *exec.Cmd, done <-chan error) error {
 	}
 }
 
-// Quote renders argv as a shell would read it back.
-func Quote(argv []string) string {
-	parts := make([]string, len(argv))
-	for i, a := range argv {
-		parts[i] = quoteArg(a)
-	}
-	return strings.Join(parts, " ")
-}
-
-func quoteArg(a string) string {
-	if a == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range a {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,@%+", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return a
-	}
-	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-}
+// Quote is shell.Quote, kept so that code written against proc.Quote before
+// the move still builds; new code uses internal/shell, which commands and
+// the render-only packages may import (proc they may not: docs/layout.md).
+func Quote(argv []string) string { return shell.Quote(argv) }
 
 // tailBuffer keeps the last max lines written to it.
 type tailBuffer struct {

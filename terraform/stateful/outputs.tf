@@ -81,8 +81,8 @@ output "redis_security_group_id" {
 # --- Connection string formats, no secrets inline ---
 
 output "database_url_format" {
-  description = "DATABASE_URL with the password as $(DB_PASSWORD): set DB_PASSWORD (from the RDS-managed secret, URL-encoded) before DATABASE_URL in the pod's env."
-  value       = "postgresql://${aws_db_instance.this.username}:$(DB_PASSWORD)@${aws_db_instance.this.address}:${aws_db_instance.this.port}/${aws_db_instance.this.db_name}?sslmode=require"
+  description = "DATABASE_URL with the app role's login and password as $(DB_USER) and $(DB_PASSWORD): set both (username and password of the database secret, URL-encoded) before DATABASE_URL in the pod's env."
+  value       = "postgresql://$(DB_USER):$(DB_PASSWORD)@${aws_db_instance.this.address}:${aws_db_instance.this.port}/${aws_db_instance.this.db_name}?sslmode=require"
 }
 
 output "redis_url_format" {
@@ -126,7 +126,7 @@ output "secret_names" {
 }
 
 output "secret_arns" {
-  description = "Secrets Manager ARNs by purpose: database, jwt, redis, and db_master (the RDS-managed password)."
+  description = "Secrets Manager ARNs by purpose: database, jwt, redis, and db_master (the RDS-managed master password, read only by bootstrap's role Job)."
   value = {
     database  = aws_secretsmanager_secret.database.arn
     jwt       = aws_secretsmanager_secret.jwt.arn
@@ -138,7 +138,7 @@ output "secret_arns" {
 output "secret_keys" {
   description = "JSON keys inside each secret, for External Secrets' remoteRef.property."
   value = {
-    database  = ["engine", "host", "port", "dbname", "username", "sslmode", "master_user_secret_arn"]
+    database  = ["engine", "host", "port", "dbname", "username", "password", "sslmode", "group"]
     jwt       = ["secret"]
     redis     = ["auth_token"]
     db_master = ["username", "password"]

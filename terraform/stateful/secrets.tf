@@ -6,27 +6,31 @@
 # nor a hash of it enters the plan or the state. They are written once, at
 # creation, and again only when generated_secrets_version is raised.
 #
-# <prefix>/database holds where and as whom to connect, and the ARN of the
-# secret in which RDS keeps the master password; it holds no password.
+# <prefix>/database holds the app's own database role: where to connect,
+# the login (<app role>_1 or _2) and its password. This root makes only the
+# secret; its versions are bootstrap's (internal/dbrole, the role step of
+# `bootstrap addons` and `up`): a new version is written AWSPENDING, set in
+# the database by a Job in the cluster, and then made AWSCURRENT, so the
+# password never enters Terraform and rotates on the profile's schedule.
+# The master password stays in the secret RDS manages, which only bootstrap
+# reads.
 
 resource "aws_secretsmanager_secret" "database" {
   name                    = "${local.secrets_prefix}/database"
   kms_key_id              = aws_kms_key.data.arn
-  description             = "PostgreSQL connection of ${local.name}; the password is in the RDS-managed secret named by master_user_secret_arn"
+  description             = "PostgreSQL connection of the app's own role in ${local.name}; versions written and rotated by bootstrap"
   recovery_window_in_days = var.secret_recovery_window_days
 }
 
-resource "aws_secretsmanager_secret_version" "database" {
-  secret_id = aws_secretsmanager_secret.database.id
-  secret_string = jsonencode({
-    engine                 = "postgres"
-    host                   = aws_db_instance.this.address
-    port                   = aws_db_instance.this.port
-    dbname                 = aws_db_instance.this.db_name
-    username               = aws_db_instance.this.username
-    sslmode                = "require"
-    master_user_secret_arn = aws_db_instance.this.master_user_secret[0].secret_arn
-  })
+# The connection-only version this root wrote before bootstrap kept the
+# app's role: forgotten, not deleted (bootstrap's first version replaces it
+# as AWSCURRENT, and a version that is AWSCURRENT cannot be deleted).
+removed {
+  from = aws_secretsmanager_secret_version.database
+
+  lifecycle {
+    destroy = false
+  }
 }
 
 ephemeral "aws_secretsmanager_random_password" "jwt" {

@@ -61,6 +61,7 @@ var upMinutes = map[string]float64{
 	pipeline.ApplyData{}.Name():            18,
 	pipeline.SetRedisAuth{}.Name():         0.05,
 	pipeline.ReadDataOutputs{}.Name():      0.02,
+	pipeline.KeepAppDatabaseRole{}.Name():  0.5, // first run: the role Job (image pull, psql), estimated, not measured
 	pipeline.ApplySecretManifests{}.Name(): 0.05,
 	pipeline.WriteAppValues{}.Name():       0.01,
 

@@ -774,6 +774,12 @@ func createNodeGroups(ctx context.Context, e *env, cfg *api.ClusterConfig, _ *fl
 			},
 			Labels: ng.Labels,
 			Tags:   ng.Tags,
+			// A managed node group is made at the control plane's version,
+			// on the newest AMI release of it, which eksctl reads from SSM
+			// (pkg/actions/nodegroup/upgrade.go getLatestReleaseVersion;
+			// amiRelease stands in for the SSM parameter).
+			Version:        cl.Version,
+			ReleaseVersion: aws.String(amiRelease(aws.ToString(cl.Version))),
 		}
 		if ng.InstanceType != "" {
 			in.InstanceTypes = []string{ng.InstanceType}

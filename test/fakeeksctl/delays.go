@@ -16,6 +16,9 @@ const envDelays = "FAKE_EKSCTL_DELAYS"
 type delays struct {
 	network, controlPlane, iam, nodeGroup time.Duration
 	deleteNodeGroup, deleteCluster        time.Duration
+	// upgradeCluster and upgradeNodeGroup are the time EKS takes for a
+	// control-plane version update and a node group's rolling update.
+	upgradeCluster, upgradeNodeGroup time.Duration
 }
 
 // parseDelays reads "key=duration,..." with Go durations ("90s", "2m",
@@ -24,12 +27,14 @@ type delays struct {
 func parseDelays(s string) (delays, error) {
 	var d delays
 	fields := map[string]*time.Duration{
-		"network":         &d.network,
-		"controlplane":    &d.controlPlane,
-		"iam":             &d.iam,
-		"nodegroup":       &d.nodeGroup,
-		"deletenodegroup": &d.deleteNodeGroup,
-		"deletecluster":   &d.deleteCluster,
+		"network":          &d.network,
+		"controlplane":     &d.controlPlane,
+		"iam":              &d.iam,
+		"nodegroup":        &d.nodeGroup,
+		"deletenodegroup":  &d.deleteNodeGroup,
+		"deletecluster":    &d.deleteCluster,
+		"upgradecluster":   &d.upgradeCluster,
+		"upgradenodegroup": &d.upgradeNodeGroup,
 	}
 	seen := map[string]bool{}
 	for _, item := range strings.Split(s, ",") {
@@ -44,7 +49,7 @@ func parseDelays(s string) (delays, error) {
 		case !ok:
 			return delays{}, fmt.Errorf("%s: %q is not key=duration", envDelays, item)
 		case field == nil:
-			return delays{}, fmt.Errorf("%s: unknown key %q (known: network, controlplane, iam, nodegroup, deletenodegroup, deletecluster)", envDelays, key)
+			return delays{}, fmt.Errorf("%s: unknown key %q (known: network, controlplane, iam, nodegroup, deletenodegroup, deletecluster, upgradecluster, upgradenodegroup)", envDelays, key)
 		case seen[key]:
 			return delays{}, fmt.Errorf("%s: %q given twice", envDelays, key)
 		}

@@ -98,6 +98,22 @@ func writeKubeconfig(ctx context.Context, f *flags) error {
 	if err != nil {
 		return err
 	}
+	if kc := os.Getenv(envKubeconfig); kc != "" {
+		// The API server that stands in for the cluster's: eksctl's
+		// kubeconfig reaches the cluster's endpoint with `aws eks get-token`
+		// (pkg/utils/kubeconfig/kubeconfig.go at v0.230.0, below), which that
+		// server does not accept; a kubeconfig that reaches the stand-in is
+		// what eksctl's gives on EKS: helm and kubectl work with it.
+		b, err := os.ReadFile(kc)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.kubeconfig, b, 0o600); err != nil {
+			return err
+		}
+		success("saved kubeconfig as %q", f.kubeconfig)
+		return nil
+	}
 	user := "eksctl@" + name + "." + region + ".eksctl.io"
 	cfg := map[string]any{
 		"apiVersion": "v1",

@@ -29,6 +29,11 @@
 //     whose stack exists, as the file says.
 //   - delete addon --cluster --name [--region] [--preserve]: the EKS add-on,
 //     its objects (unless --preserve) and its IAM stack.
+//   - upgrade cluster (--name/--region or -f) [--version V] [--approve],
+//     upgrade nodegroup --cluster --name [--kubernetes-version V]
+//     [--release-version R] [--force-upgrade] [--wait] [--timeout],
+//     update addon --cluster --name [--version V|latest] [--wait]: the
+//     upgrade path, as upgrade.go says with eksctl's file for each rule.
 //   - utils associate-iam-oidc-provider -f [--approve]: create the provider
 //     unless it is already associated.
 //   - get cluster --name --region -o json: the EKS description, as a list.
@@ -188,6 +193,11 @@ type flags struct {
 	// nodegroup is delete nodegroup's --name.
 	file, name, nodegroup, addon, region, output, kubeconfig string
 	approve, wait, noEviction, force, drain, preserve        bool
+	// version is upgrade cluster's --version, update addon's --version
+	// and upgrade nodegroup's --kubernetes-version; release is upgrade
+	// nodegroup's --release-version; timeout is --timeout.
+	version, release string
+	timeout          time.Duration
 }
 
 func rootCmd() *cobra.Command {
@@ -197,8 +207,16 @@ func rootCmd() *cobra.Command {
 	del := &cobra.Command{Use: "delete"}
 	utils := &cobra.Command{Use: "utils"}
 	update := &cobra.Command{Use: "update"}
-	root.AddCommand(create, get, del, utils, update, versionCmd())
-	update.AddCommand(withFlags("iamserviceaccount", runWith(updateIAMServiceAccounts), "f", "approve"))
+	upgrade := &cobra.Command{Use: "upgrade"}
+	root.AddCommand(create, get, del, utils, update, upgrade, versionCmd())
+	update.AddCommand(
+		withFlags("iamserviceaccount", runWith(updateIAMServiceAccounts), "f", "approve"),
+		withFlags("addon", updateAddon, "f", "cluster", "addon-name", "version", "region", "wait", "force", "timeout"),
+	)
+	upgrade.AddCommand(
+		withFlags("cluster", upgradeCluster, "f", "name", "region", "version", "approve", "timeout"),
+		withFlags("nodegroup", upgradeNodeGroup, "cluster", "nodegroup-name", "region", "kubernetes-version", "release-version", "force-upgrade", "wait-upgrade", "timeout"),
+	)
 
 	create.AddCommand(
 		withFlags("cluster", runWith(createCluster), "f"),
@@ -262,6 +280,18 @@ func withFlags(use string, do func(context.Context, *flags) error, names ...stri
 			fs.BoolVar(&f.drain, "drain", true, "drain and cordon all nodes in the nodegroup before deletion")
 		case "force":
 			fs.BoolVar(&f.force, "force", false, "continue on errors")
+		case "version":
+			fs.StringVar(&f.version, "version", "", "Kubernetes version (upgrade cluster) or add-on version (update addon)")
+		case "kubernetes-version":
+			fs.StringVar(&f.version, "kubernetes-version", "", "Kubernetes version")
+		case "release-version":
+			fs.StringVar(&f.release, "release-version", "", "AMI version of the EKS optimized AMI to use")
+		case "force-upgrade":
+			fs.BoolVar(&f.force, "force-upgrade", false, "Force the update if the existing node group's pods are unable to be drained due to a pod disruption budget issue")
+		case "wait-upgrade":
+			fs.BoolVar(&f.wait, "wait", true, "nodegroup upgrade to complete")
+		case "timeout":
+			fs.DurationVar(&f.timeout, "timeout", 0, "maximum waiting time for any long-running operation")
 		}
 	}
 	return c

@@ -33,9 +33,17 @@ from us-east-1 on-demand list prices dated in the output, and says whether the
 total is inside the profile's budget band (budget.monthlyMin–monthlyMax).
 
 Usage AWS bills by volume (NAT traffic, load balancer capacity, bucket and
-registry sizes, logs) is estimated from stated assumptions, listed under the
-table. A total outside the band is reported plainly; the command still
-succeeds, since the estimate itself did not fail.`,
+registry sizes, logs, CPU above the burstable baseline, KMS requests) comes
+from the profile's usage section, each value listed under the table with its
+key; the range shows the total with all of them low (×0.5) and high (×3).
+
+Also shown: what the support type (cluster.supportType) does when the
+Kubernetes version leaves EKS standard support, a warning from 90 days
+before that day, the monthly figure from then on, and the same profile on
+the other architecture (x86_64 or arm64 Graviton) with the difference.
+
+A total outside the band is reported plainly; the command still succeeds,
+since the estimate itself did not fail.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.Output.Check(); err != nil {
@@ -87,8 +95,22 @@ func Write(w io.Writer, r cost.Report) error {
 		return err
 	}
 
-	fmt.Fprintf(w, "\nBudget: %s.\n", r.Message)
+	fmt.Fprintf(w, "\nRange: %s low, %s expected, %s high (usage assumptions low and high, below).\n",
+		cost.Money(r.Range.Low), cost.Money(r.Range.Expected), cost.Money(r.Range.High))
+	fmt.Fprintf(w, "Budget: %s.\n", r.Message)
 	fmt.Fprintf(w, "Support: %s.\n", r.Support)
+	if a := r.After; a != nil {
+		fmt.Fprintf(w, "From %s (%s): %s a month, %s.\n", a.From, a.What, cost.Money(a.Total), a.Note)
+	}
+	if a := r.Alternative; a != nil {
+		head := fmt.Sprintf("Architecture: on %s (architecture: %s, with %s) the same shape costs %s a month",
+			archName(a.Architecture), a.Architecture, a.Types, cost.Money(a.Total))
+		if a.Saving >= 0 {
+			fmt.Fprintf(w, "%s, %s less.\n", head, cost.Money(a.Saving))
+		} else {
+			fmt.Fprintf(w, "%s, %s more: this %s profile saves %s a month.\n", head, cost.Money(-a.Saving), r.Architecture, cost.Money(-a.Saving))
+		}
+	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "Warning: %s.\n", warn)
 	}
@@ -109,10 +131,18 @@ func Write(w io.Writer, r cost.Report) error {
 	return nil
 }
 
+// archName names an architecture for people.
+func archName(arch string) string {
+	if arch == "arm64" {
+		return "Graviton"
+	}
+	return "x86"
+}
+
 // units makes a billing unit plural where a person would: 730
 // cluster-hours, 150 GB-months, 100 GB.
 func units(unit string, qty float64) string {
-	if qty != 1 && (strings.HasSuffix(unit, "hour") || strings.HasSuffix(unit, "month")) {
+	if qty != 1 && (strings.HasSuffix(unit, "hour") || strings.HasSuffix(unit, "month") || unit == "request") {
 		return unit + "s"
 	}
 	return unit

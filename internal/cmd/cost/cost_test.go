@@ -52,6 +52,9 @@ func TestGolden(t *testing.T) {
 		// EKS upgrades the cluster and the rate stays.
 		{"production-extended.golden", time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), filepath.Join("testdata", "bootstrap.yaml"), []string{"--env", "production"}, "OUTSIDE the budget"},
 		{"production-standard-past.golden", time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), "", []string{"--env", "production"}, "upgraded by EKS (supportType STANDARD)"},
+		// The Graviton option: the same shape on arm64, and what it saves
+		// against the x86 profile.
+		{"production-graviton.golden", priceDay, filepath.Join("testdata", "graviton.yaml"), []string{"--env", "production"}, "this arm64 profile saves $64.97 a month"},
 		{"perf-outside.golden", priceDay, filepath.Join("testdata", "bootstrap.yaml"), []string{"-e", "perf"}, "OUTSIDE the budget of $150–$400 a month"},
 	}
 	for _, tt := range tests {

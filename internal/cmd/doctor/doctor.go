@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -18,9 +20,12 @@ import (
 
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/cost"
 	"github.com/sovd/bootstrap/internal/pipeline"
 	"github.com/sovd/bootstrap/internal/proc"
-	"github.com/sovd/bootstrap/internal/terraform"
+	"github.com/sovd/bootstrap/internal/shell"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // Tool is one program bootstrap needs.
@@ -44,7 +49,7 @@ var Tools = []Tool{
 		Args: []string{"version", "--short"}, Parse: firstSemver},
 	{Name: "kubectl", Minimum: "1.34.0", Why: "within one minor version of the cluster (1.35)",
 		Args: []string{"version", "--client", "-o", "json"}, Parse: kubectlVersion},
-	{Name: "terraform", Minimum: terraform.MinVersion.String(), Why: "write-only arguments keep secrets out of state",
+	{Name: "terraform", Minimum: tfdriver.MinVersion.String(), Why: "write-only arguments keep secrets out of state",
 		Args: []string{"version", "-json"}, Parse: terraformVersion},
 	{Name: "aws", Minimum: "1.30.0", Why: "the manual runbook's commands", Optional: true,
 		Args: []string{"--version"}, Parse: firstSemver},
@@ -67,6 +72,34 @@ type Report struct {
 	Account  string `json:"awsAccount,omitempty"`
 	Region   string `json:"awsRegion,omitempty"`
 	AWSError string `json:"awsError,omitempty"`
+	// SupportWindows are the support-window warnings of every environment
+	// of the configuration (SupportWindows): doctor is where a user looks
+	// before a run, and a version leaving standard support is a check due.
+	SupportWindows []string `json:"supportWindows,omitempty"`
+}
+
+// SupportWindows are internal/cost's support-window warnings for every
+// environment of the configuration at path ("" is bootstrap.yaml or the
+// built-in profiles), each prefixed with its environment, in name order, on
+// the day now. A configuration that cannot be read is one line saying so:
+// the other commands report its problems in full.
+func SupportWindows(path string, now time.Time) []string {
+	f, err := config.Load(path)
+	if err != nil {
+		return []string{"the profiles could not be read, so their support windows are unchecked: " + strings.SplitN(err.Error(), "\n", 2)[0]}
+	}
+	names := make([]string, 0, len(f.Environments))
+	for n := range f.Environments {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		for _, w := range cost.SupportWarnings(f.Environments[n], now) {
+			out = append(out, "environment "+n+": "+w)
+		}
+	}
+	return out
 }
 
 // Options are doctor's flags.
@@ -101,6 +134,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 		runner = &proc.Exec{Grace: 2 * time.Second}
 	}
 	rep := Check(ctx, runner, lookPath(f), sdkIdentity(f))
+	rep.SupportWindows = SupportWindows(f.ConfigPath, f.Now())
 	if opts.Output.JSON() {
 		if err := factory.WriteJSON(f.IO.Out, rep); err != nil {
 			return err
@@ -134,7 +168,7 @@ func lookPath(f *factory.Factory) func(ctx context.Context, name string) (string
 			return p, nil
 		}
 		if name == "terraform" {
-			return terraform.Locate(ctx, terraform.DefaultInstallDir())
+			return tfdriver.Locate(ctx, tfdriver.DefaultInstallDir())
 		}
 		env := map[string]string{"eksctl": "BOOTSTRAP_EKSCTL", "helm": "BOOTSTRAP_HELM", "kubectl": "BOOTSTRAP_KUBECTL", "aws": "BOOTSTRAP_AWS"}[name]
 		if p := os.Getenv(env); p != "" {
@@ -162,7 +196,7 @@ func Check(ctx context.Context, runner proc.Runner, find func(context.Context, s
 		err = runner.Run(cctx, proc.Cmd{Name: path, Args: t.Args, Stdout: &out})
 		cancel()
 		if err != nil {
-			row.Problem = fmt.Sprintf("`%s %s` failed: %v", t.Name, proc.Quote(t.Args), err)
+			row.Problem = fmt.Sprintf("`%s %s` failed: %v", t.Name, shell.Quote(t.Args), err)
 			rep.Tools = append(rep.Tools, row)
 			continue
 		}
@@ -288,6 +322,12 @@ func write(f *factory.Factory, rep Report) {
 		fmt.Fprintf(f.IO.Out, "\nAWS identity: %s\nAWS account:  %s\nAWS region:   %s\n", rep.Identity, rep.Account, orDash(rep.Region))
 	case rep.AWSError != "":
 		fmt.Fprintf(f.IO.Out, "\nAWS: %s\n", rep.AWSError)
+	}
+	if len(rep.SupportWindows) > 0 {
+		fmt.Fprintln(f.IO.Out)
+	}
+	for _, w := range rep.SupportWindows {
+		fmt.Fprintf(f.IO.Out, "Warning: %s.\n", w)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/proc/proctest"
@@ -69,5 +70,24 @@ func TestCheckMissingToolsAndNoCredentials(t *testing.T) {
 	}
 	if rep.Identity != "" || !strings.Contains(rep.AWSError, "no AWS credentials found: set AWS_PROFILE") {
 		t.Errorf("want the credential problem reported, got %+v", rep)
+	}
+}
+
+// TestSupportWindows: doctor warns for every environment whose Kubernetes
+// version leaves standard support within 90 days, on the day it is given.
+func TestSupportWindows(t *testing.T) {
+	t.Parallel()
+	quiet := time.Date(2026, 12, 26, 0, 0, 0, 0, time.UTC) // 91 days before 1.35 leaves standard support
+	if w := SupportWindows("", quiet); len(w) != 0 {
+		t.Errorf("on %s: %q", quiet.Format(time.DateOnly), w)
+	}
+	due := time.Date(2026, 12, 27, 0, 0, 0, 0, time.UTC)
+	w := SupportWindows("", due)
+	if len(w) != 2 || !strings.HasPrefix(w[0], "environment production: Kubernetes 1.35 leaves EKS standard support on 2027-03-27, in 90 days") ||
+		!strings.HasPrefix(w[1], "environment staging: ") {
+		t.Errorf("on %s: %q", due.Format(time.DateOnly), w)
+	}
+	if w := SupportWindows("testdata/none.yaml", due); len(w) != 1 || !strings.Contains(w[0], "could not be read") {
+		t.Errorf("a missing file: %q", w)
 	}
 }

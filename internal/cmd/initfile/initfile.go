@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -58,7 +59,7 @@ func run(f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := file.WriteString(header + string(data)); err != nil {
+	if _, err := file.WriteString(header + DomainComments(string(data))); err != nil {
 		file.Close()
 		return err
 	}
@@ -67,4 +68,41 @@ func run(f *factory.Factory, opts *Options) error {
 	}
 	fmt.Fprintf(f.IO.Out, "wrote %s\n", opts.Path)
 	return nil
+}
+
+// DomainComments adds, under each profile's app:, the domain keys it leaves
+// unset, commented out: app.domain (the app's host name; the certificate,
+// the ingress host and the DNS record follow from it) and app.hostedZoneID
+// (optional: the public zone is found by name in Route53 when it is not
+// given).
+func DomainComments(yaml string) string {
+	lines := strings.SplitAfter(yaml, "\n")
+	var b strings.Builder
+	for i, l := range lines {
+		b.WriteString(l)
+		if strings.TrimSpace(l) != "app:" {
+			continue
+		}
+		indent := strings.Repeat(" ", len(l)-len(strings.TrimLeft(l, " "))+2)
+		block := appBlock(lines[i+1:], indent)
+		if !strings.Contains(block, indent+"domain:") {
+			b.WriteString(indent + "# domain: sovd.example.com  # the app's host name: ACM certificate, ingress host, DNS record\n")
+		}
+		if !strings.Contains(block, indent+"hostedZoneID:") {
+			b.WriteString(indent + "# hostedZoneID: Z0123456789ABCDEFGHIJ  # optional: the public Route53 zone of domain, found by name when omitted\n")
+		}
+	}
+	return b.String()
+}
+
+// appBlock is the lines of the mapping that starts after app:.
+func appBlock(lines []string, indent string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		if !strings.HasPrefix(l, indent) {
+			break
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }

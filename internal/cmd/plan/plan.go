@@ -16,7 +16,7 @@ import (
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/cost"
 	"github.com/sovd/bootstrap/internal/pipeline"
-	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/internal/shell"
 )
 
 // Options are plan's parsed flags.
@@ -36,7 +36,11 @@ type Result struct {
 	// Mode says whether the plan read the live environment.
 	Mode  string                 `json:"mode"`
 	Steps []pipeline.Description `json:"steps"`
-	Cost  *cost.Report           `json:"cost,omitempty"`
+	// Upgrade lists what `bootstrap upgrade` would run, when the live
+	// cluster's versions differ from the profile's; UpgradeWhy says how.
+	Upgrade    []pipeline.Description `json:"upgrade,omitempty"`
+	UpgradeWhy []string               `json:"upgradeWhy,omitempty"`
+	Cost       *cost.Report           `json:"cost,omitempty"`
 }
 
 // NewCmd returns the command; runF replaces its run in tests.
@@ -84,7 +88,15 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("planning environment %s: %w", p.Name, err)
 	}
-	res := Result{Environment: p.Name, Region: p.Region, Protection: p.DescribeProtection(), Mode: mode, Warnings: append(config.Warnings(p, f.Now()), config.CreateWarnings(p)...), Steps: descs}
+	res := Result{Environment: p.Name, Region: p.Region, Protection: p.DescribeProtection(), Mode: mode, Steps: descs}
+	res.Warnings = append(append(config.Warnings(p, f.Now()), cost.SupportWarnings(p, f.Now())...), config.CreateWarnings(p)...)
+	if r.State.Live && r.State.Network != nil {
+		if res.UpgradeWhy = upgradeWhy(ctx, r.State); len(res.UpgradeWhy) > 0 {
+			if res.Upgrade, err = pipeline.Describe(ctx, r.State, pipeline.UpgradeSteps()); err != nil {
+				return fmt.Errorf("planning the upgrade of environment %s: %w", p.Name, err)
+			}
+		}
+	}
 	if est, err := cost.Estimate(p, f.Now()); err == nil {
 		res.Cost = &est
 	} else {
@@ -94,6 +106,26 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 		return factory.WriteJSON(f.IO.Out, res)
 	}
 	return Write(f.IO.Out, res, r.State.Account())
+}
+
+// upgradeWhy compares the live cluster's versions with the profile's: what
+// `bootstrap upgrade` would move. A read that fails says nothing (plan
+// must not fail on it); the run log has it.
+func upgradeWhy(ctx context.Context, st *pipeline.State) []string {
+	p := st.Profile
+	c, err := st.Cloud(ctx)
+	if err != nil {
+		fmt.Fprintf(st.Log, "plan: reading the live versions: %v\n", err)
+		return nil
+	}
+	var why []string
+	if cl, err := c.ClusterFacts(ctx, p.Cluster.Name); err == nil && cl.Exists && cl.Version != p.Cluster.KubernetesVersion {
+		why = append(why, fmt.Sprintf("control plane at %s, profile %s", cl.Version, p.Cluster.KubernetesVersion))
+	}
+	if ng, err := c.NodeGroupFacts(ctx, p.Cluster.Name, p.Cluster.NodeGroup.Name); err == nil && ng.Exists && ng.Version != p.Cluster.KubernetesVersion {
+		why = append(why, fmt.Sprintf("node group %s at %s, profile %s", ng.Name, ng.Version, p.Cluster.KubernetesVersion))
+	}
+	return why
 }
 
 // Write renders a plan for people.
@@ -115,7 +147,33 @@ func Write(w io.Writer, res Result, account string) error {
 	if len(lanes) > 1 {
 		fmt.Fprintf(w, "Lanes: the steps of the %s lanes run side by side, each lane's in order.\n", strings.Join(lanes, " and "))
 	}
-	for i, d := range res.Steps {
+	writeSteps(w, res.Steps)
+	if len(res.Upgrade) > 0 {
+		fmt.Fprintf(w, "\nUpgrade: the live environment differs from the profile (%s); `bootstrap upgrade --env %s` would run:\n", strings.Join(res.UpgradeWhy, "; "), res.Environment)
+		writeSteps(w, res.Upgrade)
+	}
+	if c := res.Cost; c != nil {
+		fmt.Fprintf(w, "\nEstimated cost: %s a month (%s prices read %s; budget %s-%s: %s)\n",
+			cost.Money(c.Total), c.PriceRegion, c.PricesRead, cost.Money(c.Budget.MonthlyMin), cost.Money(c.Budget.MonthlyMax), c.Verdict)
+		for _, s := range c.Services {
+			fmt.Fprintf(w, "   %-16s %10s\n", s.Service, cost.Money(s.Monthly))
+		}
+		fmt.Fprintf(w, "   Range %s–%s with usage low and high.\n", cost.Money(c.Range.Low), cost.Money(c.Range.High))
+		fmt.Fprintf(w, "   %s.\n", c.Support)
+		if a := c.After; a != nil {
+			fmt.Fprintf(w, "   From %s (%s): %s a month, %s.\n", a.From, a.What, cost.Money(a.Total), a.Note)
+		}
+		if a := c.Alternative; a != nil && a.Saving > 0 {
+			fmt.Fprintf(w, "   On %s (%s) it would cost %s, %s less.\n", a.Architecture, a.Types, cost.Money(a.Total), cost.Money(a.Saving))
+		}
+		fmt.Fprintf(w, "   `bootstrap cost --env %s` itemises it.\n", res.Environment)
+	}
+	return nil
+}
+
+// writeSteps writes numbered steps with their files, notes and commands.
+func writeSteps(w io.Writer, steps []pipeline.Description) {
+	for i, d := range steps {
 		lane := ""
 		if d.Lane != "" {
 			lane = " (" + d.Lane + " lane)"
@@ -134,21 +192,11 @@ func Write(w io.Writer, res Result, account string) error {
 			if a.Note != "" {
 				fmt.Fprintf(w, "   # %s\n", a.Note)
 			}
-			cmd := proc.Quote(append([]string{a.Tool}, a.Args...))
+			cmd := shell.Quote(append([]string{a.Tool}, a.Args...))
 			if a.Dir != "" {
 				cmd = "(cd " + a.Dir + " && " + cmd + ")"
 			}
 			fmt.Fprintf(w, "   $ %s\n", cmd)
 		}
 	}
-	if c := res.Cost; c != nil {
-		fmt.Fprintf(w, "\nEstimated cost: %s a month (%s prices read %s; budget %s-%s: %s)\n",
-			cost.Money(c.Total), c.PriceRegion, c.PricesRead, cost.Money(c.Budget.MonthlyMin), cost.Money(c.Budget.MonthlyMax), c.Verdict)
-		for _, s := range c.Services {
-			fmt.Fprintf(w, "   %-16s %10s\n", s.Service, cost.Money(s.Monthly))
-		}
-		fmt.Fprintf(w, "   %s.\n", c.Support)
-		fmt.Fprintf(w, "   `bootstrap cost --env %s` itemises it.\n", res.Environment)
-	}
-	return nil
 }

@@ -24,7 +24,7 @@ var blockRE = regexp.MustCompile(`(?s)<!-- BEGIN bootstrap ([^>\n]*?) -->\n(.*?)
 
 // requiredBlocks must be in the document: removing one fails the test rather
 // than quietly leaving the document unchecked.
-var requiredBlocks = []string{"runbook --env production", "cost --env staging", "cost --env production"}
+var requiredBlocks = []string{"runbook --env production", "cost --env staging", "cost --env production", "verify --commands --env production"}
 
 // TestInfrastructureSetupDoc runs every `bootstrap ...` command the document
 // embeds, as the CLI runs it (built-in profiles, no AWS), and fails when the
@@ -81,7 +81,7 @@ func TestInfrastructureSetupDoc(t *testing.T) {
 // embed is how a command's output sits in markdown: the runbook is markdown
 // itself, anything else goes in a text block.
 func embed(verb, out string) string {
-	if verb == "runbook" {
+	if verb == "runbook" || verb == "verify" {
 		return out
 	}
 	return "```text\n" + out + "```\n"

@@ -13,6 +13,7 @@ package runbook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -32,6 +33,10 @@ import (
 type Options struct {
 	Env    string
 	Output factory.Output
+	// Format is markdown (the default) or script.
+	Format string
+	// Teardown picks the teardown's script over the up's (--format script).
+	Teardown bool
 }
 
 // Runbook is the manual fallback for one environment, as data
@@ -42,9 +47,15 @@ type Runbook struct {
 	Cluster     string `json:"cluster"`
 	// Dir is the run directory the rendered files go to, relative to the
 	// repository's root.
-	Dir      string                 `json:"dir"`
-	Up       []pipeline.Description `json:"up"`
+	Dir string                 `json:"dir"`
+	Up  []pipeline.Description `json:"up"`
+	// Verify checks what up made (Verification).
+	Verify []pipeline.Description `json:"verify"`
+	// Upgrade moves a live environment to the profile and the pins.
+	Upgrade  []pipeline.Description `json:"upgrade"`
 	Teardown []pipeline.Description `json:"teardown"`
+
+	profile *config.Profile // for the commands that read live values
 }
 
 // NewCmd returns the command; runF replaces its run in tests.
@@ -64,6 +75,9 @@ production environment.`,
 			if err := opts.Output.Check(); err != nil {
 				return err
 			}
+			if err := opts.check(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -71,8 +85,22 @@ production environment.`,
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "environment (staging, production, or one of bootstrap.yaml)")
+	cmd.Flags().StringVar(&opts.Format, "format", "markdown", "markdown, or script: the commands as one bash script")
+	cmd.Flags().BoolVar(&opts.Teardown, "teardown", false, "with --format script: the teardown's script, not the up's")
 	factory.AddOutputFlag(cmd, &opts.Output)
 	return cmd
+}
+
+func (o *Options) check() error {
+	switch {
+	case o.Format != "markdown" && o.Format != "script":
+		return fmt.Errorf("--format %q: use markdown or script", o.Format)
+	case o.Format == "script" && o.Output.JSON():
+		return errors.New("--format script and --output json: pick one")
+	case o.Teardown && o.Format != "script":
+		return errors.New("--teardown picks the teardown's script: give it with --format script")
+	}
+	return nil
 }
 
 func run(ctx context.Context, f *factory.Factory, opts *Options) error {
@@ -84,8 +112,11 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if opts.Output.JSON() {
+	switch {
+	case opts.Output.JSON():
 		return factory.WriteJSON(f.IO.Out, rb)
+	case opts.Format == "script":
+		return WriteScript(f.IO.Out, rb, opts.Teardown)
 	}
 	return Write(f.IO.Out, rb)
 }
@@ -100,7 +131,8 @@ func Render(ctx context.Context, w io.Writer, p *config.Profile, now time.Time) 
 	return Write(w, rb)
 }
 
-// Build describes the up steps, then the teardown steps, offline. Nothing is
+// Build describes the up steps, the upgrade steps, then the teardown steps,
+// offline. Nothing is
 // written, nothing is run.
 func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, error) {
 	dir := path.Join(".bootstrap", p.Name)
@@ -115,10 +147,16 @@ func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, erro
 			Now:    func() time.Time { return now },
 		},
 	}
-	rb := Runbook{Environment: p.Name, Region: p.Region, Cluster: p.Cluster.Name, Dir: dir}
+	rb := Runbook{Environment: p.Name, Region: p.Region, Cluster: p.Cluster.Name, Dir: dir, profile: p}
 	var err error
 	if rb.Up, err = pipeline.Describe(ctx, st, pipeline.UpSteps()); err != nil {
 		return Runbook{}, fmt.Errorf("describing bootstrap up for environment %s: %w", p.Name, err)
+	}
+	if rb.Verify, err = Verification(p, dir); err != nil {
+		return Runbook{}, fmt.Errorf("describing the checks of environment %s: %w", p.Name, err)
+	}
+	if rb.Upgrade, err = pipeline.Describe(ctx, st, pipeline.UpgradeSteps()); err != nil {
+		return Runbook{}, fmt.Errorf("describing bootstrap upgrade for environment %s: %w", p.Name, err)
 	}
 	if rb.Teardown, err = pipeline.Describe(ctx, st, pipeline.TeardownSteps()); err != nil {
 		return Runbook{}, fmt.Errorf("describing bootstrap teardown for environment %s: %w", p.Name, err)
@@ -134,24 +172,56 @@ func (offline) Run(_ context.Context, c proc.Cmd) error {
 	return fmt.Errorf("%s: not run: the runbook runs nothing", c)
 }
 
-// Write renders a runbook as markdown: a heading per step, its notes, files
-// as heredocs and commands in sh blocks.
+// Write renders a runbook as markdown: a heading per step, its notes, and
+// its commands in sh blocks. The sh blocks, extracted in order, are the
+// script WriteScript prints.
 func Write(w io.Writer, rb Runbook) error {
-	m := &writer{w: w, dirs: map[string]bool{}}
+	m := &writer{w: w, sh: &shell{p: rb.profile, dirs: map[string]bool{}}}
 	m.printf("## Runbook for environment `%s` (generated)\n\n", rb.Environment)
 	m.printf("Generated by `bootstrap runbook --env %s` from the steps `bootstrap up` and `bootstrap teardown` run, so it says what the tool does. ", rb.Environment)
-	m.printf("Run the commands from the repository's root, in order, with AWS credentials for the account, in region %s. ", rb.Region)
+	m.printf("Run the commands from the repository's root, in order, with AWS credentials for the account, in region %s; `bootstrap runbook --env %s --format script` prints them as one bash script (`--teardown`: the teardown's). ", rb.Region, rb.Environment)
 	m.printf("Rendered files go to `%s/`. ", rb.Dir)
-	m.printf("Values only the live environment knows are placeholders such as `<vpc-id>` or `<account-id>`: fill them in first.\n")
-	m.section(fmt.Sprintf("Up: `bootstrap up --env %s`", rb.Environment), "Manual steps", rb.Up)
-	m.section(fmt.Sprintf("Teardown: `bootstrap teardown --env %s`", rb.Environment), "Teardown", rb.Teardown)
+	m.printf("Each step reads the live values it needs (account, VPC, subnets, the data tier's outputs) with commands into shell variables, so any step also runs in a fresh shell once the block below has run there.\n")
+	m.printf("\n```sh\n%s\n```\n", strings.Join(prelude(rb.Region), "\n"))
+	m.section(fmt.Sprintf("Up: `bootstrap up --env %s`", rb.Environment), rb.Up)
+	m.section("Verification", rb.Verify)
+	m.section(fmt.Sprintf("Upgrade: `bootstrap upgrade --env %s`", rb.Environment), rb.Upgrade)
+	m.section(fmt.Sprintf("Teardown: `bootstrap teardown --env %s`", rb.Environment), rb.Teardown)
+	if m.err == nil {
+		m.err = m.sh.err
+	}
+	return m.err
+}
+
+// WriteScript renders the up steps (teardown: the teardown steps) as one
+// bash script: the markdown's sh blocks in order, notes as comments.
+func WriteScript(w io.Writer, rb Runbook, teardown bool) error {
+	m := &writer{w: w, sh: &shell{p: rb.profile, dirs: map[string]bool{}}, script: true}
+	verb, steps := "up", rb.Up
+	if teardown {
+		verb, steps = "teardown", rb.Teardown
+	}
+	m.printf("#!/usr/bin/env bash\n")
+	m.printf("# bootstrap %s --env %s, by hand: generated by `bootstrap runbook --env %s --format script`", verb, rb.Environment, rb.Environment)
+	if teardown {
+		m.printf(" --teardown")
+	}
+	m.printf(".\n# Run it from the repository's root with AWS credentials for the account. It stops at\n# the first failure; run it again to go on: every step reads what it needs and converges.\n")
+	m.printf("set -euo pipefail\n")
+	m.printf("if [ ! -d %s ]; then\n  echo \"run this from the repository's root (no %s here)\" >&2\n  exit 2\nfi\n", dataRoot, dataRoot)
+	m.printf("%s\n", strings.Join(prelude(rb.Region), "\n"))
+	m.section("", steps)
+	if m.err == nil {
+		m.err = m.sh.err
+	}
 	return m.err
 }
 
 type writer struct {
-	w    io.Writer
-	err  error
-	dirs map[string]bool // directories already made with mkdir -p
+	w      io.Writer
+	err    error
+	sh     *shell
+	script bool // comments and commands, no markdown
 }
 
 func (m *writer) printf(format string, args ...any) {
@@ -161,32 +231,52 @@ func (m *writer) printf(format string, args ...any) {
 	_, m.err = fmt.Fprintf(m.w, format, args...)
 }
 
-// section writes one list of steps; manual names the section of
-// docs/runbooks/infrastructure_setup.md with the hand-written commands for
-// steps that have none yet.
-func (m *writer) section(title, manual string, steps []pipeline.Description) {
-	m.printf("\n### %s\n", title)
+// text writes prose: a paragraph in markdown, comment lines in the script.
+func (m *writer) text(s string) {
+	if m.script {
+		m.printf("# %s\n", strings.Trim(s, "_"))
+		return
+	}
+	m.printf("\n%s\n", prose(s))
+}
+
+// section writes one list of steps.
+func (m *writer) section(title string, steps []pipeline.Description) {
+	if !m.script {
+		m.printf("\n### %s\n", title)
+	}
 	if len(steps) == 0 {
-		m.printf("\nNo steps.\n")
+		m.text("No steps.")
 	}
 	lane := ""
 	for i, d := range steps {
 		switch {
 		case d.Lane != lane && d.Lane != "":
-			m.printf("\n_Lane `%s`, from here: bootstrap runs the lanes of this stretch side by side. By hand, run them one after the other, or each in its own terminal._\n", d.Lane)
+			m.text(fmt.Sprintf("_Lane `%s`, from here: bootstrap runs the lanes of this stretch side by side. By hand, run them one after the other, or each in its own terminal._", d.Lane))
 		case d.Lane == "" && lane != "":
-			m.printf("\n_From here, once every lane above is done: one step after another._\n")
+			m.text("_From here, once every lane above is done: one step after another._")
 		}
 		lane = d.Lane
-		m.printf("\n#### %d. %s\n", i+1, prose(d.Step))
+		m.sh.step()
+		if m.script {
+			m.printf("\n# %d. %s\n", i+1, d.Step)
+		} else {
+			m.printf("\n#### %d. %s\n", i+1, prose(d.Step))
+		}
 		if len(d.Summary) > 0 {
-			m.printf("\n")
+			if !m.script {
+				m.printf("\n")
+			}
 			for _, s := range d.Summary {
-				m.printf("- %s\n", prose(s))
+				if m.script {
+					m.printf("# - %s\n", s)
+				} else {
+					m.printf("- %s\n", prose(s))
+				}
 			}
 		}
 		if len(d.Actions) == 0 {
-			m.printf("\nThis version of bootstrap has no commands to show for this step: see %q in docs/runbooks/infrastructure_setup.md.\n", manual)
+			m.text("No command of its own: see the list above.")
 		}
 		for _, a := range d.Actions {
 			m.action(a)
@@ -196,26 +286,14 @@ func (m *writer) section(title, manual string, steps []pipeline.Description) {
 
 func (m *writer) action(a pipeline.Action) {
 	if a.Note != "" {
-		m.printf("\n%s\n", prose(sentence(a.Note, a.Tool)))
+		m.text(sentence(a.Note, a.Tool))
 	}
-	m.printf("\n```sh\n")
-	for _, f := range a.Files {
-		if dir := path.Dir(f.Path); dir != "." && dir != "/" && !m.dirs[dir] {
-			m.printf("mkdir -p %s\n", proc.Quote([]string{dir}))
-			m.dirs[dir] = true
-		}
-		content := f.Content
-		if content != "" && !strings.HasSuffix(content, "\n") {
-			content += "\n"
-		}
-		eof := delimiter(content)
-		m.printf("cat > %s <<'%s'\n%s%s\n", proc.Quote([]string{f.Path}), eof, content, eof)
+	lines := strings.Join(m.sh.lines(a), "\n")
+	if m.script {
+		m.printf("%s\n", lines)
+		return
 	}
-	cmd := proc.Quote(append([]string{a.Tool}, a.Args...))
-	if a.Dir != "" {
-		cmd = "(cd " + proc.Quote([]string{a.Dir}) + " && " + cmd + ")"
-	}
-	m.printf("%s\n```\n", cmd)
+	m.printf("\n```sh\n%s\n```\n", lines)
 }
 
 // delimiter is a heredoc delimiter that no line of content equals.

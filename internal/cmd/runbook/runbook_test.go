@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/golden"
 	"github.com/sovd/bootstrap/internal/pipeline"
+	"github.com/sovd/bootstrap/internal/testenv"
 )
 
 // day is the clock of every test here: the day internal/cost's prices were
@@ -166,4 +169,109 @@ func TestFlags(t *testing.T) {
 			t.Errorf("bootstrap runbook %q: got %v, want a usage error", args, err)
 		}
 	}
+}
+
+// TestScript: the scripts of both built-in profiles are bash that stops at
+// the first failure, reads every live value with a command (no placeholder
+// is left outside comments), and their commands are the markdown's sh
+// blocks.
+func TestScript(t *testing.T) {
+	t.Parallel()
+	for _, env := range []string{"staging", "production"} {
+		for _, teardown := range []bool{false, true} {
+			script := scriptOf(t, env, teardown)
+			for _, want := range []string{"#!/usr/bin/env bash\n", "\nset -euo pipefail\n", "\nfound() {\n"} {
+				if !strings.Contains(script, want) {
+					t.Errorf("%s (teardown %v): no %q", env, teardown, want)
+				}
+			}
+			for i, line := range strings.Split(script, "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "#") {
+					continue
+				}
+				if m := placeholderRE.FindString(line); m != "" {
+					t.Errorf("%s (teardown %v) line %d keeps the placeholder %s: %s", env, teardown, i+1, m, line)
+				}
+			}
+		}
+	}
+	// The markdown's sh blocks hold the scripts' commands.
+	f, out := newFactory()
+	if err := execute(f, "--env", "staging"); err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Join(shBlocks(out.String()), "\n")
+	for _, teardown := range []bool{false, true} {
+		for _, line := range commands(scriptOf(t, "staging", teardown)) {
+			if !strings.Contains(blocks, line) {
+				t.Errorf("the script's line %q is in no sh block of the markdown", line)
+			}
+		}
+	}
+}
+
+// TestScriptShellcheck runs shellcheck, every severity, on the scripts of
+// both built-in profiles. It skips without shellcheck, and fails in CI
+// (.ci/run installs it).
+func TestScriptShellcheck(t *testing.T) {
+	t.Parallel()
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		testenv.Missing(t, "shellcheck", "not on PATH (apt-get install shellcheck)")
+	}
+	check := func(what, script string) {
+		cmd := exec.Command(sc, "--severity=style", "--shell=bash", "-")
+		cmd.Stdin = strings.NewReader(script)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("shellcheck of %s: %v\n%s", what, err, out)
+		}
+	}
+	for _, env := range []string{"staging", "production"} {
+		check("the "+env+" up script", scriptOf(t, env, false))
+		check("the "+env+" teardown script", scriptOf(t, env, true))
+		// The markdown's sh blocks in order, the verification's too.
+		f, out := newFactory()
+		if err := execute(f, "--env", env); err != nil {
+			t.Fatal(err)
+		}
+		check("the "+env+" markdown's sh blocks", strings.Join(shBlocks(out.String()), "\n"))
+	}
+}
+
+var placeholderRE = regexp.MustCompile(`<[a-z][a-z0-9-]*>`)
+
+func scriptOf(t *testing.T, env string, teardown bool) string {
+	t.Helper()
+	f, out := newFactory()
+	args := []string{"--env", env, "--format", "script"}
+	if teardown {
+		args = append(args, "--teardown")
+	}
+	if err := execute(f, args...); err != nil {
+		t.Fatalf("bootstrap runbook %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String()
+}
+
+// shBlocks are the contents of a markdown's sh blocks.
+func shBlocks(md string) []string {
+	var blocks []string
+	for _, part := range strings.Split(md, "```sh\n")[1:] {
+		block, _, _ := strings.Cut(part, "\n```\n")
+		blocks = append(blocks, block)
+	}
+	return blocks
+}
+
+// commands are a script's lines but for comments and the script's own
+// preamble (shebang, set, the working directory check).
+func commands(script string) []string {
+	_, body, _ := strings.Cut(script, "export AWS_DEFAULT_REGION")
+	var out []string
+	for _, l := range strings.Split(body, "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
 }

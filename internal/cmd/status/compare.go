@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/cost"
 )
 
 // Facts is everything status read about one environment. Compare turns it
@@ -91,6 +93,24 @@ type Report struct {
 	Components  []Row  `json:"components"`
 	// Unread lists the components that could not be read, with why.
 	Unread []string `json:"unread,omitempty"`
+	// Warnings are the support windows of what runs (SupportWarnings).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// SupportWarnings are internal/cost's support-window warnings for the
+// versions that run, read from AWS where they exist (the cluster's
+// Kubernetes, the database's PostgreSQL) and the profile's where they do not
+// yet: a cluster left behind at an older version is what leaves standard
+// support first.
+func SupportWarnings(p *config.Profile, f Facts, now time.Time) []string {
+	live := *p
+	if f.Cluster.Exists && f.Cluster.Version != "" {
+		live.Cluster.KubernetesVersion = f.Cluster.Version
+	}
+	if f.Database.Exists && f.Database.EngineVersion != "" {
+		live.Database.EngineVersion = f.Database.EngineVersion
+	}
+	return cost.SupportWarnings(&live, now)
 }
 
 // Err is non-nil when some component could not be read: status reports

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -154,7 +155,7 @@ func TestCompare(t *testing.T) {
 		{"secret without value", func(f *Facts) { f.Secrets[2].HasValue = false },
 			KindSecret, "sovd/production/redis", Yes, No, nil, "no current value"},
 		{"release at an older chart", func(f *Facts) { f.Releases[0].Release.Chart = "metrics-server-3.12.2" },
-			KindRelease, "kube-system/metrics-server", Yes, Yes, []string{"chart 3.12.2 (want 3.13.0)"}, "metrics-server-3.12.2"},
+			KindRelease, "kube-system/metrics-server", Yes, Yes, []string{"chart 3.12.2 (want 3.13.1)"}, "metrics-server-3.12.2"},
 		{"release failed", func(f *Facts) { f.Releases[2].Release.Status = "failed" },
 			KindRelease, "external-secrets/external-secrets", Yes, No, nil, "failed, revision 1"},
 		{"release interrupted", func(f *Facts) { f.Releases[1].Release.Status = "pending-upgrade" },
@@ -225,5 +226,32 @@ func TestEKSAddonRows(t *testing.T) {
 	f.Cluster.Exists, f.Addons = false, nil
 	if r := row(t, Compare(p, f), KindAddon, "kube-proxy"); r.Exists != No || r.Detail != "its cluster does not exist" {
 		t.Errorf("no cluster: %+v", r)
+	}
+}
+
+// TestSupportWarningsReadWhatRuns: the warning follows the live versions,
+// not the profile's, and starts 90 days before standard support ends.
+func TestSupportWarningsReadWhatRuns(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("production") // 1.35, standard support to 2027-03-27
+	f := matching(p)
+	on := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC) // 62 days before 1.34 leaves standard support
+	if w := SupportWarnings(p, f, on); len(w) != 0 {
+		t.Errorf("1.35 on %s: %q", on.Format(time.DateOnly), w)
+	}
+	f.Cluster.Version = "1.34" // left behind
+	w := SupportWarnings(p, f, on)
+	if len(w) != 1 || !strings.Contains(w[0], "Kubernetes 1.34 leaves EKS standard support on 2026-12-02, in 62 days") {
+		t.Errorf("a live 1.34 on %s: %q", on.Format(time.DateOnly), w)
+	}
+	f.Cluster.Exists = false // not made yet: the profile's version
+	if w := SupportWarnings(p, f, on); len(w) != 0 {
+		t.Errorf("no cluster: %q", w)
+	}
+	var out bytes.Buffer
+	rep := Compare(p, matching(p))
+	rep.Warnings = []string{"x"}
+	if err := Write(&out, rep); err != nil || !strings.Contains(out.String(), "\nWarning: x.\n") {
+		t.Errorf("Write shows no warning: %v\n%s", err, out.String())
 	}
 }

@@ -92,6 +92,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	}
 	ReadReleases(ctx, &facts, p, kubeconfig, shown, helmList(r.State, kubeconfig))
 	rep := Compare(p, facts)
+	rep.Warnings = SupportWarnings(p, facts, f.Now())
 	if opts.Output.JSON() {
 		err = factory.WriteJSON(f.IO.Out, rep)
 	} else {
@@ -141,5 +142,8 @@ func Write(w io.Writer, rep Report) error {
 		return err
 	}
 	fmt.Fprintf(w, "\n%d components: %d exist, %d healthy, %d drifted, %d unknown.\n", len(rep.Components), exist, healthy, drifted, unknown)
+	for _, warn := range rep.Warnings {
+		fmt.Fprintf(w, "Warning: %s.\n", warn)
+	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/pipeline"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // Options are the command's flags.
@@ -142,7 +143,7 @@ func liveOverlay(ctx context.Context, f *factory.Factory, p *config.Profile, acc
 // data tier. Outputs of another environment or region are refused: their
 // hosts would point the app at the wrong database.
 func Overlay(p *config.Profile, terraformOutputJSON []byte, accountID string) (addons.AppValues, error) {
-	raw, err := addons.ParseTerraformOutputJSON(terraformOutputJSON)
+	raw, err := stateful.ParseTerraformOutputJSON(terraformOutputJSON)
 	if err != nil {
 		return addons.AppValues{}, err
 	}
@@ -157,12 +158,12 @@ func overlay(p *config.Profile, raw map[string]any, accountID string) (addons.Ap
 			return addons.AppValues{}, fmt.Errorf("the outputs are of %s %q, not %q: run terraform output in the data tier of environment %s", name, got, want, p.Name)
 		}
 	}
-	out, err := addons.ParseOutputs(raw)
+	out, err := stateful.ParseOutputs(raw)
 	if err != nil {
 		return addons.AppValues{}, err
 	}
 	if accountID == "" {
-		if accountID, err = addons.AccountFromRepositoryURL(out.ECRRepositoryURLs); err != nil {
+		if accountID, err = stateful.AccountFromRepositoryURL(out.ECRRepositoryURLs); err != nil {
 			return addons.AppValues{}, fmt.Errorf("the AWS account ID: %w; pass --account-id", err)
 		}
 	}
