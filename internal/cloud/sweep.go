@@ -40,12 +40,12 @@ const (
 // environment bootstrap tags with Environment=<env>, Application=<app> and
 // ManagedBy=bootstrap. Only network interfaces and security groups in the
 // VPC are ever deleted; what carries bootstrap's tags but not all three of
-// this environment's is another's and is kept (sweepOwnership).
+// this environment's is another's and is kept (internal/pipeline's sweep policy).
 type Owner struct {
 	Cluster     string
 	Environment string
 	Application string
-	// VPCID is the cluster's VPC; FindLeftovers looks it up by eksctl's tag
+	// VPCID is the cluster's VPC; FindTagged looks it up by eksctl's tag
 	// when empty (a re-run once EKS has deleted the cluster).
 	VPCID string
 }
@@ -73,7 +73,7 @@ func (o Owner) queries() []tagQuery {
 	}
 	if o.Environment != "" {
 		// Listed broadly (another Application too) so that the report can
-		// say why such a resource is kept; sweepOwnership decides.
+		// say why such a resource is kept; the pipeline's policy decides.
 		q = append(q, tagQuery{{key: TagEnvironment, values: []string{o.Environment}}, {key: TagManagedBy, values: []string{ManagedByBootstrap}}})
 	}
 	return q
@@ -81,45 +81,13 @@ func (o Owner) queries() []tagQuery {
 
 // byCluster reports whether the tags tie a resource to this cluster (its
 // Kubernetes, load balancer controller, eksctl or VPC CNI tag).
-func (o Owner) byCluster(tags map[string]string) bool {
+func (o Owner) ByCluster(tags map[string]string) bool {
 	for _, q := range o.queries()[:4] {
 		if q.matches(tags) {
 			return true
 		}
 	}
 	return false
-}
-
-// sweepOwnership decides whether a resource found by its tags is the
-// owner's to sweep at all: "" when it is, else why it is kept. Pure; the
-// rules (table-tested):
-//   - tied to the cluster by a cluster tag, or carrying all three of this
-//     environment's tags (Environment, Application, ManagedBy); bootstrap's
-//     tags with another Application are another application's;
-//   - a network interface or security group must be in the cluster's VPC
-//     (when the VPC is gone, so is everything that was in it);
-//   - an elastic IP tied by bootstrap's tags alone is never released: an
-//     unassociated address has no VPC to prove it this cluster's, and a
-//     release cannot be undone.
-func sweepOwnership(o Owner, kind Kind, tags map[string]string, vpc string) string {
-	if !o.byCluster(tags) {
-		want := EnvironmentOwnership(o.Application, o.Environment)
-		if m := want.Mismatches(tags); len(m) > 0 {
-			return "not this environment's (" + strings.Join(m, "; ") + ")"
-		}
-		if kind == KindEIP {
-			return "tagged for the environment but for no cluster: its tags cannot tie an address to the cluster's VPC; release it by hand if it is this environment's"
-		}
-	}
-	if kind == KindENI || kind == KindSecurityGroup {
-		switch {
-		case o.VPCID == "":
-			return "the cluster's VPC is not known: only what is in it is swept"
-		case vpc != o.VPCID:
-			return "in " + firstNonEmpty(vpc, "no VPC") + ", not the cluster's VPC " + o.VPCID
-		}
-	}
-	return ""
 }
 
 func (q tagQuery) matches(tags map[string]string) bool {
@@ -243,19 +211,20 @@ var ErrInUse = errors.New("still in use")
 // ELBv2 is an Elastic Load Balancing v2 client.
 func (c *Clients) ELBv2() *elbv2.Client { return elbv2.NewFromConfig(c.Config) }
 
-// taggedLB is a load balancer or target group with its tags.
-type taggedLB struct {
-	kind           Kind
-	name, arn      string
-	tags           map[string]string
-	securityGroups []string
+// TaggedLB is a load balancer or target group with its tags.
+// TaggedLB is a load balancer or target group with its tags.
+type TaggedLB struct {
+	Kind           Kind
+	Name, ARN      string
+	Tags           map[string]string
+	SecurityGroups []string
 }
 
 // elbv2Resources lists every load balancer and target group of the region
 // with its tags (ELBv2 has no server-side tag filter).
-func (c *Clients) elbv2Resources(ctx context.Context) ([]taggedLB, error) {
+func (c *Clients) elbv2Resources(ctx context.Context) ([]TaggedLB, error) {
 	cl := c.ELBv2()
-	var out []taggedLB
+	var out []TaggedLB
 	lbs := elbv2.NewDescribeLoadBalancersPaginator(cl, &elbv2.DescribeLoadBalancersInput{})
 	for lbs.HasMorePages() {
 		page, err := lbs.NextPage(ctx)
@@ -263,8 +232,8 @@ func (c *Clients) elbv2Resources(ctx context.Context) ([]taggedLB, error) {
 			return nil, fmt.Errorf("listing load balancers in %s: %w", c.Region, err)
 		}
 		for _, lb := range page.LoadBalancers {
-			out = append(out, taggedLB{kind: KindLoadBalancer, name: aws.ToString(lb.LoadBalancerName),
-				arn: aws.ToString(lb.LoadBalancerArn), securityGroups: lb.SecurityGroups})
+			out = append(out, TaggedLB{Kind: KindLoadBalancer, Name: aws.ToString(lb.LoadBalancerName),
+				ARN: aws.ToString(lb.LoadBalancerArn), SecurityGroups: lb.SecurityGroups})
 		}
 	}
 	tgs := elbv2.NewDescribeTargetGroupsPaginator(cl, &elbv2.DescribeTargetGroupsInput{})
@@ -274,19 +243,19 @@ func (c *Clients) elbv2Resources(ctx context.Context) ([]taggedLB, error) {
 			return nil, fmt.Errorf("listing target groups in %s: %w", c.Region, err)
 		}
 		for _, tg := range page.TargetGroups {
-			out = append(out, taggedLB{kind: KindTargetGroup, name: aws.ToString(tg.TargetGroupName), arn: aws.ToString(tg.TargetGroupArn)})
+			out = append(out, TaggedLB{Kind: KindTargetGroup, Name: aws.ToString(tg.TargetGroupName), ARN: aws.ToString(tg.TargetGroupArn)})
 		}
 	}
 	// DescribeTags takes at most 20 ARNs.
-	byARN := map[string]*taggedLB{}
+	byARN := map[string]*TaggedLB{}
 	for i := range out {
-		byARN[out[i].arn] = &out[i]
+		byARN[out[i].ARN] = &out[i]
 	}
 	for start := 0; start < len(out); start += 20 {
 		end := min(start+20, len(out))
 		arns := make([]string, 0, end-start)
 		for _, r := range out[start:end] {
-			arns = append(arns, r.arn)
+			arns = append(arns, r.ARN)
 		}
 		res, err := cl.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns})
 		if err != nil {
@@ -296,7 +265,7 @@ func (c *Clients) elbv2Resources(ctx context.Context) ([]taggedLB, error) {
 					one, err := cl.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{arn}})
 					if err != nil {
 						if isNotFound(err) {
-							byARN[arn].arn = "" // gone
+							byARN[arn].ARN = "" // gone
 							continue
 						}
 						return nil, fmt.Errorf("reading the tags of %s: %w", arn, err)
@@ -311,22 +280,22 @@ func (c *Clients) elbv2Resources(ctx context.Context) ([]taggedLB, error) {
 	}
 	live := out[:0]
 	for _, r := range out {
-		if r.arn != "" {
+		if r.ARN != "" {
 			live = append(live, r)
 		}
 	}
 	return live, nil
 }
 
-func setELBTags(byARN map[string]*taggedLB, descs []elbv2types.TagDescription) {
+func setELBTags(byARN map[string]*TaggedLB, descs []elbv2types.TagDescription) {
 	for _, d := range descs {
 		r := byARN[aws.ToString(d.ResourceArn)]
 		if r == nil {
 			continue
 		}
-		r.tags = map[string]string{}
+		r.Tags = map[string]string{}
 		for _, t := range d.Tags {
-			r.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			r.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 	}
 }
@@ -341,292 +310,106 @@ func (c *Clients) ClusterLoadBalancers(ctx context.Context, cluster string) ([]L
 	}
 	var out []Leftover
 	for _, r := range all {
-		if r.tags[TagELBv2Cluster] != cluster {
+		if r.Tags[TagELBv2Cluster] != cluster {
 			continue
 		}
-		out = append(out, Leftover{Kind: r.kind, ID: r.name, ARN: r.arn, Tags: map[string]string{TagELBv2Cluster: cluster},
+		out = append(out, Leftover{Kind: r.Kind, ID: r.Name, ARN: r.ARN, Tags: map[string]string{TagELBv2Cluster: cluster},
 			Safe: true, Why: "made by the load balancer controller for this cluster"})
 	}
-	sortLeftovers(out)
+	SortLeftovers(out)
 	return out, nil
 }
 
-// eniFacts is what decides whether a network interface can go, and whether
+// ENIFacts is what decides whether a network interface can go, and whether
 // it holds a security group.
-type eniFacts struct {
-	id, status, description, instance string
-	requesterManaged                  bool
-	groups                            []string
-	tags                              map[string]string
-	vpc                               string
+type ENIFacts struct {
+	ID, Status, Description, Instance string
+	RequesterManaged                  bool
+	Groups                            []string
+	Tags                              map[string]string
+	VPC                               string
 }
 
-// sgFacts is what decides whether a security group can go.
-type sgFacts struct {
-	id, name, vpc string
-	tags          map[string]string
-	// enis use it; referencedBy are the other groups whose rules name it.
-	enis         []eniFacts
-	referencedBy []string
+// SGFacts is what decides whether a security group can go.
+type SGFacts struct {
+	ID, Name, VPC string
+	Tags          map[string]string
+	// ENIs use it; ReferencedBy are the other groups whose rules name it.
+	ENIs         []ENIFacts
+	ReferencedBy []string
 }
 
-type eipFacts struct {
-	allocation, publicIP, association, eni, instance string
-	tags                                             map[string]string
+// EIPFacts is what decides whether an elastic IP can be released.
+type EIPFacts struct {
+	Allocation, PublicIP, Association, ENI, Instance string
+	Tags                                             map[string]string
 }
 
-// FindLeftovers finds what is still tagged for the owner in the region —
-// ELBv2 load balancers and target groups, network interfaces, security
-// groups (never a VPC's default group) and elastic IPs — and says of each
-// whether it is safe to delete: a load balancer or target group the
-// controller made for this cluster, an unattached network interface, an
-// unassociated address, a security group nothing uses or refers to (once
-// the other leftovers are gone). Anything tagged as shared with other
-// clusters is kept. The list is in the order to delete it. Changes nothing.
-func (c *Clients) FindLeftovers(ctx context.Context, o Owner) ([]Leftover, error) {
+// Tagged is what FindTagged read: everything still tagged for the owner,
+// with what decides whether it may go. Deciding is the caller's
+// (internal/pipeline's sweep policy); nothing here judges.
+type Tagged struct {
+	// Owner is the owner looked for, its VPC filled in when it was empty.
+	Owner Owner
+	// LBs are the load balancers and target groups tagged for the owner.
+	LBs  []TaggedLB
+	ENIs []ENIFacts
+	EIPs []EIPFacts
+	// SGs are the security groups tagged for the owner (never a VPC's
+	// default group); SGLBs are the region's load balancers, tagged or
+	// not, by the security group they use.
+	SGs   []SGFacts
+	SGLBs map[string][]TaggedLB
+}
+
+// FindTagged reads what is still tagged for the owner in the region: ELBv2
+// load balancers and target groups, network interfaces, security groups and
+// elastic IPs, with the facts a sweep decides on (attachments, users of each
+// group, rules referring to it). When o.VPCID is empty the cluster's VPC is
+// looked up by eksctl's tag. Changes nothing.
+func (c *Clients) FindTagged(ctx context.Context, o Owner) (Tagged, error) {
 	if o.VPCID == "" {
 		vpc, err := c.clusterVPC(ctx, o.Cluster)
 		if err != nil {
-			return nil, err
+			return Tagged{}, err
 		}
 		o.VPCID = vpc
 	}
 	lbs, err := c.elbv2Resources(ctx)
 	if err != nil {
-		return nil, err
+		return Tagged{}, err
 	}
-	var owned []taggedLB
+	var owned []TaggedLB
 	for _, r := range lbs {
-		if o.Matched(r.tags) != nil {
+		if o.Matched(r.Tags) != nil {
 			owned = append(owned, r)
 		}
 	}
 	enis, err := c.taggedENIs(ctx, o)
 	if err != nil {
-		return nil, err
+		return Tagged{}, err
 	}
 	eips, err := c.taggedEIPs(ctx, o)
 	if err != nil {
-		return nil, err
+		return Tagged{}, err
 	}
 	sgs, err := c.taggedSGs(ctx, o)
 	if err != nil {
-		return nil, err
+		return Tagged{}, err
 	}
 	// Load balancers of the region hold security groups too, tagged or not.
-	sgUsers := map[string][]taggedLB{}
+	sgUsers := map[string][]TaggedLB{}
 	for _, r := range lbs {
-		for _, g := range r.securityGroups {
+		for _, g := range r.SecurityGroups {
 			sgUsers[g] = append(sgUsers[g], r)
 		}
 	}
-	return classify(o, owned, enis, eips, sgs, sgUsers), nil
+	return Tagged{Owner: o, LBs: owned, ENIs: enis, EIPs: eips, SGs: sgs, SGLBs: sgUsers}, nil
 }
 
-// classify decides, from what was read, what may be deleted and in which
-// order. Pure: the rules are tested without AWS.
-func classify(o Owner, lbs []taggedLB, enis []eniFacts, eips []eipFacts, sgs []sgFacts, sgLBs map[string][]taggedLB) []Leftover {
-	var out []Leftover
-	goingLB := map[string]bool{} // "app/name/id" of load balancers to delete
-	for _, r := range lbs {
-		l := Leftover{Kind: r.kind, ID: r.name, ARN: r.arn, Tags: o.Matched(r.tags)}
-		switch {
-		case o.Shared(r.tags):
-			l.Why = "tagged " + o.KubernetesTag() + "=shared: other clusters may use it"
-		case r.tags[TagELBv2Cluster] == o.Cluster:
-			l.Safe, l.Why = true, "made by the load balancer controller for this cluster"
-			if r.kind == KindLoadBalancer {
-				goingLB[lbSuffix(r.arn)] = true
-			}
-		default:
-			l.Why = "not made by the load balancer controller for this cluster: check what made it, then delete it by hand"
-		}
-		out = append(out, l)
-	}
-	goingENI := map[string]bool{}
-	for _, e := range enis {
-		l := Leftover{Kind: KindENI, ID: e.id, Tags: o.Matched(e.tags)}
-		why := sweepOwnership(o, KindENI, e.tags, e.vpc)
-		switch {
-		case why != "":
-			l.Why = why
-		case o.Shared(e.tags):
-			l.Why = "tagged " + o.KubernetesTag() + "=shared: other clusters may use it"
-		case e.requesterManaged:
-			l.Why = "managed by an AWS service (" + e.description + "): it goes with what made it"
-		case e.status != "available":
-			l.Why = "in use (" + e.status + attachedTo(e) + ")"
-		default:
-			l.Safe, l.Why = true, "unattached"
-			goingENI[e.id] = true
-		}
-		out = append(out, l)
-	}
-	for _, a := range eips {
-		l := Leftover{Kind: KindEIP, ID: a.allocation, Tags: o.Matched(a.tags)}
-		why := sweepOwnership(o, KindEIP, a.tags, "")
-		switch {
-		case why != "":
-			l.Why = why
-		case o.Shared(a.tags):
-			l.Why = "tagged " + o.KubernetesTag() + "=shared: other clusters may use it"
-		case a.association != "" || a.eni != "" || a.instance != "":
-			l.Why = "associated with " + firstNonEmpty(a.instance, a.eni, a.association) + " (" + a.publicIP + ")"
-		default:
-			l.Safe, l.Why = true, "unassociated ("+a.publicIP+")"
-		}
-		out = append(out, l)
-	}
-	out = append(out, classifySGs(o, sgs, sgLBs, goingLB, goingENI)...)
-	sortLeftovers(out)
-	return out
-}
-
-// classifySGs keeps a security group that anything staying behind uses or
-// refers to, and orders the others so that a group is deleted after every
-// group whose rules refer to it (AWS refuses otherwise).
-func classifySGs(o Owner, sgs []sgFacts, sgLBs map[string][]taggedLB, goingLB, goingENI map[string]bool) []Leftover {
-	why := map[string]string{}
-	safe := map[string]bool{}
-	for _, g := range sgs {
-		if w := sgNotOurs(o, g); w != "" {
-			why[g.id] = w
-			continue
-		}
-		if reason := sgHeld(g, sgLBs[g.id], goingLB, goingENI); reason != "" {
-			why[g.id] = reason
-			continue
-		}
-		safe[g.id] = true
-	}
-	// A group referred to by a group that stays, stays.
-	for changed := true; changed; {
-		changed = false
-		for _, g := range sgs {
-			if !safe[g.id] {
-				continue
-			}
-			for _, r := range g.referencedBy {
-				if r != g.id && !safe[r] {
-					safe[g.id] = false
-					why[g.id] = "referred to by the rules of " + r
-					changed = true
-					break
-				}
-			}
-		}
-	}
-	// Order: a group goes once every group referring to it has gone.
-	var ordered []string
-	done := map[string]bool{}
-	for {
-		var next []string
-		for _, g := range sgs {
-			if !safe[g.id] || done[g.id] {
-				continue
-			}
-			ready := true
-			for _, r := range g.referencedBy {
-				if r != g.id && safe[r] && !done[r] {
-					ready = false
-					break
-				}
-			}
-			if ready {
-				next = append(next, g.id)
-			}
-		}
-		if len(next) == 0 {
-			break
-		}
-		sort.Strings(next)
-		for _, id := range next {
-			done[id] = true
-		}
-		ordered = append(ordered, next...)
-	}
-	for _, g := range sgs {
-		if safe[g.id] && !done[g.id] {
-			safe[g.id] = false
-			why[g.id] = "in a cycle of rules referring to each other (" + strings.Join(g.referencedBy, ", ") + "): remove the rules, then delete it by hand"
-		}
-	}
-	rank := map[string]int{}
-	for i, id := range ordered {
-		rank[id] = i
-	}
-	var out []Leftover
-	for _, g := range sgs {
-		l := Leftover{Kind: KindSecurityGroup, ID: g.id, Tags: o.Matched(g.tags), Safe: safe[g.id], Why: why[g.id]}
-		if l.Safe {
-			l.Why = "not used by anything that stays (" + g.name + ")"
-		}
-		out = append(out, l)
-	}
-	// Safe groups in deletion order, kept ones after them by id.
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Safe != b.Safe {
-			return a.Safe
-		}
-		if a.Safe {
-			return rank[a.ID] < rank[b.ID]
-		}
-		return a.ID < b.ID
-	})
-	return out
-}
-
-// sgNotOurs says why a group is not the owner's to delete (another's, or
-// shared with other clusters), or "".
-func sgNotOurs(o Owner, g sgFacts) string {
-	if w := sweepOwnership(o, KindSecurityGroup, g.tags, g.vpc); w != "" {
-		return w
-	}
-	if o.Shared(g.tags) {
-		return "tagged " + o.KubernetesTag() + "=shared: other clusters may use it"
-	}
-	return ""
-}
-
-// sgHeld says what keeps a group in use, or "" when nothing that stays does.
-func sgHeld(g sgFacts, lbs []taggedLB, goingLB, goingENI map[string]bool) string {
-	for _, lb := range lbs {
-		if !goingLB[lbSuffix(lb.arn)] {
-			return "used by load balancer " + lb.name
-		}
-	}
-	for _, e := range g.enis {
-		if goingENI[e.id] {
-			continue
-		}
-		// A load balancer's own interfaces go with it.
-		if d, ok := strings.CutPrefix(e.description, "ELB "); ok && e.requesterManaged && goingLB[d] {
-			continue
-		}
-		return "used by " + e.id + " (" + e.status + attachedTo(e) + ")"
-	}
-	return ""
-}
-
-// lbSuffix is app/<name>/<id> (or net/...) of a load balancer's ARN, which
-// is how its network interfaces' descriptions name it ("ELB app/...").
-func lbSuffix(arn string) string {
-	_, s, _ := strings.Cut(arn, ":loadbalancer/")
-	return s
-}
-
-func attachedTo(e eniFacts) string {
-	if e.instance != "" {
-		return ", attached to " + e.instance
-	}
-	if e.description != "" {
-		return ", " + e.description
-	}
-	return ""
-}
-
-func sortLeftovers(ls []Leftover) {
+// SortLeftovers orders leftovers as they are deleted: by Kind (kindOrder),
+// then by ID; security groups keep the order they come in.
+func SortLeftovers(ls []Leftover) {
 	sort.SliceStable(ls, func(i, j int) bool {
 		a, b := ls[i], ls[j]
 		if kindOrder[a.Kind] != kindOrder[b.Kind] {
@@ -647,9 +430,9 @@ func tagMap(tags []ec2types.Tag) map[string]string {
 	return m
 }
 
-func (c *Clients) taggedENIs(ctx context.Context, o Owner) ([]eniFacts, error) {
+func (c *Clients) taggedENIs(ctx context.Context, o Owner) ([]ENIFacts, error) {
 	seen := map[string]bool{}
-	var out []eniFacts
+	var out []ENIFacts
 	for _, q := range o.queries() {
 		p := ec2.NewDescribeNetworkInterfacesPaginator(c.EC2, &ec2.DescribeNetworkInterfacesInput{Filters: q.ec2Filters()})
 		for p.HasMorePages() {
@@ -670,23 +453,23 @@ func (c *Clients) taggedENIs(ctx context.Context, o Owner) ([]eniFacts, error) {
 	return out, nil
 }
 
-func eniOf(n ec2types.NetworkInterface) eniFacts {
-	e := eniFacts{
-		id: aws.ToString(n.NetworkInterfaceId), status: string(n.Status), description: aws.ToString(n.Description),
-		requesterManaged: aws.ToBool(n.RequesterManaged), tags: tagMap(n.TagSet), vpc: aws.ToString(n.VpcId),
+func eniOf(n ec2types.NetworkInterface) ENIFacts {
+	e := ENIFacts{
+		ID: aws.ToString(n.NetworkInterfaceId), Status: string(n.Status), Description: aws.ToString(n.Description),
+		RequesterManaged: aws.ToBool(n.RequesterManaged), Tags: tagMap(n.TagSet), VPC: aws.ToString(n.VpcId),
 	}
 	if n.Attachment != nil {
-		e.instance = aws.ToString(n.Attachment.InstanceId)
+		e.Instance = aws.ToString(n.Attachment.InstanceId)
 	}
 	for _, g := range n.Groups {
-		e.groups = append(e.groups, aws.ToString(g.GroupId))
+		e.Groups = append(e.Groups, aws.ToString(g.GroupId))
 	}
 	return e
 }
 
-func (c *Clients) taggedEIPs(ctx context.Context, o Owner) ([]eipFacts, error) {
+func (c *Clients) taggedEIPs(ctx context.Context, o Owner) ([]EIPFacts, error) {
 	seen := map[string]bool{}
-	var out []eipFacts
+	var out []EIPFacts
 	for _, q := range o.queries() {
 		res, err := c.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: q.ec2Filters()})
 		if err != nil {
@@ -698,19 +481,19 @@ func (c *Clients) taggedEIPs(ctx context.Context, o Owner) ([]eipFacts, error) {
 				continue // an EC2-Classic address has no allocation id
 			}
 			seen[id] = true
-			out = append(out, eipFacts{
-				allocation: id, publicIP: aws.ToString(a.PublicIp), association: aws.ToString(a.AssociationId),
-				eni: aws.ToString(a.NetworkInterfaceId), instance: aws.ToString(a.InstanceId), tags: tagMap(a.Tags),
+			out = append(out, EIPFacts{
+				Allocation: id, PublicIP: aws.ToString(a.PublicIp), Association: aws.ToString(a.AssociationId),
+				ENI: aws.ToString(a.NetworkInterfaceId), Instance: aws.ToString(a.InstanceId), Tags: tagMap(a.Tags),
 			})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].allocation < out[j].allocation })
+	sort.Slice(out, func(i, j int) bool { return out[i].Allocation < out[j].Allocation })
 	return out, nil
 }
 
-func (c *Clients) taggedSGs(ctx context.Context, o Owner) ([]sgFacts, error) {
+func (c *Clients) taggedSGs(ctx context.Context, o Owner) ([]SGFacts, error) {
 	seen := map[string]bool{}
-	var out []sgFacts
+	var out []SGFacts
 	for _, q := range o.queries() {
 		p := ec2.NewDescribeSecurityGroupsPaginator(c.EC2, &ec2.DescribeSecurityGroupsInput{Filters: q.ec2Filters()})
 		for p.HasMorePages() {
@@ -724,46 +507,46 @@ func (c *Clients) taggedSGs(ctx context.Context, o Owner) ([]sgFacts, error) {
 					continue // a VPC's default group goes with the VPC
 				}
 				seen[id] = true
-				out = append(out, sgFacts{id: id, name: aws.ToString(g.GroupName), vpc: aws.ToString(g.VpcId), tags: tagMap(g.Tags)})
+				out = append(out, SGFacts{ID: id, Name: aws.ToString(g.GroupName), VPC: aws.ToString(g.VpcId), Tags: tagMap(g.Tags)})
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	for i := range out {
 		g := &out[i]
 		p := ec2.NewDescribeNetworkInterfacesPaginator(c.EC2, &ec2.DescribeNetworkInterfacesInput{
-			Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{g.id}}},
+			Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{g.ID}}},
 		})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("listing the network interfaces using %s: %w", g.id, err)
+				return nil, fmt.Errorf("listing the network interfaces using %s: %w", g.ID, err)
 			}
 			for _, n := range page.NetworkInterfaces {
-				g.enis = append(g.enis, eniOf(n))
+				g.ENIs = append(g.ENIs, eniOf(n))
 			}
 		}
 		refs := map[string]bool{}
 		for _, filter := range []string{"ip-permission.group-id", "egress.ip-permission.group-id"} {
 			p := ec2.NewDescribeSecurityGroupsPaginator(c.EC2, &ec2.DescribeSecurityGroupsInput{
-				Filters: []ec2types.Filter{{Name: aws.String(filter), Values: []string{g.id}}},
+				Filters: []ec2types.Filter{{Name: aws.String(filter), Values: []string{g.ID}}},
 			})
 			for p.HasMorePages() {
 				page, err := p.NextPage(ctx)
 				if err != nil {
-					return nil, fmt.Errorf("listing the security groups whose rules refer to %s: %w", g.id, err)
+					return nil, fmt.Errorf("listing the security groups whose rules refer to %s: %w", g.ID, err)
 				}
 				for _, r := range page.SecurityGroups {
-					if id := aws.ToString(r.GroupId); id != g.id {
+					if id := aws.ToString(r.GroupId); id != g.ID {
 						refs[id] = true
 					}
 				}
 			}
 		}
 		for id := range refs {
-			g.referencedBy = append(g.referencedBy, id)
+			g.ReferencedBy = append(g.ReferencedBy, id)
 		}
-		sort.Strings(g.referencedBy)
+		sort.Strings(g.ReferencedBy)
 	}
 	return out, nil
 }
@@ -824,15 +607,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // clusterVPC is the VPC eksctl made for a cluster (its

@@ -1,4 +1,4 @@
-package cloud
+package cloud_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	. "github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/pipeline"
 	"github.com/sovd/bootstrap/internal/testenv"
 )
 
@@ -43,94 +45,8 @@ func TestOwnerMatched(t *testing.T) {
 	}
 }
 
-// TestClassify: the rules that decide what the sweep may delete, and in
-// which order.
-func TestClassify(t *testing.T) {
-	t.Parallel()
-	o := Owner{Cluster: "c1", Environment: "staging", Application: "sovd", VPCID: "vpc-1"}
-	ctrl := map[string]string{TagELBv2Cluster: "c1"}
-	owned := map[string]string{"kubernetes.io/cluster/c1": "owned"}
-	shared := map[string]string{"kubernetes.io/cluster/c1": "shared"}
-	env := map[string]string{"Environment": "staging", "ManagedBy": "bootstrap", "Application": "sovd"}
-	nat := map[string]string{TagEksctlCluster: "c1", "Environment": "staging", "ManagedBy": "bootstrap", "Application": "sovd"}
-	lbARN := "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/k8s-web/abc"
-	keptLBARN := "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/legacy/def"
-
-	lbs := []taggedLB{
-		{kind: KindLoadBalancer, name: "k8s-web", arn: lbARN, tags: ctrl, securityGroups: []string{"sg-lb"}},
-		{kind: KindTargetGroup, name: "k8s-web-80", arn: "arn:tg/1", tags: ctrl},
-		{kind: KindLoadBalancer, name: "legacy", arn: keptLBARN, tags: owned, securityGroups: []string{"sg-legacy"}},
-		{kind: KindTargetGroup, name: "shared-tg", arn: "arn:tg/2", tags: map[string]string{TagELBv2Cluster: "c1", "kubernetes.io/cluster/c1": "shared"}},
-	}
-	sgLBs := map[string][]taggedLB{"sg-lb": {lbs[0]}, "sg-legacy": {lbs[2]}}
-	enis := []eniFacts{
-		{id: "eni-free", vpc: "vpc-1", status: "available", tags: owned, groups: []string{"sg-node"}},
-		{id: "eni-busy", vpc: "vpc-1", status: "in-use", instance: "i-1", tags: owned, groups: []string{"sg-busy"}},
-		{id: "eni-svc", vpc: "vpc-1", status: "in-use", requesterManaged: true, description: "ELB app/k8s-web/abc", tags: owned},
-	}
-	eips := []eipFacts{
-		{allocation: "eipalloc-free", publicIP: "1.2.3.4", tags: nat},
-		{allocation: "eipalloc-env", publicIP: "9.9.9.9", tags: env},
-		{allocation: "eipalloc-nat", publicIP: "5.6.7.8", association: "eipassoc-1", eni: "eni-nat", tags: nat},
-	}
-	sgs := []sgFacts{
-		// Used by the free ENI only, which goes first.
-		{id: "sg-node", vpc: "vpc-1", name: "node", tags: owned, enis: enis[:1]},
-		// Used by an attached ENI.
-		{id: "sg-busy", vpc: "vpc-1", name: "busy", tags: owned, enis: enis[1:2]},
-		// The controller's group of a load balancer that goes, and the
-		// load balancer's own interface.
-		{id: "sg-lb", vpc: "vpc-1", name: "k8s-web", tags: ctrl, enis: []eniFacts{{id: "eni-elb", vpc: "vpc-1", status: "in-use", requesterManaged: true, description: "ELB app/k8s-web/abc"}}},
-		// Used by a load balancer that stays.
-		{id: "sg-legacy", vpc: "vpc-1", name: "legacy", tags: owned},
-		// Referred to by sg-busy, which stays.
-		{id: "sg-refd-by-kept", vpc: "vpc-1", name: "refd", tags: owned, referencedBy: []string{"sg-busy"}},
-		// sg-a refers to sg-b: a goes first, then b (names in reverse).
-		{id: "sg-b", vpc: "vpc-1", name: "b", tags: ctrl, referencedBy: []string{"sg-a", "sg-b"}},
-		{id: "sg-a", vpc: "vpc-1", name: "a", tags: ctrl},
-		// A cycle.
-		{id: "sg-x", vpc: "vpc-1", name: "x", tags: owned, referencedBy: []string{"sg-y"}},
-		{id: "sg-y", vpc: "vpc-1", name: "y", tags: owned, referencedBy: []string{"sg-x"}},
-		{id: "sg-shared", vpc: "vpc-1", name: "shared", tags: shared},
-	}
-	got := classify(o, lbs, enis, eips, sgs, sgLBs)
-	var lines []string
-	for _, l := range got {
-		verdict := "keep"
-		if l.Safe {
-			verdict = "delete"
-		}
-		lines = append(lines, fmt.Sprintf("%s %s %s: %s", l.Kind, l.ID, verdict, l.Why))
-	}
-	want := []string{
-		"load balancer k8s-web delete: made by the load balancer controller for this cluster",
-		"load balancer legacy keep: not made by the load balancer controller for this cluster: check what made it, then delete it by hand",
-		"target group k8s-web-80 delete: made by the load balancer controller for this cluster",
-		"target group shared-tg keep: tagged kubernetes.io/cluster/c1=shared: other clusters may use it",
-		"elastic IP eipalloc-env keep: tagged for the environment but for no cluster: its tags cannot tie an address to the cluster's VPC; release it by hand if it is this environment's",
-		"elastic IP eipalloc-free delete: unassociated (1.2.3.4)",
-		"elastic IP eipalloc-nat keep: associated with eni-nat (5.6.7.8)",
-		"network interface eni-busy keep: in use (in-use, attached to i-1)",
-		"network interface eni-free delete: unattached",
-		"network interface eni-svc keep: managed by an AWS service (ELB app/k8s-web/abc): it goes with what made it",
-		"security group sg-a delete: not used by anything that stays (a)",
-		"security group sg-lb delete: not used by anything that stays (k8s-web)",
-		"security group sg-node delete: not used by anything that stays (node)",
-		"security group sg-b delete: not used by anything that stays (b)",
-		"security group sg-busy keep: used by eni-busy (in-use, attached to i-1)",
-		"security group sg-legacy keep: used by load balancer legacy",
-		"security group sg-refd-by-kept keep: referred to by the rules of sg-busy",
-		"security group sg-shared keep: tagged kubernetes.io/cluster/c1=shared: other clusters may use it",
-		"security group sg-x keep: in a cycle of rules referring to each other (sg-y): remove the rules, then delete it by hand",
-		"security group sg-y keep: in a cycle of rules referring to each other (sg-x): remove the rules, then delete it by hand",
-	}
-	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
-		t.Errorf("classify:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
-	}
-}
-
 // TestLeftoversAgainstMoto builds leftovers of two clusters in moto and
-// checks what FindLeftovers reads of one of them, and that deleting what it
+// checks what FindTagged reads of one of them, as the sweep judges it,, and that deleting what it
 // calls safe leaves exactly what it kept.
 func TestLeftoversAgainstMoto(t *testing.T) {
 	if testing.Short() {
@@ -178,7 +94,7 @@ func TestLeftoversAgainstMoto(t *testing.T) {
 	otherENI := f.eni(subnets[1], nil, map[string]string{TagCNICluster: "c2"})
 
 	o := Owner{Cluster: "c1", Environment: "staging", Application: "sovd", VPCID: vpc}
-	found, err := c.FindLeftovers(ctx, o)
+	found, err := findLeftovers(ctx, c, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +132,7 @@ func TestLeftoversAgainstMoto(t *testing.T) {
 			t.Errorf("deleting again: %v", err)
 		}
 	}
-	again, err := c.FindLeftovers(ctx, o)
+	again, err := findLeftovers(ctx, c, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +179,16 @@ func TestDeleteLeftoverInUse(t *testing.T) {
 	if !errors.Is(err, ErrInUse) {
 		t.Fatalf("deleting a target group a listener uses: %v, want ErrInUse", err)
 	}
+}
+
+// findLeftovers is what teardown's sweep finds: what FindTagged reads,
+// judged by the pipeline's policy.
+func findLeftovers(ctx context.Context, c *Clients, o Owner) ([]Leftover, error) {
+	tagged, err := c.FindTagged(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.ClassifyLeftovers(tagged), nil
 }
 
 func indexOf(s []string, v string) int {
@@ -427,43 +353,6 @@ func (f *fixture) listener(lb, tg string) {
 	}
 }
 
-// TestSweepOwnership: the rule that keeps the sweep to this environment's
-// resources in the cluster's VPC.
-func TestSweepOwnership(t *testing.T) {
-	t.Parallel()
-	o := Owner{Cluster: "c1", Environment: "staging", Application: "sovd", VPCID: "vpc-1"}
-	env := map[string]string{"Environment": "staging", "Application": "sovd", "ManagedBy": "bootstrap"}
-	otherApp := map[string]string{"Environment": "staging", "Application": "billing", "ManagedBy": "bootstrap"}
-	noApp := map[string]string{"Environment": "staging", "ManagedBy": "bootstrap"}
-	cni := map[string]string{TagCNICluster: "c1"}
-	for _, c := range []struct {
-		name string
-		kind Kind
-		tags map[string]string
-		vpc  string
-		o    Owner
-		want string // "" sweeps; else the start of the reason kept
-	}{
-		{"env group in the VPC", KindSecurityGroup, env, "vpc-1", o, ""},
-		{"env interface in the VPC", KindENI, env, "vpc-1", o, ""},
-		{"cluster interface in the VPC", KindENI, cni, "vpc-1", o, ""},
-		{"another application's group", KindSecurityGroup, otherApp, "vpc-1", o, "not this environment's (Application=billing, want sovd)"},
-		{"another application's interface", KindENI, otherApp, "vpc-1", o, "not this environment's (Application=billing, want sovd)"},
-		{"another application's address", KindEIP, otherApp, "", o, "not this environment's (Application=billing, want sovd)"},
-		{"no Application", KindSecurityGroup, noApp, "vpc-1", o, "not this environment's (Application missing)"},
-		{"env group in another VPC", KindSecurityGroup, env, "vpc-2", o, "in vpc-2, not the cluster's VPC vpc-1"},
-		{"cluster interface in another VPC", KindENI, cni, "vpc-2", o, "in vpc-2, not the cluster's VPC vpc-1"},
-		{"VPC unknown", KindENI, env, "vpc-1", Owner{Cluster: "c1", Environment: "staging", Application: "sovd"}, "the cluster's VPC is not known"},
-		{"env address", KindEIP, env, "", o, "tagged for the environment but for no cluster"},
-		{"eksctl's address", KindEIP, map[string]string{TagEksctlCluster: "c1"}, "", o, ""},
-	} {
-		got := sweepOwnership(c.o, c.kind, c.tags, c.vpc)
-		if (c.want == "") != (got == "") || !strings.HasPrefix(got, c.want) {
-			t.Errorf("%s: %q, want %q", c.name, got, c.want)
-		}
-	}
-}
-
 // TestSweepKeepsDecoysAgainstMoto: a security group, an available network
 // interface and an elastic IP tagged Environment=staging,
 // ManagedBy=bootstrap but Application=billing, and a group and interface
@@ -494,7 +383,7 @@ func TestSweepKeepsDecoysAgainstMoto(t *testing.T) {
 	farENI := f.eni(otherSubnets[0], []string{farSG}, env)
 
 	o := Owner{Cluster: "c9", Environment: "staging", Application: "sovd", VPCID: vpc}
-	found, err := c.FindLeftovers(ctx, o)
+	found, err := findLeftovers(ctx, c, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,27 +39,13 @@ type AddonOptions struct {
 	// Timeout is helm's --timeout per release, and kubectl's wait when
 	// deleting; 0 means addons.DefaultTimeout.
 	Timeout time.Duration
-	// EKS opens what RemoveReplacedAddons reads in AWS (the cluster's EKS
-	// add-ons); nil means DefaultEKSExtraAPI.
-	EKS OpenEKSExtraAPI
-	// DB opens what KeepAppDatabaseRole reads and writes in AWS (the
-	// database secret's versions, the master secret); nil means
-	// DefaultDBRoleAPI.
-	DB OpenDBRoleAPI
-}
-
-func (o AddonOptions) db() OpenDBRoleAPI {
-	if o.DB != nil {
-		return o.DB
-	}
-	return DefaultDBRoleAPI
-}
-
-func (o AddonOptions) eks() OpenEKSExtraAPI {
-	if o.EKS != nil {
-		return o.EKS
-	}
-	return DefaultEKSExtraAPI
+	// EKS is what RemoveReplacedAddons reads in AWS (the cluster's EKS
+	// add-ons); nil means the run's AWS handle.
+	EKS EKSExtraAPI
+	// DB is what KeepAppDatabaseRole reads and writes in AWS (the
+	// database secret's versions, the master secret); nil means the run's
+	// AWS handle.
+	DB DBRoleAPI
 }
 
 // KubeconfigFile is the kubeconfig's name in the run directory.
@@ -87,9 +73,9 @@ func (o AddonOptions) describedKubeconfig(st *State) string {
 // environment has been read (account, network, data tier outputs).
 func AddonSteps(o AddonOptions) []Step {
 	return append(AddonReleaseSteps(o),
-		KeepAppDatabaseRole{AWS: o.db(), Options: o}, // the app's own role in the database, its password in <prefix>/database, rotated when due
-		ApplySecretManifests{Options: o},             // app namespace, ClusterSecretStore, the app's ExternalSecret
-		WriteAppValues{},                             // .bootstrap/<env>/values/sovd-webapp.yaml
+		KeepAppDatabaseRole{AWS: o.DB, Options: o}, // the app's own role in the database, its password in <prefix>/database, rotated when due
+		ApplySecretManifests{Options: o},           // app namespace, ClusterSecretStore, the app's ExternalSecret
+		WriteAppValues{},                           // .bootstrap/<env>/values/sovd-webapp.yaml
 	)
 }
 
@@ -103,8 +89,8 @@ func AddonReleaseSteps(o AddonOptions) []Step {
 	if len(o.Charts.Repos(addons.Charts())) > 0 {
 		steps = append(steps, AddChartRepos{Options: o}) // helm repo add, helm repo update
 	}
-	steps = append(steps, ApplyChartCRDs{Options: o})         // crds/ of the load balancer controller, server-side
-	steps = append(steps, RemoveReplacedAddons{AWS: o.eks()}) // eksctl delete addon metrics-server, when eksctl's defaults made it
+	steps = append(steps, ApplyChartCRDs{Options: o})       // crds/ of the load balancer controller, server-side
+	steps = append(steps, RemoveReplacedAddons{AWS: o.EKS}) // eksctl delete addon metrics-server, when eksctl's defaults made it
 	for _, a := range addons.All {
 		steps = append(steps, InstallRelease{Options: o, Chart: a}) // metrics-server, load balancer controller, External Secrets
 	}
@@ -224,7 +210,7 @@ func (WriteKubeconfig) Describe(_ context.Context, st *State) (Description, erro
 // of it) and the cluster's VPC (the load balancer controller is told it).
 // Changes nothing.
 type ReadAddonInputs struct {
-	AWS OpenAWS
+	AWS ClusterAPI
 }
 
 // Name implements Step.
@@ -235,22 +221,15 @@ func (s ReadAddonInputs) Run(ctx context.Context, st *State) error {
 	if st.AccountID != "" && st.Network != nil {
 		return nil
 	}
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
-	if err := ReadAccountOnce(ctx, api, st); err != nil {
+	if _, err := st.LiveAccount(ctx, api); err != nil {
 		return err
 	}
-	if st.Network == nil {
-		n, err := api.ClusterNetwork(ctx, st.Profile.Cluster.Name)
-		if err != nil {
-			return fmt.Errorf("reading the network of cluster %s (bootstrap cluster --env %s makes it): %w", st.Profile.Cluster.Name, st.Profile.Name, err)
-		}
-		st.Network = &Network{
-			VPCID: n.VPCID, PrivateSubnetIDs: n.PrivateSubnetIDs, PublicSubnetIDs: n.PublicSubnetIDs,
-			ClusterSecurityGroupID: n.ClusterSecurityGroupID, OIDCIssuer: n.OIDCIssuer,
-		}
+	if _, err := st.LiveNetwork(ctx, api); err != nil {
+		return err
 	}
 	return nil
 }

@@ -52,13 +52,17 @@ func dataTier() map[string]any {
 func addonState(t *testing.T, r proc.Runner) *State {
 	t.Helper()
 	return &State{
-		Profile:   config.Builtin("production"),
-		Runner:    r,
-		Tools:     map[string]string{},
-		Dir:       filepath.Join(t.TempDir(), ".bootstrap", "production"),
-		AccountID: "123456789012",
-		Network:   &Network{VPCID: "vpc-0123456789abcdef0"},
-		Data:      dataTier(),
+		Profile: config.Builtin("production"),
+		Dir:     filepath.Join(t.TempDir(), ".bootstrap", "production"),
+		Services: Services{
+			Runner: r,
+			Tools:  map[string]string{},
+		},
+		Facts: Facts{
+			AccountID: "123456789012",
+			Network:   &Network{VPCID: "vpc-0123456789abcdef0"},
+			Data:      dataTier(),
+		},
 	}
 }
 
@@ -160,7 +164,7 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 		}
 		return nil
 	})
-	if err := Run(context.Background(), st, "bootstrap addons --env production", AddonSteps(AddonOptions{EKS: noEKSExtras, DB: db.open})); err != nil {
+	if err := Run(context.Background(), st, "bootstrap addons --env production", AddonSteps(AddonOptions{EKS: noEKSExtras(), DB: db})); err != nil {
 		t.Fatal(err)
 	}
 	// The Job's name carries the new version's random ID.
@@ -207,7 +211,7 @@ func TestAddonsRerunUpgradesNothing(t *testing.T) {
 	cur := wantSecret(st, out)
 	cur.Username, cur.Password = "sovd_app_1", "current0password"
 	db.versions["v1"] = &cloud.LabelledVersion{ID: "v1", Labels: []string{"AWSCURRENT"}, Created: time.Now(), Value: cur.JSON()}
-	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src, EKS: noEKSExtras, DB: db.open}
+	o := AddonOptions{Kubeconfig: "/kube/config", Charts: src, EKS: noEKSExtras(), DB: db}
 	r.Expect(`kubectl apply .* --filename /charts/aws-load-balancer-controller/crds --kubeconfig /kube/config`)
 	for _, c := range addons.All {
 		r.Expect(listRE(c)).Stdout(deployed(c, "1"))
@@ -330,7 +334,7 @@ func TestDeleteSecretManifestsWithoutExternalSecrets(t *testing.T) {
 // only the live environment knows.
 func TestAddonStepsDescribeOffline(t *testing.T) {
 	t.Parallel()
-	st := &State{Profile: config.Builtin("staging"), Dir: ".bootstrap/staging", Runner: proctest.New(t)}
+	st := &State{Profile: config.Builtin("staging"), Dir: ".bootstrap/staging", Services: Services{Runner: proctest.New(t)}}
 	descs, err := Describe(context.Background(), st, AddonSteps(AddonOptions{}))
 	if err != nil {
 		t.Fatal(err)
@@ -444,7 +448,7 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 	// its pod-complete stage); the secrets' versions are in memory.
 	db := newMemDBRoleAPI()
 	opts := func(src addons.Source) AddonOptions {
-		return AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 15 * time.Second, EKS: noEKSExtras, DB: db.open}
+		return AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 15 * time.Second, EKS: noEKSExtras(), DB: db}
 	}
 	run := func(name string, steps []Step) error {
 		start := time.Now()
@@ -652,13 +656,12 @@ func TestReadAddonInputs(t *testing.T) {
 	t.Parallel()
 	st := addonState(t, proctest.New(t))
 	aws := &addonsAWS{}
-	open := func(context.Context, string) (ClusterAPI, error) { return aws, nil }
 	// Known from earlier steps: nothing is asked.
-	if err := (ReadAddonInputs{AWS: open}).Run(context.Background(), st); err != nil || len(aws.calls) != 0 {
+	if err := (ReadAddonInputs{AWS: aws}).Run(context.Background(), st); err != nil || len(aws.calls) != 0 {
 		t.Fatalf("err %v, calls %v", err, aws.calls)
 	}
 	st.AccountID, st.Network = "", nil
-	if err := (ReadAddonInputs{AWS: open}).Run(context.Background(), st); err != nil {
+	if err := (ReadAddonInputs{AWS: aws}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	if st.AccountID != "123456789012" || st.Network.VPCID != "vpc-1" || len(aws.calls) != 2 {

@@ -34,21 +34,13 @@ type ClusterAPI interface {
 	RoleInlinePolicies(ctx context.Context, role string) (map[string]string, bool, error)
 }
 
-// OpenAWS opens the AWS clients of a region.
-type OpenAWS func(ctx context.Context, region string) (ClusterAPI, error)
-
-// DefaultAWS opens the SDK's clients (cloud.New).
-func DefaultAWS(ctx context.Context, region string) (ClusterAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // ClusterSteps is `bootstrap cluster`, in order.
 func ClusterSteps() []Step {
 	return []Step{
-		CheckEksctl{},                          // eksctl version >= eksctl.MinVersion
-		CreateCluster{AWS: DefaultAWS},         // render cluster.yaml; create, or reconcile what exists (IRSA policies included)
-		ClaimLogGroup{AWS: DefaultEKSExtraAPI}, // tag /aws/eks/<cluster>/cluster for the environment, so teardown can delete it
-		ReadNetwork{AWS: DefaultAWS},           // VPC, subnets, cluster security group, OIDC issuer -> State.Network
+		CheckEksctl{},   // eksctl version >= eksctl.MinVersion
+		CreateCluster{}, // render cluster.yaml; create, or reconcile what exists (IRSA policies included)
+		ClaimLogGroup{}, // tag /aws/eks/<cluster>/cluster for the environment, so teardown can delete it
+		ReadNetwork{},   // VPC, subnets, cluster security group, OIDC issuer -> State.Network
 	}
 }
 
@@ -56,7 +48,7 @@ func ClusterSteps() []Step {
 // destroyed (its RDS and ElastiCache sit in the cluster's subnets).
 func ClusterTeardownSteps() []Step {
 	return []Step{
-		DeleteCluster{AWS: DefaultAWS}, // eksctl delete cluster --wait
+		DeleteCluster{}, // eksctl delete cluster --wait
 	}
 }
 
@@ -143,7 +135,7 @@ func (CheckEksctl) Describe(context.Context, *State) (Description, error) {
 // the node groups, each command skipping what exists. A CloudFormation stack
 // left failed by an earlier run stops it with the command that clears it.
 type CreateCluster struct {
-	AWS OpenAWS
+	AWS ClusterAPI
 }
 
 // Name implements Step.
@@ -161,11 +153,11 @@ func (s CreateCluster) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
-	if err := ReadAccountOnce(ctx, api, st); err != nil {
+	if _, err := st.LiveAccount(ctx, api); err != nil {
 		return err
 	}
 	if err := settleStacks(ctx, api, st); err != nil {
@@ -305,7 +297,7 @@ func describeCluster(st *State) []string {
 // issuer from EKS and EC2 into State.Network, for the data tier and the
 // add-ons. Changes nothing.
 type ReadNetwork struct {
-	AWS OpenAWS
+	AWS ClusterAPI
 }
 
 // Name implements Step.
@@ -313,7 +305,7 @@ func (ReadNetwork) Name() string { return "Reading the cluster's network" }
 
 // Run implements Step.
 func (s ReadNetwork) Run(ctx context.Context, st *State) error {
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -345,7 +337,7 @@ func (ReadNetwork) Describe(_ context.Context, st *State) (Description, error) {
 // waiting until they are gone. A cluster that is already gone, with no
 // stack left, is success.
 type DeleteCluster struct {
-	AWS OpenAWS
+	AWS ClusterAPI
 }
 
 // Name implements Step.
@@ -354,7 +346,7 @@ func (DeleteCluster) Name() string { return "Deleting EKS cluster with eksctl" }
 // Run implements Step.
 func (s DeleteCluster) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -391,20 +383,12 @@ type NodeGroupAPI interface {
 	NodeGroupFacts(ctx context.Context, cluster, name string) (cloud.NodeGroupFacts, error)
 }
 
-// OpenNodeGroupAPI opens DeleteNodeGroups' AWS clients for a region.
-type OpenNodeGroupAPI func(ctx context.Context, region string) (NodeGroupAPI, error)
-
-// DefaultNodeGroupAPI opens the SDK's clients.
-func DefaultNodeGroupAPI(ctx context.Context, region string) (NodeGroupAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // DeleteNodeGroups deletes the managed node group and waits until it is
 // gone, so that teardown can do it beside the data tier's destroy instead of
 // inside `eksctl delete cluster`, after it. Pods are not evicted: the
 // add-ons are uninstalled and the workloads are going on purpose. A node
 // group or cluster already gone is success.
-type DeleteNodeGroups struct{ AWS OpenNodeGroupAPI }
+type DeleteNodeGroups struct{ AWS NodeGroupAPI }
 
 // Name implements Step.
 func (DeleteNodeGroups) Name() string { return "Deleting the node group with eksctl" }
@@ -412,7 +396,7 @@ func (DeleteNodeGroups) Name() string { return "Deleting the node group with eks
 // Run implements Step.
 func (s DeleteNodeGroups) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}

@@ -70,15 +70,15 @@ func (f *fakeAWS) RoleInlinePolicies(_ context.Context, role string) (map[string
 	return docs, ok, nil
 }
 
-func (f *fakeAWS) open(context.Context, string) (ClusterAPI, error) { return f, nil }
-
 func clusterState(t *testing.T, env string, r proc.Runner) *State {
 	t.Helper()
 	return &State{
 		Profile: config.Builtin(env),
-		Runner:  r,
 		Dir:     filepath.Join(t.TempDir(), ".bootstrap", env),
-		Tools:   map[string]string{},
+		Services: Services{
+			Runner: r,
+			Tools:  map[string]string{},
+		},
 	}
 }
 
@@ -105,7 +105,7 @@ func TestCreateClusterWhenAbsent(t *testing.T) {
 		return nil
 	})
 	aws := &fakeAWS{}
-	err := Run(context.Background(), st, "bootstrap cluster --env production", []Step{CheckEksctl{}, CreateCluster{AWS: aws.open}})
+	err := Run(context.Background(), st, "bootstrap cluster --env production", []Step{CheckEksctl{}, CreateCluster{AWS: aws}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestCreateClusterReconcilesExisting(t *testing.T) {
 	r.Expect(`eksctl create iamserviceaccount -f ` + file + ` --approve`)
 	r.Expect(`eksctl create nodegroup -f ` + file)
 	aws := &fakeAWS{exists: true, stacks: []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "CREATE_COMPLETE"}}}
-	if err := (CreateCluster{AWS: aws.open}).Run(context.Background(), st); err != nil {
+	if err := (CreateCluster{AWS: aws}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Join(r.Lines(), "\n")
@@ -140,7 +140,7 @@ func TestCreateClusterStopsOnFailedStack(t *testing.T) {
 		Name: "eksctl-sovd-production-cluster-cluster", Status: "ROLLBACK_COMPLETE",
 		Reason: "The following resource(s) failed to create: [ControlPlane].",
 	}}}
-	err := (CreateCluster{AWS: aws.open}).Run(context.Background(), st)
+	err := (CreateCluster{AWS: aws}).Run(context.Background(), st)
 	if err == nil {
 		t.Fatal("ran on top of a rolled-back stack")
 	}
@@ -169,7 +169,7 @@ func TestCreateClusterFailureShowsLeftStack(t *testing.T) {
 		aws.stacks = []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "ROLLBACK_COMPLETE"}}
 		return nil
 	})
-	err := (CreateCluster{AWS: aws.open}).Run(context.Background(), st)
+	err := (CreateCluster{AWS: aws}).Run(context.Background(), st)
 	if err == nil || !strings.Contains(err.Error(), "eksctl delete cluster --name sovd-staging-cluster --region us-east-1 --wait") {
 		t.Fatalf("error does not show the clearing command: %v", err)
 	}
@@ -193,7 +193,7 @@ func TestReadNetwork(t *testing.T) {
 	n := &cloud.Network{VPCID: "vpc-1", PrivateSubnetIDs: []string{"subnet-a", "subnet-b", "subnet-c"},
 		PublicSubnetIDs: []string{"subnet-d"}, ClusterSecurityGroupID: "sg-1", OIDCIssuer: "https://oidc.example/id/X"}
 	aws := &fakeAWS{network: n}
-	if err := (ReadNetwork{AWS: aws.open}).Run(context.Background(), st); err != nil {
+	if err := (ReadNetwork{AWS: aws}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	got := st.Network
@@ -205,7 +205,7 @@ func TestReadNetwork(t *testing.T) {
 func TestDeleteClusterAlreadyGone(t *testing.T) {
 	t.Parallel()
 	st := clusterState(t, "staging", proctest.New(t)) // runs nothing
-	if err := (DeleteCluster{AWS: (&fakeAWS{}).open}).Run(context.Background(), st); err != nil {
+	if err := (DeleteCluster{AWS: &fakeAWS{}}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -216,7 +216,7 @@ func TestDeleteClusterWithLeftStacks(t *testing.T) {
 	st := clusterState(t, "staging", r)
 	r.Expect(`eksctl delete cluster --name sovd-staging-cluster --region us-east-1 --wait --disable-nodegroup-eviction`)
 	aws := &fakeAWS{stacks: []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "ROLLBACK_COMPLETE"}}}
-	if err := (DeleteCluster{AWS: aws.open}).Run(context.Background(), st); err != nil {
+	if err := (DeleteCluster{AWS: aws}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -225,21 +225,8 @@ func TestDeleteClusterWithLeftStacks(t *testing.T) {
 func TestClusterDescribeOffline(t *testing.T) {
 	t.Parallel()
 	st := clusterState(t, "production", nil)
+	st.AWS = noAWS(t) // opening the run's AWS handle fails the test
 	steps := append(ClusterSteps(), ClusterTeardownSteps()...)
-	for i, s := range steps {
-		// Any AWS call fails the test.
-		switch v := s.(type) {
-		case CreateCluster:
-			v.AWS = noAWS(t)
-			steps[i] = v
-		case ReadNetwork:
-			v.AWS = noAWS(t)
-			steps[i] = v
-		case DeleteCluster:
-			v.AWS = noAWS(t)
-			steps[i] = v
-		}
-	}
 	descs, err := Describe(context.Background(), st, steps)
 	if err != nil {
 		t.Fatal(err)
@@ -277,8 +264,9 @@ func TestClusterDescribeOffline(t *testing.T) {
 	}
 }
 
-func noAWS(t *testing.T) OpenAWS {
-	return func(context.Context, string) (ClusterAPI, error) {
+// noAWS is a run's AWS handle that fails the test when opened.
+func noAWS(t *testing.T) OpenAWSFunc {
+	return func(context.Context) (*AWS, error) {
 		t.Error("Describe opened AWS clients")
 		return nil, errors.New("offline")
 	}
@@ -342,9 +330,12 @@ func processState(t *testing.T, env, eksctlBin string) (*State, *bytes.Buffer) {
 	log := &bytes.Buffer{}
 	return &State{
 		Profile: p,
-		Runner:  &proc.Exec{Log: log},
-		Tools:   map[string]string{"eksctl": eksctlBin},
 		Dir:     filepath.Join(t.TempDir(), ".bootstrap", env),
+		Services: Services{
+			Runner: &proc.Exec{Log: log},
+			Tools:  map[string]string{"eksctl": eksctlBin},
+			AWS:    RegionAWS(p.Region),
+		},
 	}, log
 }
 
@@ -644,8 +635,6 @@ func (f *settlingAWS) Stacks(ctx context.Context, prefix string) ([]cloud.Stack,
 	return []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "CREATE_COMPLETE"}}, nil
 }
 
-func (f *settlingAWS) open(context.Context, string) (ClusterAPI, error) { return f, nil }
-
 // TestCreateClusterWaitsForAStackStillBeingMade: the re-run after a Ctrl-C
 // during eksctl create finds the stack CloudFormation is still making,
 // waits for it, and then reconciles the cluster it made.
@@ -660,7 +649,7 @@ func TestCreateClusterWaitsForAStackStillBeingMade(t *testing.T) {
 		r.Expect("eksctl " + strings.Join(args, " "))
 	}
 	aws := &settlingAWS{busy: 3}
-	if err := (CreateCluster{AWS: aws.open}).Run(context.Background(), st); err != nil {
+	if err := (CreateCluster{AWS: aws}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	if aws.busy != 0 || !strings.Contains(out.String(), "stack eksctl-sovd-staging-cluster-cluster is CREATE_IN_PROGRESS (CloudFormation goes on after an interrupted eksctl): waiting for it") {

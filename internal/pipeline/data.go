@@ -41,36 +41,28 @@ type DataAPI interface {
 	HostedZoneAPI // the zone of app.domain, when CheckOwnership did not run
 }
 
-// OpenDataAPI opens the data steps' AWS clients for a region.
-type OpenDataAPI func(ctx context.Context, region string) (DataAPI, error)
-
-// DefaultDataAPI opens the SDK's clients.
-func DefaultDataAPI(ctx context.Context, region string) (DataAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // DataSteps is `bootstrap data`, in order.
 func DataSteps() []Step {
 	return []Step{
-		EnsureStateBucket{AWS: DefaultDataAPI}, // versioned, encrypted, private; one per account and region
-		ApplyData{AWS: DefaultDataAPI},         // init, plan, apply of terraform/stateful; outputs -> State.Data
-		SetRedisAuth{AWS: DefaultDataAPI},      // AUTH token from sovd/<env>/redis, never through Terraform state
+		EnsureStateBucket{}, // versioned, encrypted, private; one per account and region
+		ApplyData{},         // init, plan, apply of terraform/stateful; outputs -> State.Data
+		SetRedisAuth{},      // AUTH token from sovd/<env>/redis, never through Terraform state
 	}
 }
 
 // EnsureStateBucket creates the state bucket, or checks the one there.
-type EnsureStateBucket struct{ AWS OpenDataAPI }
+type EnsureStateBucket struct{ AWS DataAPI }
 
 // Name implements Step.
 func (EnsureStateBucket) Name() string { return "Ensuring the Terraform state bucket" }
 
 // Run implements Step.
 func (s EnsureStateBucket) Run(ctx context.Context, st *State) error {
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
-	if err := ensureAccount(ctx, api, st); err != nil {
+	if _, err := st.LiveAccount(ctx, api); err != nil {
 		return err
 	}
 	bucket := st.Profile.StateBucketName(st.AccountID)
@@ -106,7 +98,7 @@ func (s EnsureStateBucket) Describe(_ context.Context, st *State) (Description, 
 }
 
 // ApplyData applies terraform/stateful.
-type ApplyData struct{ AWS OpenDataAPI }
+type ApplyData struct{ AWS DataAPI }
 
 // Name implements Step.
 func (ApplyData) Name() string { return "Applying the data tier with Terraform" }
@@ -115,14 +107,14 @@ func (ApplyData) Name() string { return "Applying the data tier with Terraform" 
 // after a completed apply changes nothing; after a failed apply, Terraform
 // picks up from its state and creates only what is missing.
 func (s ApplyData) Run(ctx context.Context, st *State) error {
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
-	if err := ensureAccount(ctx, api, st); err != nil {
+	if _, err := st.LiveAccount(ctx, api); err != nil {
 		return err
 	}
-	if err := ensureNetwork(ctx, api, st); err != nil {
+	if _, err := st.LiveNetwork(ctx, api); err != nil {
 		return err
 	}
 	if st.HostedZoneID == "" {
@@ -195,7 +187,7 @@ func (s ApplyData) Describe(ctx context.Context, st *State) (Description, error)
 
 // ReadDataOutputs reads the data tier's Terraform outputs from the remote
 // state, for a run that did not apply it (bootstrap addons on its own).
-type ReadDataOutputs struct{ AWS OpenDataAPI }
+type ReadDataOutputs struct{ AWS DataAPI }
 
 // Name implements Step.
 func (ReadDataOutputs) Name() string { return "Reading the data tier's outputs" }
@@ -205,7 +197,7 @@ func (s ReadDataOutputs) Run(ctx context.Context, st *State) error {
 	if st.Data != nil {
 		return nil
 	}
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -238,7 +230,7 @@ func (ReadDataOutputs) Describe(_ context.Context, st *State) (Description, erro
 // deleted, since RDS and ElastiCache sit in the cluster's subnets.
 func DataTeardownSteps() []Step {
 	return []Step{
-		DestroyData{AWS: DefaultDataAPI}, // production: protection lifted and a final snapshot named first
+		DestroyData{}, // production: protection lifted and a final snapshot named first
 	}
 }
 
@@ -246,7 +238,7 @@ func DataTeardownSteps() []Step {
 // first applies the teardown settings (deletion protection off, a final
 // snapshot with a unique name), so the data survives as a snapshot. The
 // teardown command's typed confirmation stands in front of it.
-type DestroyData struct{ AWS OpenDataAPI }
+type DestroyData struct{ AWS DataAPI }
 
 // Name implements Step.
 func (DestroyData) Name() string { return "Destroying the data tier" }
@@ -258,7 +250,7 @@ func FinalSnapshotID(st *State) string {
 
 // Run implements Step: no state bucket, or an empty state, is "already gone".
 func (s DestroyData) Run(ctx context.Context, st *State) error {
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -430,8 +422,8 @@ func untaintInterrupted(ctx context.Context, api DataAPI, d *tfdriver.Driver, st
 
 // livePlan runs terraform plan against the live state, changing nothing in
 // AWS (it writes only the run directory), and returns its typed summary.
-func livePlan(ctx context.Context, open OpenDataAPI, st *State) []string {
-	api, err := open(ctx, st.Profile.Region)
+func livePlan(ctx context.Context, injected DataAPI, st *State) []string {
+	api, err := apiOf(ctx, st, injected)
 	if err != nil {
 		return []string{"terraform plan not run: " + err.Error()}
 	}
@@ -461,7 +453,7 @@ func livePlan(ctx context.Context, open OpenDataAPI, st *State) []string {
 }
 
 // SetRedisAuth gives the replication group its AUTH token.
-type SetRedisAuth struct{ AWS OpenDataAPI }
+type SetRedisAuth struct{ AWS DataAPI }
 
 // Name implements Step.
 func (SetRedisAuth) Name() string { return "Setting the Redis AUTH token from Secrets Manager" }
@@ -469,7 +461,7 @@ func (SetRedisAuth) Name() string { return "Setting the Redis AUTH token from Se
 // Run implements Step: Redis gets, or rotates to, the secret's current
 // token (syncRedisAuth); when it holds it already nothing is done.
 func (s SetRedisAuth) Run(ctx context.Context, st *State) error {
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -510,23 +502,6 @@ func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) 
 	}}}, nil
 }
 
-func ensureAccount(ctx context.Context, api DataAPI, st *State) error {
-	return ReadAccountOnce(ctx, api, st)
-}
-
-// ensureNetwork reads the cluster's network when no earlier step has.
-func ensureNetwork(ctx context.Context, api DataAPI, st *State) error {
-	if st.Network != nil {
-		return nil
-	}
-	n, err := api.ClusterNetwork(ctx, st.Profile.Cluster.Name)
-	if err != nil {
-		return fmt.Errorf("reading the network of cluster %s (run `bootstrap cluster --env %s` first): %w", st.Profile.Cluster.Name, st.Profile.Name, err)
-	}
-	st.Network = n
-	return nil
-}
-
 func dataInputs(st *State) tfdriver.Inputs {
 	// One private subnet per zone, as eksctl makes them.
 	subnets := make([]string, len(st.Profile.AvailabilityZones))
@@ -549,7 +524,7 @@ func backend(st *State) *tfdriver.Backend {
 // for steps that read or remove what an earlier run made. A nil driver (and
 // no error) means there is no state bucket, so nothing was ever applied.
 func openRemoteStateful(ctx context.Context, api DataAPI, st *State) (*tfdriver.Driver, error) {
-	if err := ensureAccount(ctx, api, st); err != nil {
+	if _, err := st.LiveAccount(ctx, api); err != nil {
 		return nil, err
 	}
 	b := backend(st)

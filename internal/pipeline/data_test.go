@@ -78,7 +78,7 @@ func TestDataProcess(t *testing.T) {
 	prefix := st.Profile.Prefix()
 
 	// 1. (The interrupted-apply case is TestDataInterruptedApplyConverges.)
-	if err := Run(ctx, st, "bootstrap data", []Step{EnsureStateBucket{AWS: DefaultDataAPI}}); err != nil {
+	if err := Run(ctx, st, "bootstrap data", []Step{EnsureStateBucket{}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -142,7 +142,7 @@ func TestDataProcess(t *testing.T) {
 	// bootstrap addons on its own reads the same outputs from the remote state.
 	applied := st.Data
 	st.Data = nil
-	if err := Run(ctx, st, "bootstrap addons", []Step{ReadDataOutputs{AWS: DefaultDataAPI}}); err != nil {
+	if err := Run(ctx, st, "bootstrap addons", []Step{ReadDataOutputs{}}); err != nil {
 		t.Fatalf("reading the outputs back: %v", err)
 	}
 	for _, k := range []string{"db_host", "redis_host", "db_master_user_secret_arn", "bucket_name"} {
@@ -152,7 +152,7 @@ func TestDataProcess(t *testing.T) {
 	}
 	// bootstrap plan, when AWS answers, shows the real plan's typed summary.
 	st.Live = true
-	desc, err := ApplyData{AWS: DefaultDataAPI}.Describe(ctx, st)
+	desc, err := ApplyData{}.Describe(ctx, st)
 	st.Live = false
 	if err != nil || !strings.Contains(strings.Join(desc.Summary, "\n"), "terraform plan: 0 to add, 0 to change, 0 to destroy") {
 		t.Errorf("a live plan should summarise a no-change plan, got %v %v", desc.Summary, err)
@@ -274,7 +274,7 @@ func TestDataInterruptedApplyConverges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Run(ctx, st, "bootstrap data", []Step{EnsureStateBucket{AWS: DefaultDataAPI}}); err != nil {
+	if err := Run(ctx, st, "bootstrap data", []Step{EnsureStateBucket{}}); err != nil {
 		t.Fatal(err)
 	}
 	ictx, cancel := context.WithCancelCause(ctx)
@@ -288,7 +288,7 @@ func TestDataInterruptedApplyConverges(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}()
-	err = Run(ictx, st, "bootstrap data", []Step{ApplyData{AWS: DefaultDataAPI}})
+	err = Run(ictx, st, "bootstrap data", []Step{ApplyData{}})
 	cancel(nil)
 	if err == nil {
 		t.Fatal("the interrupted apply reported success")

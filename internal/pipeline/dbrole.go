@@ -23,14 +23,6 @@ type DBRoleAPI interface {
 	DatabaseMasterCredentials(ctx context.Context, secretARN string) (user, password string, err error)
 }
 
-// OpenDBRoleAPI opens the AWS side of the step.
-type OpenDBRoleAPI func(ctx context.Context, region string) (DBRoleAPI, error)
-
-// DefaultDBRoleAPI opens the SDK's clients.
-func DefaultDBRoleAPI(ctx context.Context, region string) (DBRoleAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // RoleApplier runs the role script against the database as the master user
 // and then signs in as the app's login with its new password.
 type RoleApplier interface {
@@ -51,7 +43,8 @@ const (
 // and only then makes it AWSCURRENT. Nothing to do: no Job runs. A run
 // stopped anywhere resumes with the same pending version.
 type KeepAppDatabaseRole struct {
-	AWS OpenDBRoleAPI
+	// AWS nil means the run's AWS handle.
+	AWS DBRoleAPI
 	// Apply runs the SQL; nil means the Job on the cluster (RoleJob).
 	Apply   RoleApplier
 	Options AddonOptions
@@ -68,7 +61,7 @@ func (s KeepAppDatabaseRole) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}

@@ -119,7 +119,7 @@ CREATE DATABASE `+p.Database.Name+` OWNER sovd_admin;
 
 	var log bytes.Buffer
 	now := time.Now()
-	st := &State{Profile: p, Redact: &proc.Redactor{}, Progress: NewProgress(&log, false, false), Now: func() time.Time { return now }}
+	st := &State{Profile: p, Services: Services{Redact: &proc.Redactor{}, Progress: NewProgress(&log, false, false), Now: func() time.Time { return now }}}
 	st.Data = map[string]any{
 		stateful.OutDBHost: "127.0.0.1", stateful.OutDBPort: float64(pg.Port), stateful.OutDBName: p.Database.Name,
 		stateful.OutDBUsername: "sovd_admin", stateful.OutDBMasterSecretARN: aws.ToString(master.ARN),

@@ -85,6 +85,17 @@ func TestHostedZoneByName(t *testing.T) {
 		t.Fatalf("two zones: %v", err)
 	}
 	nothingMade("ambiguous")
+	// plan's look at the live system says so too, and plans offline.
+	probe := func() (*State, string) {
+		t.Helper()
+		st, log := processState(t, "staging", "eksctl-must-not-run")
+		st.Log = log
+		st.Profile.App.Domain = domain
+		return st, ProbeLive(ctx, st)
+	}
+	if st, mode := probe(); st.Live || !strings.HasPrefix(mode, "offline: app.domain sovd.staging.example.com: 2 public Route53 hosted zones are named example.com") {
+		t.Errorf("plan's probe with two zones: live %v, %q", st.Live, mode)
+	}
 
 	// A configured id of a zone that cannot hold the domain.
 	other := mkZone("example.org", false)
@@ -111,6 +122,9 @@ func TestHostedZoneByName(t *testing.T) {
 	st.Profile.App.Domain = domain
 	if err := ResolveHostedZone(ctx, c, st); err != nil || st.HostedZoneID != b {
 		t.Fatalf("by name: %q, %v; want %s", st.HostedZoneID, err, b)
+	}
+	if st, mode := probe(); !st.Live || st.HostedZoneID != b || !strings.HasPrefix(mode, "live: account "+testenv.MotoAccountID) {
+		t.Errorf("plan's probe with one zone: live %v, zone %q (want %s), %q", st.Live, st.HostedZoneID, b, mode)
 	}
 }
 

@@ -31,14 +31,6 @@ type EKSExtraAPI interface {
 	DeleteLogGroup(ctx context.Context, name string) error
 }
 
-// OpenEKSExtraAPI opens these steps' AWS clients for a region.
-type OpenEKSExtraAPI func(ctx context.Context, region string) (EKSExtraAPI, error)
-
-// DefaultEKSExtraAPI opens the SDK's clients.
-func DefaultEKSExtraAPI(ctx context.Context, region string) (EKSExtraAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // RemoveReplacedAddons deletes, with `eksctl delete addon`, each EKS add-on
 // of the cluster whose software a Helm release of bootstrap installs
 // (addons.Chart.EKSAddon: metrics-server), and waits until EKS has removed
@@ -49,7 +41,7 @@ func DefaultEKSExtraAPI(ctx context.Context, region string) (EKSExtraAPI, error)
 // metrics-server with Helm at a pinned chart, and Helm cannot adopt objects
 // whose managed-by is EKS. No add-on: nothing to do.
 type RemoveReplacedAddons struct {
-	AWS OpenEKSExtraAPI
+	AWS EKSExtraAPI
 }
 
 // Name implements Step.
@@ -58,7 +50,7 @@ func (RemoveReplacedAddons) Name() string { return "Removing EKS add-ons that He
 // Run implements Step.
 func (s RemoveReplacedAddons) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -118,7 +110,7 @@ func logGroupTags(st *State) map[string]string {
 // tagged for another environment is an error; no cluster or no group (logging
 // off) is nothing to do.
 type ClaimLogGroup struct {
-	AWS OpenEKSExtraAPI
+	AWS EKSExtraAPI
 }
 
 // Name implements Step.
@@ -127,7 +119,7 @@ func (ClaimLogGroup) Name() string { return "Tagging the control-plane log group
 // Run implements Step.
 func (s ClaimLogGroup) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -179,7 +171,7 @@ func (ClaimLogGroup) Describe(_ context.Context, st *State) (Description, error)
 // environment's (ClaimLogGroup put them). A group without them is reported
 // and left. Already gone is success.
 type DeleteLogGroup struct {
-	AWS OpenEKSExtraAPI
+	AWS EKSExtraAPI
 }
 
 // Name implements Step.
@@ -188,7 +180,7 @@ func (DeleteLogGroup) Name() string { return "Deleting the control-plane log gro
 // Run implements Step.
 func (s DeleteLogGroup) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}

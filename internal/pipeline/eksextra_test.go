@@ -67,10 +67,8 @@ func (f *fakeEKSExtra) DeleteLogGroup(_ context.Context, name string) error {
 	return nil
 }
 
-func (f *fakeEKSExtra) open(context.Context, string) (EKSExtraAPI, error) { return f, nil }
-
 // noEKSExtras is a cluster without EKS add-ons.
-func noEKSExtras(context.Context, string) (EKSExtraAPI, error) { return &fakeEKSExtra{}, nil }
+func noEKSExtras() *fakeEKSExtra { return &fakeEKSExtra{} }
 
 func TestRemoveReplacedAddons(t *testing.T) {
 	t.Parallel()
@@ -85,7 +83,7 @@ func TestRemoveReplacedAddons(t *testing.T) {
 		delete(f.addons, "metrics-server")
 		return nil
 	})
-	if err := (RemoveReplacedAddons{AWS: f.open}).Run(context.Background(), st); err != nil {
+	if err := (RemoveReplacedAddons{AWS: f}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := f.addons["vpc-cni"]; !ok {
@@ -93,7 +91,7 @@ func TestRemoveReplacedAddons(t *testing.T) {
 	}
 	// Again: nothing to delete, eksctl not run (proctest fails on an
 	// unexpected command).
-	if err := (RemoveReplacedAddons{AWS: f.open}).Run(context.Background(), st); err != nil {
+	if err := (RemoveReplacedAddons{AWS: f}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -107,27 +105,27 @@ func TestLogGroupClaimedThenDeleted(t *testing.T) {
 
 	// Untagged (as EKS makes it): not deleted.
 	f := &fakeEKSExtra{clusterTags: ours, logGroup: &cloud.LogGroupFacts{Name: name, Exists: true, ARN: "arn:lg"}}
-	if err := (DeleteLogGroup{AWS: f.open}).Run(context.Background(), st); err != nil || len(f.deleted) != 0 {
+	if err := (DeleteLogGroup{AWS: f}).Run(context.Background(), st); err != nil || len(f.deleted) != 0 {
 		t.Fatalf("untagged log group: deleted %v, %v", f.deleted, err)
 	}
 	// Claimed while the cluster proves it ours, then deleted.
-	if err := (ClaimLogGroup{AWS: f.open}).Run(context.Background(), st); err != nil {
+	if err := (ClaimLogGroup{AWS: f}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	if f.logGroup.Tags["alpha.eksctl.io/cluster-name"] != "sovd-staging-cluster" || !cloud.Ownership(ours).Owns(f.logGroup.Tags) {
 		t.Fatalf("log group tags after the claim: %v", f.logGroup.Tags)
 	}
-	if err := (DeleteLogGroup{AWS: f.open}).Run(context.Background(), st); err != nil || len(f.deleted) != 1 {
+	if err := (DeleteLogGroup{AWS: f}).Run(context.Background(), st); err != nil || len(f.deleted) != 1 {
 		t.Fatalf("claimed log group: deleted %v, %v", f.deleted, err)
 	}
-	if err := (DeleteLogGroup{AWS: f.open}).Run(context.Background(), st); err != nil || len(f.deleted) != 1 {
+	if err := (DeleteLogGroup{AWS: f}).Run(context.Background(), st); err != nil || len(f.deleted) != 1 {
 		t.Fatalf("already gone: deleted %v, %v", f.deleted, err)
 	}
 
 	// A cluster of another environment of the same name: no claim.
 	other := &fakeEKSExtra{clusterTags: map[string]string{"Environment": "qa", "Application": "sovd", "ManagedBy": "bootstrap"},
 		logGroup: &cloud.LogGroupFacts{Name: name, Exists: true, ARN: "arn:lg"}}
-	if err := (ClaimLogGroup{AWS: other.open}).Run(context.Background(), st); err == nil || !strings.Contains(err.Error(), "Environment=qa") {
+	if err := (ClaimLogGroup{AWS: other}).Run(context.Background(), st); err == nil || !strings.Contains(err.Error(), "Environment=qa") {
 		t.Errorf("claim on another environment's cluster: %v", err)
 	}
 	if len(other.logGroup.Tags) != 0 {
@@ -136,7 +134,7 @@ func TestLogGroupClaimedThenDeleted(t *testing.T) {
 	// A log group another environment claimed.
 	taken := &fakeEKSExtra{clusterTags: ours, logGroup: &cloud.LogGroupFacts{Name: name, Exists: true, ARN: "arn:lg",
 		Tags: map[string]string{"Environment": "qa"}}}
-	if err := (ClaimLogGroup{AWS: taken.open}).Run(context.Background(), st); err == nil || !strings.Contains(err.Error(), "another environment") {
+	if err := (ClaimLogGroup{AWS: taken}).Run(context.Background(), st); err == nil || !strings.Contains(err.Error(), "another environment") {
 		t.Errorf("claim on a log group tagged for another environment: %v", err)
 	}
 }
@@ -176,7 +174,7 @@ func TestCreateClusterUpdatesChangedIRSAPolicies(t *testing.T) {
 				r.Expect(`eksctl update iamserviceaccount -f ` + file + ` --approve`)
 			}
 			aws := &fakeAWS{exists: true, stacks: []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "CREATE_COMPLETE"}}, policies: live(st, stale)}
-			if err := (CreateCluster{AWS: aws.open}).Run(context.Background(), st); err != nil {
+			if err := (CreateCluster{AWS: aws}).Run(context.Background(), st); err != nil {
 				t.Fatal(err)
 			}
 		})

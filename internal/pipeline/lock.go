@@ -29,14 +29,6 @@ type LockAPI interface {
 	DeleteLock(ctx context.Context, bucket, key string, l *cloud.LockObject) error
 }
 
-// OpenLockAPI opens the lock's AWS clients for a region.
-type OpenLockAPI func(ctx context.Context, region string) (LockAPI, error)
-
-// DefaultLockAPI opens the SDK's clients.
-func DefaultLockAPI(ctx context.Context, region string) (LockAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // LockKey is an environment's lock object in the state bucket.
 func LockKey(env string) string { return "locks/" + env + ".json" }
 
@@ -85,18 +77,18 @@ var ErrLockTaken = errors.New("the environment lock was taken by another run whi
 
 // Locker takes the environment lock.
 type Locker struct {
-	AWS OpenLockAPI
+	AWS LockAPI
 	// Holder is user@host; "" means this process's user and host.
 	Holder string
 	// PID is the holder's process id; 0 means this process's.
 	PID int
 }
 
-// AcquireLock takes the environment's lock with the SDK's clients for a run
+// AcquireLock takes the environment's lock with the run's AWS clients for a run
 // of command ("bootstrap teardown --env production --yes"); see
 // Locker.Acquire.
 func AcquireLock(ctx context.Context, st *State, command string) (release func(context.Context) error, err error) {
-	return Locker{AWS: DefaultLockAPI}.Acquire(ctx, st, command)
+	return Locker{}.Acquire(ctx, st, command)
 }
 
 // Acquire takes the lock of st's environment, or fails at once with a
@@ -109,11 +101,11 @@ func AcquireLock(ctx context.Context, st *State, command string) (release func(c
 func (l Locker) Acquire(ctx context.Context, st *State, command string) (release func(context.Context) error, err error) {
 	noop := func(context.Context) error { return nil }
 	p := st.Profile
-	api, err := l.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, l.AWS)
 	if err != nil {
 		return nil, err
 	}
-	if err := ReadAccountOnce(ctx, api, st); err != nil {
+	if _, err := st.LiveAccount(ctx, api); err != nil {
 		return nil, err
 	}
 	bucket, key := p.StateBucketName(st.AccountID), LockKey(p.Name)
@@ -232,14 +224,14 @@ type terraformLockInfo struct {
 // it, so no other bootstrap run can be the lock's holder; it still removes
 // the lock only when it names this environment's state and was taken since
 // the run started, and otherwise says how to remove it by hand.
-func ReleaseKilledStateLock(ctx context.Context, st *State, open OpenLockAPI, err error, since time.Time) error {
+func ReleaseKilledStateLock(ctx context.Context, st *State, injected LockAPI, err error, since time.Time) error {
 	if !errors.Is(err, tfdriver.ErrKilled) {
 		return nil
 	}
 	b := backend(st)
 	key := b.Key + ".tflock"
 	manual := fmt.Sprintf("terraform -chdir=%s force-unlock <ID>, or aws s3api delete-object --bucket %s --key %s --region %s", StatefulRootRef, b.Bucket, key, b.Region)
-	api, err := open(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, injected)
 	if err != nil {
 		return fmt.Errorf("terraform was killed and its state lock s3://%s/%s may remain (%v); remove it with %s", b.Bucket, key, err, manual)
 	}

@@ -79,8 +79,8 @@ func TestLockAgainstMoto(t *testing.T) {
 	}
 	const key = "locks/staging.json"
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	alice := Locker{AWS: DefaultLockAPI, Holder: "alice@laptop", PID: 111}
-	bob := Locker{AWS: DefaultLockAPI, Holder: "bob@ci", PID: 222}
+	alice := Locker{Holder: "alice@laptop", PID: 111}
+	bob := Locker{Holder: "bob@ci", PID: 222}
 
 	releaseA, err := alice.Acquire(ctx, lockState(t, t0), "bootstrap up --env staging")
 	if err != nil {

@@ -33,7 +33,7 @@ func TestCustomIdentifiersReachThePlan(t *testing.T) {
 	st.AccountID = testenv.MotoAccountID
 	st.Network = &Network{VPCID: "vpc-0123456789abcdef0", PrivateSubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"},
 		ClusterSecurityGroupID: "sg-0123456789abcdef0"}
-	if err := Run(ctx, st, "bootstrap data", []Step{EnsureStateBucket{AWS: DefaultDataAPI}}); err != nil {
+	if err := Run(ctx, st, "bootstrap data", []Step{EnsureStateBucket{}}); err != nil {
 		t.Fatal(err)
 	}
 	d, err := openStateful(ctx, st)

@@ -100,14 +100,6 @@ type HostedZoneAPI interface {
 	HostedZoneExists(ctx context.Context, id string) (cloud.HostedZone, error)
 }
 
-// OpenOwnerAPI opens the ownership check's AWS clients for a region.
-type OpenOwnerAPI func(ctx context.Context, region string) (OwnerAPI, error)
-
-// DefaultOwnerAPI opens the SDK's clients.
-func DefaultOwnerAPI(ctx context.Context, region string) (OwnerAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // CheckOwnership looks up, by name, every object of the environment that
 // can be found before the cluster's network is known (the cluster, its
 // IRSA roles, both buckets, the database, Redis and their groups, the
@@ -119,8 +111,9 @@ func DefaultOwnerAPI(ctx context.Context, region string) (OwnerAPI, error) {
 // a missing or ambiguous zone stops the run before anything is made.
 // ZoneOptional (teardown) turns that error into a note: a zone deleted
 // since does not keep the rest from going.
+// AWS nil means the run's handle.
 type CheckOwnership struct {
-	AWS          OpenOwnerAPI
+	AWS          OwnerAPI
 	ZoneOptional bool
 }
 
@@ -129,14 +122,12 @@ func (CheckOwnership) Name() string { return "Checking that existing objects are
 
 // Run implements Step.
 func (s CheckOwnership) Run(ctx context.Context, st *State) error {
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
-	if st.AccountID == "" {
-		if st.AccountID, err = api.AccountID(ctx); err != nil {
-			return err
-		}
+	if _, err := st.LiveAccount(ctx, api); err != nil {
+		return err
 	}
 	foreign, wants, err := findForeign(ctx, api, st)
 	if err != nil {

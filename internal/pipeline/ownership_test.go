@@ -165,7 +165,7 @@ func TestUpRefusesObjectsItDidNotMake(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := (CheckOwnership{AWS: DefaultOwnerAPI}).Run(ctx, st); err != nil {
+	if err := (CheckOwnership{}).Run(ctx, st); err != nil {
 		t.Errorf("after tagging: %v", err)
 	}
 }

@@ -150,7 +150,7 @@ func TestMergeKeepsTheCompleteNetwork(t *testing.T) {
 	for _, order := range [][]*Network{{partial, full}, {full, partial}} {
 		st := &State{}
 		for _, n := range order {
-			st.merge(&State{Network: n})
+			st.merge(&State{Facts: Facts{Network: n}})
 		}
 		if st.Network != full {
 			t.Errorf("merged %+v, want the complete network", st.Network)
@@ -246,8 +246,6 @@ func (n *netAPI) NetworkSoFar(context.Context, string) (*cloud.Network, error) {
 	return a, nil
 }
 
-func (n *netAPI) open(context.Context, string) (NetworkAPI, error) { return n, nil }
-
 func TestWaitForSubnetsPollsUntilEveryZoneHasOne(t *testing.T) {
 	t.Parallel()
 	three := []string{"subnet-1", "subnet-2", "subnet-3"}
@@ -259,7 +257,7 @@ func TestWaitForSubnetsPollsUntilEveryZoneHasOne(t *testing.T) {
 	}}
 	st := clusterState(t, "staging", nil)
 	st.Poll = Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond}
-	if err := (WaitForSubnets{AWS: api.open}).Run(context.Background(), st); err != nil {
+	if err := (WaitForSubnets{AWS: api}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	if api.calls != 4 || st.Network == nil || len(st.Network.PrivateSubnetIDs) != 3 {
@@ -272,16 +270,23 @@ func TestWaitGivesUpAfterItsLimitAndOnCancel(t *testing.T) {
 	api := &netAPI{answers: []*cloud.Network{{}}}
 	st := clusterState(t, "staging", nil)
 	st.Poll = Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Limit: 50 * time.Millisecond}
-	err := (WaitForSubnets{AWS: api.open}).Run(context.Background(), st)
+	err := (WaitForSubnets{AWS: api}).Run(context.Background(), st)
 	if err == nil || !strings.Contains(err.Error(), "gave up waiting for the VPC and 3 private subnets of cluster sovd-staging-cluster after 50ms") {
 		t.Errorf("error = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	st.Poll.Limit = time.Hour
-	if err := (WaitForSubnets{AWS: api.open}).Run(ctx, st); !errors.Is(err, context.Canceled) {
+	if err := (WaitForSubnets{AWS: api}).Run(ctx, st); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled wait: %v", err)
 	}
+}
+
+// failingNetwork fails every read.
+type failingNetwork struct{}
+
+func (failingNetwork) NetworkSoFar(context.Context, string) (*cloud.Network, error) {
+	return nil, errors.New("must not poll")
 }
 
 func TestGrantClusterAccessHasNothingToDoWhenTheApplyHadTheGroup(t *testing.T) {
@@ -290,7 +295,7 @@ func TestGrantClusterAccessHasNothingToDoWhenTheApplyHadTheGroup(t *testing.T) {
 	var out bytes.Buffer
 	st.Progress = NewProgress(&out, false, false)
 	st.Network = &Network{VPCID: "vpc-1", PrivateSubnetIDs: []string{"subnet-1"}, ClusterSecurityGroupID: "sg-1"}
-	fail := func(context.Context, string) (NetworkAPI, error) { return nil, errors.New("must not poll") }
+	fail := failingNetwork{}
 	apply := Func{Title: "apply", Fn: func(context.Context, *State) error { return errors.New("must not apply") }}
 	if err := (GrantClusterAccess{Wait: fail, Apply: apply}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
@@ -311,7 +316,7 @@ func TestGrantClusterAccessWaitsForTheGroupThenAppliesWithIt(t *testing.T) {
 	}}
 	var appliedWith string
 	apply := Func{Title: "apply", Fn: func(_ context.Context, st *State) error { appliedWith = st.Network.ClusterSecurityGroupID; return nil }}
-	if err := (GrantClusterAccess{Wait: api.open, Apply: apply}).Run(context.Background(), st); err != nil {
+	if err := (GrantClusterAccess{Wait: api, Apply: apply}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	if appliedWith != "sg-1" || api.calls != 2 {

@@ -16,7 +16,7 @@ func TestRunStopsAtTheFirstFailureAndNamesTheNextCommand(t *testing.T) {
 		return Func{Title: name, Fn: func(context.Context, *State) error { ran = append(ran, name); return err }}
 	}
 	var progress bytes.Buffer
-	st := &State{Progress: NewProgress(&progress, false, false)}
+	st := &State{Services: Services{Progress: NewProgress(&progress, false, false)}}
 	boom := errors.New("boom")
 	err := Run(context.Background(), st, "bootstrap up --env staging", []Step{step("one", nil), step("two", boom), step("three", nil)})
 	var se *StepError
@@ -76,7 +76,7 @@ func TestWhileClusterExistsSkipsOnceTheClusterIsGone(t *testing.T) {
 		var out bytes.Buffer
 		st := clusterState(t, "staging", nil)
 		st.Progress = NewProgress(&out, false, false)
-		step := ifClusterExists{Step: inner, AWS: aws.open}
+		step := ifClusterExists{Step: inner, AWS: aws}
 		err := step.Run(context.Background(), st)
 		switch {
 		case !exists && (err != nil || ran != 0 || !strings.Contains(out.String(), "does not exist")):

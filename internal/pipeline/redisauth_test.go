@@ -81,7 +81,7 @@ func TestRedisAuthRotationAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := &bytes.Buffer{}
-	st := &State{Profile: p, Redact: &proc.Redactor{}, Poll: Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Limit: 30 * time.Second}}
+	st := &State{Profile: p, Services: Services{Redact: &proc.Redactor{}, Poll: Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Limit: 30 * time.Second}}}
 	st.Progress = NewProgress(log, false, false)
 	sync := func(step string) {
 		t.Helper()

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"time"
@@ -13,16 +15,43 @@ import (
 // State is what steps share within one run. It is the only place data lives
 // between steps; nothing here is the state of record (that is the live
 // cluster and the Terraform remote state), so another machine can resume.
+// It is the profile and the run's mode, the Services the steps use, and the
+// Facts the run has learned about the live environment.
 type State struct {
 	// Profile is the validated environment.
 	Profile *config.Profile
+	// Dir is the run directory, .bootstrap/<env>: rendered files and logs.
+	Dir string
+
+	// Live is set by plan when AWS answered: describing steps may then read
+	// the live system (a real terraform plan) without changing it.
+	Live bool
+	// ReadOnly marks a run that changes nothing and takes no lock (plan,
+	// values): Terraform works in a directory of its own, so that its init
+	// never rewrites the working directory of an up or data running in the
+	// same checkout.
+	ReadOnly bool
+
+	Services
+	Facts
+
+	// lane is the name of the Parallel lane this copy of the State runs.
+	lane string
+}
+
+// Services are what steps use to act: programs, AWS, output. They are
+// shared by every lane of a Parallel step (each lane gets its own labelled
+// writers).
+type Services struct {
 	// Runner runs eksctl, helm, kubectl and aws.
 	Runner proc.Runner
 	// Tools are the programs' paths, by name ("eksctl", "helm", ...); a
 	// missing entry means the bare name, looked up in PATH.
 	Tools map[string]string
-	// Dir is the run directory, .bootstrap/<env>: rendered files and logs.
-	Dir string
+	// AWS is the run's AWS handle, opened on first use (LazyAWS); steps get
+	// it through Cloud. One handle per run: one configuration load, one
+	// credential cache.
+	AWS OpenAWSFunc
 	// Redact hides secret values in every output.
 	Redact *proc.Redactor
 	// Progress reports steps on stderr.
@@ -39,16 +68,18 @@ type State struct {
 	Out io.Writer
 	// Now is the clock, for snapshot names and support dates.
 	Now func() time.Time
+	// Poll paces the steps that wait for something another lane or AWS
+	// makes; zero means the defaults (pollDefaults).
+	Poll Backoff
+	// Trace, when set, records every step's start and end (the benchmark).
+	Trace *Trace
+}
 
-	// Live is set by plan when AWS answered: describing steps may then read
-	// the live system (a real terraform plan) without changing it.
-	Live bool
-	// ReadOnly marks a run that changes nothing and takes no lock (plan,
-	// values): Terraform works in a directory of its own, so that its init
-	// never rewrites the working directory of an up or data running in the
-	// same checkout.
-	ReadOnly bool
-
+// Facts are what the run has learned about the live environment, each read
+// once and kept (the readers LiveAccount and LiveNetwork; ReadDataOutputs):
+// a later step uses what an earlier one read instead of asking AWS again.
+// A Parallel lane learns on its own copy; what it learned is merged back.
+type Facts struct {
 	// AccountID is the AWS account, once known.
 	AccountID string
 	// HostedZoneID is the Route53 zone of app.domain, once found
@@ -58,15 +89,6 @@ type State struct {
 	Network *Network
 	// Data holds the data tier's Terraform outputs, once read.
 	Data map[string]any
-
-	// Poll paces the steps that wait for something another lane or AWS
-	// makes; zero means the defaults (pollDefaults).
-	Poll Backoff
-	// Trace, when set, records every step's start and end (the benchmark).
-	Trace *Trace
-
-	// lane is the name of the Parallel lane this copy of the State runs.
-	lane string
 }
 
 // fork is the copy of st a Parallel lane runs on: its own findings, the
@@ -94,6 +116,9 @@ func (st *State) merge(f *State) {
 	if st.AccountID == "" {
 		st.AccountID = f.AccountID
 	}
+	if st.HostedZoneID == "" {
+		st.HostedZoneID = f.HostedZoneID
+	}
 	if f.Network != nil && (st.Network == nil || complete(f.Network) && !complete(st.Network)) {
 		st.Network = f.Network
 	}
@@ -111,6 +136,51 @@ func complete(n *Network) bool {
 // Network is what the data tier and add-ons need from the cluster, as read
 // from AWS.
 type Network = cloud.Network
+
+// AccountReader reads the caller's AWS account; *AWS is one.
+type AccountReader interface {
+	AccountID(ctx context.Context) (string, error)
+}
+
+// LiveAccount is the caller's AWS account, read with api the first time and
+// kept in Facts. It refuses an account other than the one the profile pins
+// (accountID): a run with another account's credentials stops before it
+// reads or changes anything there.
+func (st *State) LiveAccount(ctx context.Context, api AccountReader) (string, error) {
+	if st.AccountID != "" {
+		return st.AccountID, nil
+	}
+	id, err := api.AccountID(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := cloud.CheckAccount(st.Profile.Name, id, st.Profile.AccountID); err != nil {
+		return "", err
+	}
+	st.AccountID = id
+	return id, nil
+}
+
+// NetworkReader reads the cluster's network; *AWS is one.
+type NetworkReader interface {
+	ClusterNetwork(ctx context.Context, name string) (*cloud.Network, error)
+}
+
+// LiveNetwork is the cluster's network, read with api the first time and
+// kept in Facts. A network read before the cluster had all of it (the data
+// lane's WaitForSubnets) is kept too: the data tier needs only its VPC and
+// subnets. The error says which command makes the cluster.
+func (st *State) LiveNetwork(ctx context.Context, api NetworkReader) (*Network, error) {
+	if st.Network != nil {
+		return st.Network, nil
+	}
+	n, err := api.ClusterNetwork(ctx, st.Profile.Cluster.Name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the network of cluster %s (run `bootstrap cluster --env %s` first): %w", st.Profile.Cluster.Name, st.Profile.Name, err)
+	}
+	st.Network = n
+	return n, nil
+}
 
 // Tool returns the path of a program.
 func (st *State) Tool(name string) string {

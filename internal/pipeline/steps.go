@@ -15,45 +15,45 @@ func UpSteps() []Step { return UpStepsWith(AddonOptions{}) }
 // control plane).
 func UpStepsWith(o AddonOptions) []Step {
 	return []Step{
-		ReadAccount{AWS: DefaultAWS},         // sts get-caller-identity, once for every lane
-		CheckOwnership{AWS: DefaultOwnerAPI}, // objects with this environment's names carry its tags, or nothing starts
+		ReadAccount{},    // sts get-caller-identity, once for every lane
+		CheckOwnership{}, // objects with this environment's names carry its tags, or nothing starts
 		Parallel{Title: "Creating the cluster and the data tier side by side", Lanes: []Lane{
 			{Name: "cluster", Steps: append(ClusterSteps(), AddonReleaseSteps(o)...)}, // eksctl create or reconcile, then helm upgrade --install per pin
 			{Name: "data", Steps: DataLaneSteps()},                                    // waits for the subnets only; state bucket, apply, Redis AUTH, rules
 		}},
-		ReadDataOutputs{AWS: DefaultDataAPI},         // already read by the data lane: nothing to do
-		KeepAppDatabaseRole{AWS: o.db(), Options: o}, // a Job in the cluster sets the app role's password in the database; rotation when due
-		ApplySecretManifests{Options: o},             // needs the cluster's External Secrets and the data tier's secrets
-		WriteAppValues{},                             // database and Redis hosts, IRSA role, repositories
+		ReadDataOutputs{},                          // already read by the data lane: nothing to do
+		KeepAppDatabaseRole{AWS: o.DB, Options: o}, // a Job in the cluster sets the app role's password in the database; rotation when due
+		ApplySecretManifests{Options: o},           // needs the cluster's External Secrets and the data tier's secrets
+		WriteAppValues{},                           // database and Redis hosts, IRSA role, repositories
 	}
 }
 
 // DataLaneSteps is the data tier as `up` runs it beside eksctl.
 func DataLaneSteps() []Step {
 	return []Step{
-		WaitForSubnets{AWS: DefaultNetworkAPI},                                             // the VPC and one private subnet per zone, polled with backoff
-		EnsureStateBucket{AWS: DefaultDataAPI},                                             // versioned, encrypted, private
-		ApplyData{AWS: DefaultDataAPI},                                                     // with the cluster security group when EKS has made it already
-		SetRedisAuth{AWS: DefaultDataAPI},                                                  // AUTH token from sovd/<env>/redis
-		GrantClusterAccess{Wait: DefaultNetworkAPI, Apply: ApplyData{AWS: DefaultDataAPI}}, // when the apply ran without it: wait for the group, apply again
+		WaitForSubnets{},                       // the VPC and one private subnet per zone, polled with backoff
+		EnsureStateBucket{},                    // versioned, encrypted, private
+		ApplyData{},                            // with the cluster security group when EKS has made it already
+		SetRedisAuth{},                         // AUTH token from sovd/<env>/redis
+		GrantClusterAccess{Apply: ApplyData{}}, // when the apply ran without it: wait for the group, apply again
 	}
 }
 
 // ClusterPhase is `bootstrap cluster`.
 func ClusterPhase() []Step {
-	return append([]Step{CheckOwnership{AWS: DefaultOwnerAPI}}, ClusterSteps()...) // ownership by tags; check eksctl, create or reconcile, read the network back
+	return append([]Step{CheckOwnership{}}, ClusterSteps()...) // ownership by tags; check eksctl, create or reconcile, read the network back
 }
 
 // DataPhase is `bootstrap data`.
 func DataPhase() []Step {
-	return append([]Step{CheckOwnership{AWS: DefaultOwnerAPI}}, DataSteps()...) // ownership by tags; state bucket, init/plan/apply of terraform/stateful, Redis AUTH
+	return append([]Step{CheckOwnership{}}, DataSteps()...) // ownership by tags; state bucket, init/plan/apply of terraform/stateful, Redis AUTH
 }
 
 // AddonsPhase is `bootstrap addons`.
 func AddonsPhase() []Step {
 	steps := []Step{
-		ReadAddonInputs{AWS: DefaultAWS},     // account ID and VPC, unless an earlier phase of the run read them
-		ReadDataOutputs{AWS: DefaultDataAPI}, // the data tier's outputs, unless this run applied it
+		ReadAddonInputs{}, // account ID and VPC, unless an earlier phase of the run read them
+		ReadDataOutputs{}, // the data tier's outputs, unless this run applied it
 	}
 	return append(steps, AddonSteps(AddonOptions{})...) // kubeconfig, repos, CRDs, helm upgrade --install per pin, ESO manifests, values overlay
 }
@@ -67,17 +67,17 @@ func TeardownSteps() []Step { return TeardownStepsWith(AddonOptions{}) }
 // TeardownStepsWith is TeardownSteps with the add-ons' options.
 func TeardownStepsWith(o AddonOptions) []Step {
 	var steps []Step
-	steps = append(steps, CheckOwnership{AWS: DefaultOwnerAPI, ZoneOptional: true})               // nothing is deleted unless its tags say it is this environment's
-	steps = append(steps, DeleteLoadBalancers{AWS: DefaultTeardownAPI, Kubeconfig: o.Kubeconfig}) // while the controller can still delete their load balancers
-	steps = append(steps, WhileClusterExists(AddonTeardownSteps(o))...)                           // ESO manifests, helm uninstall, CRDs
+	steps = append(steps, CheckOwnership{ZoneOptional: true})            // nothing is deleted unless its tags say it is this environment's
+	steps = append(steps, DeleteLoadBalancers{Kubeconfig: o.Kubeconfig}) // while the controller can still delete their load balancers
+	steps = append(steps, WhileClusterExists(AddonTeardownSteps(o))...)  // ESO manifests, helm uninstall, CRDs
 	steps = append(steps, Parallel{Title: "Destroying the data tier and the node groups side by side", Lanes: []Lane{
-		{Name: "data", Steps: DataTeardownSteps()},                                 // production: protection lifted, final snapshot named
-		{Name: "nodes", Steps: []Step{DeleteNodeGroups{AWS: DefaultNodeGroupAPI}}}, // eksctl delete nodegroup --wait
+		{Name: "data", Steps: DataTeardownSteps()},         // production: protection lifted, final snapshot named
+		{Name: "nodes", Steps: []Step{DeleteNodeGroups{}}}, // eksctl delete nodegroup --wait
 	}})
-	steps = append(steps, WhileClusterExists([]Step{ClaimLogGroup{AWS: DefaultEKSExtraAPI}})...) // tag the log group while the cluster proves it ours
-	steps = append(steps, DeleteCluster{AWS: DefaultAWS})                                        // eksctl delete cluster --wait: control plane, VPC
-	steps = append(steps, DeleteLogGroup{AWS: DefaultEKSExtraAPI})                               // /aws/eks/<cluster>/cluster, which eksctl leaves
-	steps = append(steps, SweepLeftovers{AWS: DefaultTeardownAPI})                               // ENIs, security groups, EIPs
+	steps = append(steps, WhileClusterExists([]Step{ClaimLogGroup{}})...) // tag the log group while the cluster proves it ours
+	steps = append(steps, DeleteCluster{})                                // eksctl delete cluster --wait: control plane, VPC
+	steps = append(steps, DeleteLogGroup{})                               // /aws/eks/<cluster>/cluster, which eksctl leaves
+	steps = append(steps, SweepLeftovers{})                               // ENIs, security groups, EIPs
 	return steps
 }
 
@@ -88,20 +88,20 @@ func TeardownStepsWith(o AddonOptions) []Step {
 func WhileClusterExists(steps []Step) []Step {
 	out := make([]Step, len(steps))
 	for i, s := range steps {
-		out[i] = ifClusterExists{Step: s, AWS: DefaultAWS}
+		out[i] = ifClusterExists{Step: s}
 	}
 	return out
 }
 
 type ifClusterExists struct {
 	Step Step
-	AWS  OpenAWS
+	AWS  ClusterAPI
 }
 
 func (s ifClusterExists) Name() string { return s.Step.Name() }
 
 func (s ifClusterExists) Run(ctx context.Context, st *State) error {
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}

@@ -31,16 +31,8 @@ import (
 type TeardownAPI interface {
 	ClusterExists(ctx context.Context, name string) (bool, error)
 	ClusterLoadBalancers(ctx context.Context, cluster string) ([]cloud.Leftover, error)
-	FindLeftovers(ctx context.Context, o cloud.Owner) ([]cloud.Leftover, error)
+	FindTagged(ctx context.Context, o cloud.Owner) (cloud.Tagged, error)
 	DeleteLeftover(ctx context.Context, l cloud.Leftover) error
-}
-
-// OpenTeardownAPI opens the teardown steps' AWS clients for a region.
-type OpenTeardownAPI func(ctx context.Context, region string) (TeardownAPI, error)
-
-// DefaultTeardownAPI opens the SDK's clients.
-func DefaultTeardownAPI(ctx context.Context, region string) (TeardownAPI, error) {
-	return cloud.New(ctx, region)
 }
 
 // Defaults of the waits.
@@ -69,7 +61,7 @@ const (
 // left tagged for the cluster itself, then waits for it to go. A re-run
 // finds nothing and returns at once.
 type DeleteLoadBalancers struct {
-	AWS OpenTeardownAPI
+	AWS TeardownAPI
 	// Kubeconfig is the cluster's kubeconfig. "" means the run directory's
 	// (.bootstrap/<env>/kubeconfig), written with eksctl when the cluster
 	// exists; the tests give the local control plane's.
@@ -95,7 +87,7 @@ func (s DeleteLoadBalancers) kubeconfig(st *State) string {
 // Run implements Step.
 func (s DeleteLoadBalancers) Run(ctx context.Context, st *State) error {
 	name := st.Profile.Cluster.Name
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -401,7 +393,7 @@ func TaggedLoadBalancersCheck(cluster, region string) []string {
 }
 
 // SweepLeftovers finds what is still tagged for the cluster or the
-// environment after the cluster is deleted (cloud.FindLeftovers), deletes
+// environment after the cluster is deleted (cloud.FindTagged, judged by classify in sweep.go), deletes
 // what is safe to delete — load balancers and target groups the controller
 // made for this cluster, unattached network interfaces, unassociated
 // elastic IPs, security groups nothing that stays uses — and reports the
@@ -410,7 +402,7 @@ func TaggedLoadBalancersCheck(cluster, region string) []string {
 // Deletes that fail make the step fail (re-running it retries them); kept
 // resources do not.
 type SweepLeftovers struct {
-	AWS OpenTeardownAPI
+	AWS TeardownAPI
 	// Settle bounds the retries of a delete refused because something going
 	// still holds the resource; 0 means DefaultSettle.
 	Settle time.Duration
@@ -424,7 +416,7 @@ func (SweepLeftovers) Name() string { return "Sweeping leftovers tagged for the 
 // Run implements Step.
 func (s SweepLeftovers) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -432,10 +424,17 @@ func (s SweepLeftovers) Run(ctx context.Context, st *State) error {
 	if st.Network != nil {
 		owner.VPCID = st.Network.VPCID
 	}
-	found, err := api.FindLeftovers(ctx, owner)
+	tagged, err := api.FindTagged(ctx, owner)
 	if err != nil {
 		return err
 	}
+	return s.sweep(ctx, st, api, classify(tagged))
+}
+
+// sweep deletes what the policy found safe (retrying while something going
+// still holds it), reports the rest, and fails when a delete failed.
+func (s SweepLeftovers) sweep(ctx context.Context, st *State, api TeardownAPI, found []cloud.Leftover) error {
+	p := st.Profile
 	if len(found) == 0 {
 		st.Progress.Info("nothing tagged for cluster %s or environment %s is left", p.Cluster.Name, p.Name)
 		return nil

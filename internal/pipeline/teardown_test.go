@@ -34,12 +34,9 @@ type fakeTeardown struct {
 	mu         sync.Mutex
 	exists     []bool
 	lbs        [][]cloud.Leftover
-	leftovers  []cloud.Leftover
 	deleteErrs map[string][]error // by ID, in turn; then success
 	deleted    []string
 }
-
-func (f *fakeTeardown) open(context.Context, string) (TeardownAPI, error) { return f, nil }
 
 func (f *fakeTeardown) ClusterExists(context.Context, string) (bool, error) {
 	f.mu.Lock()
@@ -64,8 +61,8 @@ func (f *fakeTeardown) ClusterLoadBalancers(context.Context, string) ([]cloud.Le
 	return v, nil
 }
 
-func (f *fakeTeardown) FindLeftovers(context.Context, cloud.Owner) ([]cloud.Leftover, error) {
-	return f.leftovers, nil
+func (f *fakeTeardown) FindTagged(_ context.Context, o cloud.Owner) (cloud.Tagged, error) {
+	return cloud.Tagged{Owner: o}, nil
 }
 
 func (f *fakeTeardown) DeleteLeftover(_ context.Context, l cloud.Leftover) error {
@@ -83,13 +80,17 @@ func (f *fakeTeardown) DeleteLeftover(_ context.Context, l cloud.Leftover) error
 func teardownState(t *testing.T, r proc.Runner) (st *State, progress, out *bytes.Buffer) {
 	t.Helper()
 	progress, out = &bytes.Buffer{}, &bytes.Buffer{}
+	p := config.Builtin("staging")
 	return &State{
-		Profile:  config.Builtin("staging"),
-		Runner:   r,
-		Tools:    map[string]string{},
-		Dir:      filepath.Join(t.TempDir(), ".bootstrap", "staging"),
-		Progress: NewProgress(&syncWriter{w: progress}, false, false),
-		Out:      out,
+		Profile: p,
+		Dir:     filepath.Join(t.TempDir(), ".bootstrap", "staging"),
+		Services: Services{
+			Runner:   r,
+			Tools:    map[string]string{},
+			Progress: NewProgress(&syncWriter{w: progress}, false, false),
+			Out:      out,
+			AWS:      RegionAWS(p.Region), // opened only by the tests against moto
+		},
 	}, progress, out
 }
 
@@ -178,7 +179,7 @@ func TestDeleteLoadBalancersTranscript(t *testing.T) {
 	lb := cloud.Leftover{Kind: cloud.KindLoadBalancer, ID: "k8s-production-sovdweba-0123456789"}
 	tg := cloud.Leftover{Kind: cloud.KindTargetGroup, ID: "k8s-producti-web-0123456789"}
 	aws := &fakeTeardown{exists: []bool{true}, lbs: [][]cloud.Leftover{{lb, tg}, {tg}, {}}}
-	step := DeleteLoadBalancers{AWS: aws.open, Poll: time.Millisecond, Every: time.Nanosecond}
+	step := DeleteLoadBalancers{AWS: aws, Poll: time.Millisecond, Every: time.Nanosecond}
 	if err := step.Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestDeleteLoadBalancersClusterGone(t *testing.T) {
 	aws := &fakeTeardown{exists: []bool{false}, lbs: [][]cloud.Leftover{{lb, tg}, {tg}, {}},
 		// The listener holds the target group a moment after its load balancer went.
 		deleteErrs: map[string][]error{"k8s-tg": {fmt.Errorf("deleting target group k8s-tg: %w", cloud.ErrInUse)}}}
-	step := DeleteLoadBalancers{AWS: aws.open, Poll: time.Millisecond}
+	step := DeleteLoadBalancers{AWS: aws, Poll: time.Millisecond}
 	if err := step.Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestDeleteLoadBalancersClusterGoneMeanwhile(t *testing.T) {
 	st, _, _ := teardownState(t, r)
 	r.Expect(`kubectl get ingresses,services .*`).Exit(1).Stdout("Unable to connect to the server: dial tcp: lookup ABC.gr7.us-east-1.eks.amazonaws.com: no such host")
 	aws := &fakeTeardown{exists: []bool{true, false}}
-	if err := (DeleteLoadBalancers{AWS: aws.open, Kubeconfig: "/kc"}).Run(context.Background(), st); err != nil {
+	if err := (DeleteLoadBalancers{AWS: aws, Kubeconfig: "/kc"}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -240,7 +241,7 @@ func TestDeleteLoadBalancersUnreachable(t *testing.T) {
 	st, _, _ := teardownState(t, r)
 	r.Expect(`kubectl get ingresses,services .*`).Exit(1).Stdout("error: You must be logged in to the server (Unauthorized)")
 	aws := &fakeTeardown{exists: []bool{true}}
-	err := (DeleteLoadBalancers{AWS: aws.open, Kubeconfig: "/kc"}).Run(context.Background(), st)
+	err := (DeleteLoadBalancers{AWS: aws, Kubeconfig: "/kc"}).Run(context.Background(), st)
 	if err == nil || !strings.Contains(err.Error(), "check access with: kubectl --kubeconfig /kc get namespaces") {
 		t.Fatalf("err = %v", err)
 	}
@@ -257,7 +258,7 @@ func TestDeleteLoadBalancersTimeout(t *testing.T) {
 	lb := cloud.Leftover{Kind: cloud.KindLoadBalancer, ID: "k8s-stuck"}
 	aws := &fakeTeardown{exists: []bool{true}, lbs: [][]cloud.Leftover{{lb}}}
 	start := time.Now()
-	err := (DeleteLoadBalancers{AWS: aws.open, Kubeconfig: "/kc", Wait: 300 * time.Millisecond, Poll: 20 * time.Millisecond, Every: 100 * time.Millisecond}).Run(context.Background(), st)
+	err := (DeleteLoadBalancers{AWS: aws, Kubeconfig: "/kc", Wait: 300 * time.Millisecond, Poll: 20 * time.Millisecond, Every: 100 * time.Millisecond}).Run(context.Background(), st)
 	if err == nil {
 		t.Fatal("no error after the wait")
 	}
@@ -285,7 +286,7 @@ func TestDeleteLoadBalancersCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	time.AfterFunc(100*time.Millisecond, func() { cancel(errors.New("interrupted")) })
-	err := (DeleteLoadBalancers{AWS: aws.open, Poll: 10 * time.Millisecond}).Run(ctx, st)
+	err := (DeleteLoadBalancers{AWS: aws, Poll: 10 * time.Millisecond}).Run(ctx, st)
 	if err == nil || err.Error() != "interrupted" {
 		t.Fatalf("err = %v, want the context's cause", err)
 	}
@@ -298,19 +299,20 @@ func TestSweepReport(t *testing.T) {
 	t.Parallel()
 	st, progress, out := teardownState(t, nil)
 	tags := map[string]string{"kubernetes.io/cluster/sovd-staging-cluster": "owned"}
+	leftovers := []cloud.Leftover{
+		{Kind: cloud.KindLoadBalancer, ID: "k8s-web", Tags: map[string]string{cloud.TagELBv2Cluster: "sovd-staging-cluster"}, Safe: true, Why: "made by the load balancer controller for this cluster"},
+		{Kind: cloud.KindENI, ID: "eni-1", Tags: tags, Why: "in use (in-use, attached to i-1)"},
+		{Kind: cloud.KindSecurityGroup, ID: "sg-1", Tags: tags, Safe: true, Why: "not used by anything that stays (k8s-web)"},
+		{Kind: cloud.KindSecurityGroup, ID: "sg-2", Tags: tags, Safe: true, Why: "not used by anything that stays (other)"},
+	}
 	aws := &fakeTeardown{
-		leftovers: []cloud.Leftover{
-			{Kind: cloud.KindLoadBalancer, ID: "k8s-web", Tags: map[string]string{cloud.TagELBv2Cluster: "sovd-staging-cluster"}, Safe: true, Why: "made by the load balancer controller for this cluster"},
-			{Kind: cloud.KindENI, ID: "eni-1", Tags: tags, Why: "in use (in-use, attached to i-1)"},
-			{Kind: cloud.KindSecurityGroup, ID: "sg-1", Tags: tags, Safe: true, Why: "not used by anything that stays (k8s-web)"},
-			{Kind: cloud.KindSecurityGroup, ID: "sg-2", Tags: tags, Safe: true, Why: "not used by anything that stays (other)"},
-		},
 		deleteErrs: map[string][]error{
 			"sg-1": {fmt.Errorf("deleting security group sg-1: %w", cloud.ErrInUse), fmt.Errorf("deleting security group sg-1: %w", cloud.ErrInUse)},
 			"sg-2": {errors.New("deleting security group sg-2: UnauthorizedOperation")},
 		},
 	}
-	err := (SweepLeftovers{AWS: aws.open, Poll: time.Millisecond}).Run(context.Background(), st)
+	// What the policy found (classify's own test covers the verdicts).
+	err := (SweepLeftovers{Poll: time.Millisecond}).sweep(context.Background(), st, aws, leftovers)
 	if err == nil || !strings.Contains(err.Error(), "1 of 4 leftovers could not be deleted") || !strings.Contains(err.Error(), "UnauthorizedOperation") {
 		t.Fatalf("err = %v", err)
 	}
@@ -334,7 +336,7 @@ security group     sg-2     kubernetes.io/cluster/sovd-staging-cluster=owned  de
 func TestSweepNothingLeft(t *testing.T) {
 	t.Parallel()
 	st, progress, out := teardownState(t, nil)
-	if err := (SweepLeftovers{AWS: (&fakeTeardown{}).open}).Run(context.Background(), st); err != nil {
+	if err := (SweepLeftovers{AWS: &fakeTeardown{}}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	if out.Len() != 0 || !strings.Contains(progress.String(), "nothing tagged for cluster sovd-staging-cluster or environment staging is left") {
@@ -347,14 +349,8 @@ func TestSweepNothingLeft(t *testing.T) {
 func TestTeardownStepsDescribeOffline(t *testing.T) {
 	t.Parallel()
 	st, _, _ := teardownState(t, nil)
-	noTeardownAWS := func(context.Context, string) (TeardownAPI, error) {
-		t.Error("Describe opened AWS clients")
-		return nil, errors.New("offline")
-	}
-	descs, err := Describe(context.Background(), st, []Step{
-		DeleteLoadBalancers{AWS: noTeardownAWS},
-		SweepLeftovers{AWS: noTeardownAWS},
-	})
+	st.AWS = noAWS(t)
+	descs, err := Describe(context.Background(), st, []Step{DeleteLoadBalancers{}, SweepLeftovers{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +487,7 @@ func TestDeleteLoadBalancersWaitAgainstMoto(t *testing.T) {
 		st, _, _ := teardownState(t, r)
 		r.Expect(`kubectl get ingresses,services .*`).Stdout(`{"items":[]}`)
 		r.Expect(`kubectl delete ingresses .*`)
-		err := (DeleteLoadBalancers{AWS: DefaultTeardownAPI, Kubeconfig: "/kc", Wait: 1500 * time.Millisecond, Poll: 200 * time.Millisecond}).Run(ctx, st)
+		err := (DeleteLoadBalancers{Kubeconfig: "/kc", Wait: 1500 * time.Millisecond, Poll: 200 * time.Millisecond}).Run(ctx, st)
 		if err == nil || !strings.Contains(err.Error(), "after 1.5s, still there: load balancer k8s-production-sovdweba; target group k8s-production-sovdweba-80") {
 			t.Fatalf("err = %v", err)
 		}
@@ -517,7 +513,7 @@ func TestDeleteLoadBalancersWaitAgainstMoto(t *testing.T) {
 			done <- err
 		}()
 		start := time.Now()
-		if err := (DeleteLoadBalancers{AWS: DefaultTeardownAPI, Kubeconfig: "/kc", Wait: time.Minute, Poll: 200 * time.Millisecond}).Run(ctx, st); err != nil {
+		if err := (DeleteLoadBalancers{Kubeconfig: "/kc", Wait: time.Minute, Poll: 200 * time.Millisecond}).Run(ctx, st); err != nil {
 			t.Fatal(err)
 		}
 		if err := <-done; err != nil {
@@ -545,7 +541,7 @@ func TestDeleteLoadBalancersClusterGoneAgainstMoto(t *testing.T) {
 	mkLoadBalancer(t, c, cluster, "k8s-left", vpc, subnets)
 	other, _, _ := mkLoadBalancer(t, c, "other-cluster", "k8s-other", vpc, subnets)
 	st, _, _ := teardownState(t, proctest.New(t)) // runs nothing
-	step := DeleteLoadBalancers{AWS: DefaultTeardownAPI, Wait: 30 * time.Second, Poll: 200 * time.Millisecond}
+	step := DeleteLoadBalancers{Wait: 30 * time.Second, Poll: 200 * time.Millisecond}
 	for i := 0; i < 2; i++ {
 		if err := step.Run(ctx, st); err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
@@ -632,7 +628,7 @@ func TestSweepAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sweep := SweepLeftovers{AWS: DefaultTeardownAPI, Settle: 10 * time.Second, Poll: 200 * time.Millisecond}
+	sweep := SweepLeftovers{Settle: 10 * time.Second, Poll: 200 * time.Millisecond}
 	run := func() (table, progress string) {
 		t.Helper()
 		st, prog, out := teardownState(t, nil)
@@ -769,7 +765,7 @@ spec:
 	log := &bytes.Buffer{}
 	st, progress, _ := teardownState(t, &proc.Exec{Log: log})
 	st.Tools["kubectl"] = kubectl
-	if err := (DeleteLoadBalancers{AWS: DefaultTeardownAPI, Kubeconfig: kc, Wait: time.Minute, Poll: 200 * time.Millisecond}).Run(ctx, st); err != nil {
+	if err := (DeleteLoadBalancers{Kubeconfig: kc, Wait: time.Minute, Poll: 200 * time.Millisecond}).Run(ctx, st); err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
 	if !strings.Contains(progress.String(), "deleting 1 Ingress and 1 LoadBalancer Service") {

@@ -38,14 +38,6 @@ type UpgradeAPI interface {
 	RedisEngineVersion(ctx context.Context, groupID string) (string, error)
 }
 
-// OpenUpgradeAPI opens the upgrade's AWS reads for a region.
-type OpenUpgradeAPI func(ctx context.Context, region string) (UpgradeAPI, error)
-
-// DefaultUpgradeAPI opens the SDK's clients.
-func DefaultUpgradeAPI(ctx context.Context, region string) (UpgradeAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // UpgradeSteps is `bootstrap upgrade`.
 func UpgradeSteps() []Step { return UpgradeStepsWith(AddonOptions{}) }
 
@@ -53,20 +45,20 @@ func UpgradeSteps() []Step { return UpgradeStepsWith(AddonOptions{}) }
 // charts and control plane).
 func UpgradeStepsWith(o AddonOptions) []Step {
 	steps := []Step{
-		CheckOwnership{AWS: DefaultOwnerAPI}, // nothing changes unless its tags say it is this environment's
-		CheckEksctl{},                        // eksctl version >= eksctl.MinVersion
+		CheckOwnership{}, // nothing changes unless its tags say it is this environment's
+		CheckEksctl{},    // eksctl version >= eksctl.MinVersion
 	}
 	if o.Kubeconfig == "" {
 		steps = append(steps, WriteKubeconfig{}) // preflight reads the API server's metrics
 	}
 	steps = append(steps,
-		PreflightUpgrade{AWS: DefaultUpgradeAPI, Options: o}, // live versions; refuses skew, pins, removed APIs, a database major
-		UpgradeControlPlane{AWS: DefaultUpgradeAPI},          // eksctl upgrade cluster, one minor per call
-		UpdateEKSAddons{AWS: DefaultUpgradeAPI},              // eksctl update addon --version latest, for the new minor
-		UpgradeNodeGroup{AWS: DefaultUpgradeAPI, Options: o}, // eksctl upgrade nodegroup: rolling, PodDisruptionBudgets respected
-		UpdateIRSAPolicies{AWS: DefaultAWS},                  // the IRSA roles' policies as the pins say
-		ReadAddonInputs{AWS: DefaultAWS},                     // account and VPC for the charts' values
-		ReadDataOutputs{AWS: DefaultDataAPI},                 // the data tier's outputs for the secret manifests and the overlay
+		PreflightUpgrade{Options: o}, // live versions; refuses skew, pins, removed APIs, a database major
+		UpgradeControlPlane{},        // eksctl upgrade cluster, one minor per call
+		UpdateEKSAddons{},            // eksctl update addon --version latest, for the new minor
+		UpgradeNodeGroup{Options: o}, // eksctl upgrade nodegroup: rolling, PodDisruptionBudgets respected
+		UpdateIRSAPolicies{},         // the IRSA roles' policies as the pins say
+		ReadAddonInputs{},            // account and VPC for the charts' values
+		ReadDataOutputs{},            // the data tier's outputs for the secret manifests and the overlay
 	)
 	for _, s := range AddonSteps(o) { // CRDs, then helm upgrade --install per pin
 		if _, dup := s.(WriteKubeconfig); !dup {
@@ -404,8 +396,9 @@ func databaseRefusals(p *config.Profile, live LiveVersions) []Refusal {
 
 // PreflightUpgrade reads the live versions and refuses, all reasons at once,
 // what the upgrade cannot do safely. It changes nothing.
+// AWS nil means the run's AWS handle.
 type PreflightUpgrade struct {
-	AWS     OpenUpgradeAPI
+	AWS     UpgradeAPI
 	Options AddonOptions
 }
 
@@ -415,7 +408,7 @@ func (PreflightUpgrade) Name() string { return "Checking that the upgrade can be
 // Run implements Step.
 func (s PreflightUpgrade) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -463,7 +456,8 @@ func (s PreflightUpgrade) Describe(ctx context.Context, st *State) (Description,
 // minor per `eksctl upgrade cluster` (eksctl and EKS refuse more), reading
 // the live version before each: re-run after an interruption, it goes on
 // from where the cluster is.
-type UpgradeControlPlane struct{ AWS OpenUpgradeAPI }
+// AWS nil means the run's AWS handle.
+type UpgradeControlPlane struct{ AWS UpgradeAPI }
 
 // Name implements Step.
 func (UpgradeControlPlane) Name() string {
@@ -477,7 +471,7 @@ func (UpgradeControlPlane) FinishesWhenStopped() {}
 // Run implements Step.
 func (s UpgradeControlPlane) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -516,7 +510,8 @@ func (UpgradeControlPlane) Describe(_ context.Context, st *State) (Description, 
 // UpdateEKSAddons moves each EKS add-on bootstrap lists (vpc-cni,
 // kube-proxy, coredns) to the newest version EKS lists for the control
 // plane's version, skipping those already there.
-type UpdateEKSAddons struct{ AWS OpenUpgradeAPI }
+// AWS nil means the run's AWS handle.
+type UpdateEKSAddons struct{ AWS UpgradeAPI }
 
 // Name implements Step.
 func (UpdateEKSAddons) Name() string { return "Updating the EKS add-ons for the new version" }
@@ -524,7 +519,7 @@ func (UpdateEKSAddons) Name() string { return "Updating the EKS add-ons for the 
 // Run implements Step.
 func (s UpdateEKSAddons) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -572,8 +567,9 @@ func (UpdateEKSAddons) Describe(_ context.Context, st *State) (Description, erro
 // eviction API, so a PodDisruptionBudget that allows no disruption stops
 // it; the wait is bounded (eksctl.NodeGroupUpgradeTimeout) and a failure
 // names the budgets that block the drain.
+// AWS nil means the run's AWS handle.
 type UpgradeNodeGroup struct {
-	AWS     OpenUpgradeAPI
+	AWS     UpgradeAPI
 	Options AddonOptions
 }
 
@@ -587,7 +583,7 @@ func (UpgradeNodeGroup) FinishesWhenStopped() {}
 // Run implements Step.
 func (s UpgradeNodeGroup) Run(ctx context.Context, st *State) error {
 	p := st.Profile
-	api, err := s.AWS(ctx, p.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -696,7 +692,8 @@ func ParseDrainBlockers(b []byte) ([]Budget, error) {
 // UpdateIRSAPolicies brings the IRSA roles' inline policies to the
 // ClusterConfig (a pin bump can change the load balancer controller's):
 // `eksctl update iamserviceaccount`, only when one differs.
-type UpdateIRSAPolicies struct{ AWS OpenAWS }
+// AWS nil means the run's AWS handle.
+type UpdateIRSAPolicies struct{ AWS ClusterAPI }
 
 // Name implements Step.
 func (UpdateIRSAPolicies) Name() string { return "Updating the IRSA roles' policies" }
@@ -707,7 +704,7 @@ func (s UpdateIRSAPolicies) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}

@@ -246,7 +246,7 @@ func TestUpgrade(t *testing.T) {
 	}
 
 	// 3. Preflight refusals against the live environment: nothing changes.
-	preflight := []Step{PreflightUpgrade{AWS: DefaultUpgradeAPI, Options: opts}}
+	preflight := []Step{PreflightUpgrade{Options: opts}}
 	refuse := func(what, want string, edit func(st *State)) {
 		t.Helper()
 		st, log := newState()

@@ -71,17 +71,9 @@ type NetworkAPI interface {
 	NetworkSoFar(ctx context.Context, cluster string) (*cloud.Network, error)
 }
 
-// OpenNetworkAPI opens the waiting steps' AWS clients for a region.
-type OpenNetworkAPI func(ctx context.Context, region string) (NetworkAPI, error)
-
-// DefaultNetworkAPI opens the SDK's clients.
-func DefaultNetworkAPI(ctx context.Context, region string) (NetworkAPI, error) {
-	return cloud.New(ctx, region)
-}
-
 // ReadAccount reads the AWS account once, before the lanes of `up` start,
 // so that each lane begins knowing it.
-type ReadAccount struct{ AWS OpenAWS }
+type ReadAccount struct{ AWS AccountReader }
 
 // Name implements Step.
 func (ReadAccount) Name() string { return "Reading the AWS account" }
@@ -91,35 +83,12 @@ func (s ReadAccount) Run(ctx context.Context, st *State) error {
 	if st.AccountID != "" {
 		return nil
 	}
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
-	return ReadAccountOnce(ctx, api, st)
-}
-
-// AccountReader reads the caller's AWS account; *cloud.Clients is one.
-type AccountReader interface {
-	AccountID(ctx context.Context) (string, error)
-}
-
-// ReadAccountOnce puts the caller's account in st unless it is there, and
-// refuses an account other than the one the profile pins (accountID): a run
-// with another account's credentials stops before it reads or changes
-// anything there.
-func ReadAccountOnce(ctx context.Context, api AccountReader, st *State) error {
-	if st.AccountID != "" {
-		return nil
-	}
-	id, err := api.AccountID(ctx)
-	if err != nil {
-		return err
-	}
-	if err := cloud.CheckAccount(st.Profile.Name, id, st.Profile.AccountID); err != nil {
-		return err
-	}
-	st.AccountID = id
-	return nil
+	_, err = st.LiveAccount(ctx, api)
+	return err
 }
 
 // Describe implements Describer.
@@ -130,14 +99,14 @@ func (ReadAccount) Describe(context.Context, *State) (Description, error) {
 // WaitForSubnets waits until the cluster's VPC and one private subnet per
 // availability zone exist, and puts them in State.Network for the data
 // tier. With the cluster already there it returns at once.
-type WaitForSubnets struct{ AWS OpenNetworkAPI }
+type WaitForSubnets struct{ AWS NetworkAPI }
 
 // Name implements Step.
 func (WaitForSubnets) Name() string { return "Waiting for the cluster's VPC and private subnets" }
 
 // Run implements Step.
 func (s WaitForSubnets) Run(ctx context.Context, st *State) error {
-	api, err := s.AWS(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.AWS)
 	if err != nil {
 		return err
 	}
@@ -175,7 +144,7 @@ func (WaitForSubnets) Describe(_ context.Context, st *State) (Description, error
 // nothing left to do.
 type GrantClusterAccess struct {
 	// Wait reads the cluster security group.
-	Wait OpenNetworkAPI
+	Wait NetworkAPI
 	// Apply applies the data tier again (ApplyData).
 	Apply Step
 }
@@ -191,7 +160,7 @@ func (s GrantClusterAccess) Run(ctx context.Context, st *State) error {
 		st.Progress.Info("the data tier was applied with cluster security group %s: nothing to add", st.Network.ClusterSecurityGroupID)
 		return nil
 	}
-	api, err := s.Wait(ctx, st.Profile.Region)
+	api, err := apiOf(ctx, st, s.Wait)
 	if err != nil {
 		return err
 	}

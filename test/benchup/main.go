@@ -105,8 +105,6 @@ func (w *world) NetworkSoFar(context.Context, string) (*cloud.Network, error) {
 	return n, nil
 }
 
-func (w *world) open(context.Context, string) (pipeline.NetworkAPI, error) { return w, nil }
-
 // replay is a step that takes its AWS duration, scaled, doing at given
 // moments what the real tool does then.
 type replay struct {
@@ -162,10 +160,10 @@ func (b *bench) of(minutes float64) time.Duration {
 func (b *bench) fake(s pipeline.Step) (pipeline.Step, error) {
 	switch s := s.(type) {
 	case pipeline.WaitForSubnets:
-		s.AWS = b.w.open
+		s.AWS = b.w
 		return s, nil
 	case pipeline.GrantClusterAccess:
-		s.Wait = b.w.open
+		s.Wait = b.w
 		s.Apply = pipeline.Func{Title: "apply", Fn: func(ctx context.Context, st *pipeline.State) error {
 			start := time.Now()
 			err := replay{name: "apply", d: b.of(grantApply)}.Run(ctx, st)
@@ -224,18 +222,22 @@ func (b *bench) run(ctx context.Context, what string, list []pipeline.Step, prog
 	defer os.RemoveAll(dir)
 	f := b.scale.Seconds() / time.Minute.Seconds()
 	st := &pipeline.State{
-		Profile:   config.Builtin("production"),
-		Dir:       dir,
-		Progress:  pipeline.NewProgress(progress, false, false),
-		Log:       io.Discard,
-		Out:       io.Discard,
-		Now:       time.Now,
-		Trace:     &pipeline.Trace{},
-		AccountID: "123456789012",
-		Poll: pipeline.Backoff{
-			Initial: time.Duration(5 * float64(time.Second) * f),
-			Max:     time.Duration(20 * float64(time.Second) * f),
-			Limit:   time.Duration(45 * float64(time.Minute) * f),
+		Profile: config.Builtin("production"),
+		Dir:     dir,
+		Services: pipeline.Services{
+			Progress: pipeline.NewProgress(progress, false, false),
+			Log:      io.Discard,
+			Out:      io.Discard,
+			Now:      time.Now,
+			Trace:    &pipeline.Trace{},
+			Poll: pipeline.Backoff{
+				Initial: time.Duration(5 * float64(time.Second) * f),
+				Max:     time.Duration(20 * float64(time.Second) * f),
+				Limit:   time.Duration(45 * float64(time.Minute) * f),
+			},
+		},
+		Facts: pipeline.Facts{
+			AccountID: "123456789012",
 		},
 	}
 	start := time.Now()

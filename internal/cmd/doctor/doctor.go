@@ -19,10 +19,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sovd/bootstrap/eksctl"
-	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/cost"
+	"github.com/sovd/bootstrap/internal/pipeline"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/shell"
 	"github.com/sovd/bootstrap/internal/tfdriver"
@@ -133,7 +133,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	if runner == nil {
 		runner = &proc.Exec{Grace: 2 * time.Second}
 	}
-	rep := Check(ctx, runner, lookPath(f), SDKIdentity)
+	rep := Check(ctx, runner, lookPath(f), sdkIdentity(f))
 	rep.SupportWindows = SupportWindows(f.ConfigPath, f.Now())
 	if opts.Output.JSON() {
 		if err := factory.WriteJSON(f.IO.Out, rep); err != nil {
@@ -225,18 +225,20 @@ func Check(ctx context.Context, runner proc.Runner, find func(context.Context, s
 }
 
 // IdentityFunc asks AWS who the caller is.
-type IdentityFunc func(ctx context.Context) (cloud.Identity, error)
+type IdentityFunc func(ctx context.Context) (pipeline.Identity, error)
 
-// SDKIdentity asks STS through the SDK, as every other command does, so
-// doctor checks the identity bootstrap will use even where the aws CLI is
-// not installed. A region is needed only to pick an endpoint.
-func SDKIdentity(ctx context.Context) (cloud.Identity, error) {
-	region := firstNonEmpty(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"), "us-east-1")
-	c, err := cloud.New(ctx, region)
-	if err != nil {
-		return cloud.Identity{}, err
+// sdkIdentity asks STS through the factory's AWS handle, as every other
+// command does, so doctor checks the identity bootstrap will use even where
+// the aws CLI is not installed. A region is needed only to pick an endpoint.
+func sdkIdentity(f *factory.Factory) IdentityFunc {
+	return func(ctx context.Context) (pipeline.Identity, error) {
+		region := firstNonEmpty(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"), "us-east-1")
+		c, err := f.AWSHandle(region)(ctx)
+		if err != nil {
+			return pipeline.Identity{}, err
+		}
+		return c.Identity(ctx)
 	}
-	return c.Identity(ctx)
 }
 
 func atLeast(have, minimum, why string) (bool, string) {

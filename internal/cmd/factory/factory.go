@@ -52,6 +52,21 @@ type Factory struct {
 	// Lock takes the environment's lock for a mutating run; nil is the real
 	// one (an object in the state bucket). Tests replace it.
 	Lock LockFunc
+	// AWS opens a region's AWS clients. It is called once per run, on the
+	// run's first AWS call (the run's State carries the handle, see
+	// AWSHandle); nil is pipeline.OpenAWS, the SDK's default configuration
+	// chain, which honours AWS_ENDPOINT_URL (how tests use moto).
+	AWS func(ctx context.Context, region string) (*pipeline.AWS, error)
+}
+
+// AWSHandle is a region's AWS handle for one run: opened on first use with
+// f.AWS, the same clients after (cli's Factory.HttpClient).
+func (f *Factory) AWSHandle(region string) pipeline.OpenAWSFunc {
+	open := f.AWS
+	if open == nil {
+		open = pipeline.OpenAWS
+	}
+	return pipeline.LazyAWS(func(ctx context.Context) (*pipeline.AWS, error) { return open(ctx, region) })
 }
 
 // LockFunc takes an environment's lock, first making the state bucket that
@@ -62,7 +77,7 @@ type LockFunc func(ctx context.Context, st *pipeline.State, command string, ensu
 func DefaultLock(ctx context.Context, st *pipeline.State, command string, ensureBucket bool) (func(context.Context) error, error) {
 	if ensureBucket {
 		// Quietly: the phase's own step shows it, and checks it again cheaply.
-		s := pipeline.EnsureStateBucket{AWS: pipeline.DefaultDataAPI}
+		s := pipeline.EnsureStateBucket{}
 		if err := s.Run(ctx, st); err != nil {
 			return nil, &pipeline.StepError{Step: s.Name(), Next: command, Err: err}
 		}
@@ -147,17 +162,20 @@ func (f *Factory) NewRun(p *config.Profile, verb string) (*Run, error) {
 		tools[k] = v
 	}
 	st := &pipeline.State{
-		Profile:  p,
-		Runner:   runner,
-		Tools:    tools,
-		Dir:      dir,
-		Redact:   redact,
-		Progress: progress,
-		Log:      log,
-		Stream:   stream,
-		Hurry:    f.Hurry,
-		Out:      f.IO.Out,
-		Now:      f.Now,
+		Profile: p,
+		Dir:     dir,
+		Services: pipeline.Services{
+			Runner:   runner,
+			Tools:    tools,
+			Redact:   redact,
+			Progress: progress,
+			Log:      log,
+			Stream:   stream,
+			Hurry:    f.Hurry,
+			Out:      f.IO.Out,
+			Now:      f.Now,
+			AWS:      f.AWSHandle(p.Region),
+		},
 	}
 	fmt.Fprintf(log, "# bootstrap %s --env %s at %s\n", verb, p.Name, now.UTC().Format(time.RFC3339))
 	lock := f.Lock
@@ -220,7 +238,7 @@ func (r *Run) ExecuteLocked(ctx context.Context, next string, ensureBucket bool,
 		defer cancel()
 		// A terraform killed on a second Ctrl-C left its state lock; this
 		// run still holds the environment's, so it is the one to release it.
-		if kerr := pipeline.ReleaseKilledStateLock(rctx, r.State, pipeline.DefaultLockAPI, err, r.started); kerr != nil {
+		if kerr := pipeline.ReleaseKilledStateLock(rctx, r.State, nil, err, r.started); kerr != nil {
 			r.Progress.Info("%v", kerr)
 		}
 		if rerr := release(rctx); rerr != nil {

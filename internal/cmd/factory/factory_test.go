@@ -2,12 +2,14 @@ package factory
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/pipeline"
 )
 
 // TestRunDirIsAbsolute: terraform runs in .bootstrap/<env>/terraform/stateful
@@ -56,5 +58,34 @@ func TestTwoRunsInOneSecondGetTwoLogs(t *testing.T) {
 		if _, err := os.Stat(p); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestRunOpensAWSOnceLazily: a run opens its AWS clients on its first AWS
+// call, in the profile's region, and never again (cli's Factory.HttpClient).
+func TestRunOpensAWSOnceLazily(t *testing.T) {
+	t.Parallel()
+	var regions []string
+	f := &Factory{WorkDir: t.TempDir(), IO: &IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, Now: time.Now,
+		AWS: func(_ context.Context, region string) (*pipeline.AWS, error) {
+			regions = append(regions, region)
+			return &pipeline.AWS{Region: region}, nil
+		}}
+	p := config.Builtin("staging")
+	r, err := f.NewRun(p, "data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if len(regions) != 0 {
+		t.Fatalf("NewRun opened AWS: %v", regions)
+	}
+	a, err := r.Cloud(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := r.Cloud(context.Background())
+	if a != b || len(regions) != 1 || regions[0] != p.Region {
+		t.Errorf("opened for %v, same clients %v", regions, a == b)
 	}
 }

@@ -5,16 +5,13 @@ package plan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/cost"
@@ -72,47 +69,6 @@ live environment knows are shown as placeholders such as <vpc-id>.`,
 	return cmd
 }
 
-// probe reads the account and, when the cluster exists, its network, so
-// that the data step can show a real terraform plan. It gives up quickly:
-// plan must work without AWS.
-func probe(ctx context.Context, st *pipeline.State) string {
-	if !cloud.CredentialsConfigured() {
-		return "offline: no AWS credentials configured; values only AWS knows are placeholders"
-	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	c, err := cloud.New(pctx, st.Profile.Region)
-	if err == nil {
-		st.AccountID, err = c.AccountID(pctx)
-	}
-	if err == nil {
-		err = cloud.CheckAccount(st.Profile.Name, st.AccountID, st.Profile.AccountID)
-	}
-	var credErr *cloud.CredentialsError
-	if errors.As(err, &credErr) {
-		fmt.Fprintf(st.Log, "plan: %v (%v)\n", credErr, credErr.Err)
-		st.AccountID = ""
-		return "offline: " + credErr.Error() + "; values only AWS knows are placeholders"
-	}
-	if err != nil {
-		fmt.Fprintf(st.Log, "plan: AWS not reachable: %v\n", err)
-		st.AccountID = ""
-		return "offline: AWS did not answer (details in the run log); values only AWS knows are placeholders"
-	}
-	st.Live = true
-	if err := pipeline.ResolveHostedZone(pctx, c, st); err != nil {
-		// up would stop here too; the plan says so instead of planning
-		// with a zone that does not exist.
-		st.Live = false
-		return "offline: " + err.Error() + "; values only AWS knows are placeholders"
-	}
-	if n, err := c.ClusterNetwork(pctx, st.Profile.Cluster.Name); err == nil {
-		st.Network = n
-		return "live: account " + st.AccountID + ", cluster " + st.Profile.Cluster.Name + " exists"
-	}
-	return "live: account " + st.AccountID + ", cluster " + st.Profile.Cluster.Name + " not created yet"
-}
-
 func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	p, err := f.Profile(opts.Env)
 	if err != nil {
@@ -126,7 +82,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	r.ReadOnly = true // no lock taken: keep off the working directory of a running up
 	mode := "offline: --offline given; values only AWS knows are placeholders"
 	if !opts.Offline {
-		mode = probe(ctx, r.State)
+		mode = pipeline.ProbeLive(ctx, r.State)
 	}
 	descs, err := pipeline.Describe(ctx, r.State, pipeline.UpSteps())
 	if err != nil {
@@ -157,7 +113,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 // must not fail on it); the run log has it.
 func upgradeWhy(ctx context.Context, st *pipeline.State) []string {
 	p := st.Profile
-	c, err := cloud.New(ctx, p.Region)
+	c, err := st.Cloud(ctx)
 	if err != nil {
 		fmt.Fprintf(st.Log, "plan: reading the live versions: %v\n", err)
 		return nil

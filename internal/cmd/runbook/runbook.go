@@ -138,12 +138,14 @@ func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, erro
 	dir := path.Join(".bootstrap", p.Name)
 	st := &pipeline.State{
 		Profile: p,
-		Runner:  offline{},
 		Dir:     dir,
-		Redact:  &proc.Redactor{},
-		Log:     io.Discard,
-		Out:     io.Discard,
-		Now:     func() time.Time { return now },
+		Services: pipeline.Services{
+			Runner: offline{},
+			Redact: &proc.Redactor{},
+			Log:    io.Discard,
+			Out:    io.Discard,
+			Now:    func() time.Time { return now },
+		},
 	}
 	rb := Runbook{Environment: p.Name, Region: p.Region, Cluster: p.Cluster.Name, Dir: dir, profile: p}
 	var err error

@@ -43,9 +43,11 @@ func TestStatusProcess(t *testing.T) {
 	log := &bytes.Buffer{}
 	st := &pipeline.State{
 		Profile: p,
-		Runner:  &proc.Exec{Log: log},
-		Tools:   map[string]string{"eksctl": buildFakeEksctl(t)},
 		Dir:     filepath.Join(work, ".bootstrap", env),
+		Services: pipeline.Services{
+			Runner: &proc.Exec{Log: log},
+			Tools:  map[string]string{"eksctl": buildFakeEksctl(t)},
+		},
 	}
 	if err := pipeline.Run(ctx, st, "bootstrap cluster", pipeline.ClusterSteps()); err != nil {
 		t.Fatalf("cluster phase: %v\n%s", err, log)

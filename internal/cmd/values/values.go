@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sovd/bootstrap/addons"
-	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/pipeline"
@@ -127,8 +126,8 @@ func liveOverlay(ctx context.Context, f *factory.Factory, p *config.Profile, acc
 	}
 	defer r.Close()
 	r.ReadOnly = true // no lock taken: keep off the working directory of a running up
-	if err := r.Execute(ctx, "bootstrap values --env "+p.Name, []pipeline.Step{pipeline.ReadDataOutputs{AWS: pipeline.DefaultDataAPI}}); err != nil {
-		var credErr *cloud.CredentialsError
+	if err := r.Execute(ctx, "bootstrap values --env "+p.Name, []pipeline.Step{pipeline.ReadDataOutputs{}}); err != nil {
+		var credErr *pipeline.CredentialsError
 		if errors.As(err, &credErr) {
 			credErr.Also = "or, without AWS, give values the data tier's outputs: --outputs-file (from `terraform output -json`)"
 		}

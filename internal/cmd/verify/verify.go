@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/pipeline"
 	"github.com/sovd/bootstrap/internal/verify"
@@ -87,7 +86,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 		return err
 	}
 	defer r.Close()
-	api, err := cloud.New(ctx, p.Region)
+	api, err := r.State.Cloud(ctx)
 	if err != nil {
 		return err
 	}
