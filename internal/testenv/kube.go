@@ -579,11 +579,22 @@ func OwnKube(t testing.TB) string {
 		}
 	}
 	start := time.Now()
-	cmd := exec.Command("bash", filepath.Join(root, "hack", "kube-local", "up.sh"))
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
+	// up.sh picks free loopback ports; another control plane or moto
+	// starting at the same moment can take one between the pick and the
+	// bind ("address already in use"). Such a start is made again, on new
+	// ports; any other failure fails the test.
+	for attempt := 1; ; attempt++ {
+		cmd := exec.Command("bash", filepath.Join(root, "hack", "kube-local", "up.sh"))
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			break
+		}
 		down()
+		if attempt < 3 && bytes.Contains(out, []byte("address already in use")) {
+			t.Logf("%s: a port was taken between pick and bind; starting again:\n%s", part, out)
+			continue
+		}
 		t.Fatalf("%s: up.sh: %v\n%s", part, err, out)
 	}
 	t.Cleanup(down)

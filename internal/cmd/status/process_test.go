@@ -47,6 +47,7 @@ func TestStatusProcess(t *testing.T) {
 		Services: pipeline.Services{
 			Runner: &proc.Exec{Log: log},
 			Tools:  map[string]string{"eksctl": buildFakeEksctl(t)},
+			AWS:    pipeline.RegionAWS(p.Region), // moto's, through AWS_ENDPOINT_URL
 		},
 	}
 	if err := pipeline.Run(ctx, st, "bootstrap cluster", pipeline.ClusterSteps()); err != nil {
