@@ -247,41 +247,72 @@ func azTag(az string) string { return strings.ToUpper(strings.ReplaceAll(az, "-"
 // zone; an internet gateway; NAT gateways per vpc.nat.gateway; route tables;
 // and the control-plane and shared node security groups.
 func createNetwork(ctx context.Context, e *env, cfg *api.ClusterConfig) (*network, error) {
-	name := cfg.Metadata.Name
-	stack := clusterStack(name)
-	tags := func(res string, extra map[string]string) map[string]string {
-		t := clusterTags(cfg, extra)
-		t["Name"] = stack + "/" + res
-		return t
-	}
 	prefix, err := netip.ParsePrefix(cfg.VPC.CIDR.String())
 	if err != nil {
 		return nil, err
 	}
-	zones := cfg.AvailabilityZones
-	if len(zones) > 4 {
-		return nil, fmt.Errorf("fakeeksctl: %d zones; eksctl cuts the VPC into eighths, at most 4 zones", len(zones))
+	if len(cfg.AvailabilityZones) > 4 {
+		return nil, fmt.Errorf("fakeeksctl: %d zones; eksctl cuts the VPC into eighths, at most 4 zones", len(cfg.AvailabilityZones))
 	}
-	cuts := eighths(prefix)
-	n := &network{}
-
-	vpc, err := e.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{
-		CidrBlock:         aws.String(prefix.String()),
-		TagSpecifications: ec2Tags(ec2types.ResourceTypeVpc, tags("VPC", nil)),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating VPC: %w", err)
-	}
-	n.vpc = aws.ToString(vpc.Vpc.VpcId)
-	for _, attr := range []*ec2.ModifyVpcAttributeInput{
-		{VpcId: vpc.Vpc.VpcId, EnableDnsSupport: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}},
-		{VpcId: vpc.Vpc.VpcId, EnableDnsHostnames: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}},
+	b := &netBuilder{e: e, cfg: cfg, stack: clusterStack(cfg.Metadata.Name), n: &network{}}
+	for _, part := range []func(context.Context) error{
+		func(ctx context.Context) error { return b.vpc(ctx, prefix) },
+		func(ctx context.Context) error { return b.subnets(ctx, eighths(prefix)) },
+		b.publicRouting,
+		b.natGateways,
+		b.privateRouting,
+		b.securityGroups,
 	} {
-		if _, err := e.ec2.ModifyVpcAttribute(ctx, attr); err != nil {
+		if err := part(ctx); err != nil {
 			return nil, err
 		}
 	}
+	return b.n, nil
+}
 
+// netBuilder holds what createNetwork's parts share while they make the
+// cluster stack's VPC part, in eksctl's order.
+type netBuilder struct {
+	e      *env
+	cfg    *api.ClusterConfig
+	stack  string
+	n      *network
+	vpcID  *string
+	natFor []string // the NAT gateway each zone's private route goes to
+}
+
+// tags are the cluster stack's tags with the resource's logical name.
+func (b *netBuilder) tags(res string, extra map[string]string) map[string]string {
+	t := clusterTags(b.cfg, extra)
+	t["Name"] = b.stack + "/" + res
+	return t
+}
+
+func (b *netBuilder) vpc(ctx context.Context, prefix netip.Prefix) error {
+	vpc, err := b.e.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{
+		CidrBlock:         aws.String(prefix.String()),
+		TagSpecifications: ec2Tags(ec2types.ResourceTypeVpc, b.tags("VPC", nil)),
+	})
+	if err != nil {
+		return fmt.Errorf("creating VPC: %w", err)
+	}
+	b.vpcID = vpc.Vpc.VpcId
+	b.n.vpc = aws.ToString(vpc.Vpc.VpcId)
+	for _, attr := range []*ec2.ModifyVpcAttributeInput{
+		{VpcId: b.vpcID, EnableDnsSupport: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}},
+		{VpcId: b.vpcID, EnableDnsHostnames: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}},
+	} {
+		if _, err := b.e.ec2.ModifyVpcAttribute(ctx, attr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// subnets makes one public and one private subnet per zone: public from the
+// first eighth, private after the public ones.
+func (b *netBuilder) subnets(ctx context.Context, cuts []string) error {
+	zones := b.cfg.AvailabilityZones
 	for i, az := range zones {
 		for _, kind := range []string{"Public", "Private"} {
 			role, cidr := "kubernetes.io/role/elb", cuts[i]
@@ -289,108 +320,130 @@ func createNetwork(ctx context.Context, e *env, cfg *api.ClusterConfig) (*networ
 				role, cidr = "kubernetes.io/role/internal-elb", cuts[len(zones)+i]
 			}
 			info("subnet for %s - %s:%s", az, strings.ToLower(kind), cidr)
-			s, err := e.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{
-				VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String(cidr), AvailabilityZone: aws.String(az),
-				TagSpecifications: ec2Tags(ec2types.ResourceTypeSubnet, tags("Subnet"+kind+azTag(az), map[string]string{
-					role: "1", "kubernetes.io/cluster/" + name: "shared",
+			s, err := b.e.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{
+				VpcId: b.vpcID, CidrBlock: aws.String(cidr), AvailabilityZone: aws.String(az),
+				TagSpecifications: ec2Tags(ec2types.ResourceTypeSubnet, b.tags("Subnet"+kind+azTag(az), map[string]string{
+					role: "1", "kubernetes.io/cluster/" + b.cfg.Metadata.Name: "shared",
 				})),
 			})
 			if err != nil {
-				return nil, fmt.Errorf("creating %s subnet in %s: %w", strings.ToLower(kind), az, err)
+				return fmt.Errorf("creating %s subnet in %s: %w", strings.ToLower(kind), az, err)
 			}
 			id := aws.ToString(s.Subnet.SubnetId)
-			if kind == "Public" {
-				n.public = append(n.public, id)
-				if _, err := e.ec2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{
-					SubnetId: s.Subnet.SubnetId, MapPublicIpOnLaunch: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)},
-				}); err != nil {
-					return nil, err
-				}
-			} else {
-				n.private = append(n.private, id)
+			if kind == "Private" {
+				b.n.private = append(b.n.private, id)
+				continue
+			}
+			b.n.public = append(b.n.public, id)
+			if _, err := b.e.ec2.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{
+				SubnetId: s.Subnet.SubnetId, MapPublicIpOnLaunch: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)},
+			}); err != nil {
+				return err
 			}
 		}
 	}
+	return nil
+}
 
+// publicRouting is the internet gateway and the public subnets' route table.
+func (b *netBuilder) publicRouting(ctx context.Context) error {
+	e := b.e
 	igw, err := e.ec2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{
-		TagSpecifications: ec2Tags(ec2types.ResourceTypeInternetGateway, tags("InternetGateway", nil)),
+		TagSpecifications: ec2Tags(ec2types.ResourceTypeInternetGateway, b.tags("InternetGateway", nil)),
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	n.igw = aws.ToString(igw.InternetGateway.InternetGatewayId)
-	if _, err := e.ec2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: vpc.Vpc.VpcId}); err != nil {
-		return nil, err
+	b.n.igw = aws.ToString(igw.InternetGateway.InternetGatewayId)
+	if _, err := e.ec2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: b.vpcID}); err != nil {
+		return err
 	}
-	publicRT, err := e.routeTable(ctx, n, vpc.Vpc.VpcId, tags("PublicRouteTable", nil))
+	publicRT, err := e.routeTable(ctx, b.n, b.vpcID, b.tags("PublicRouteTable", nil))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := e.ec2.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: publicRT, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw.InternetGateway.InternetGatewayId}); err != nil {
-		return nil, err
+		return err
 	}
-	for _, s := range n.public {
+	for _, s := range b.n.public {
 		if _, err := e.ec2.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: publicRT, SubnetId: aws.String(s)}); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	return nil
+}
 
-	mode := *cfg.VPC.NAT.Gateway
+// natGateways makes one NAT gateway per zone (HighlyAvailable), one in the
+// first zone (Single) or none (Disable), each with its Elastic IP.
+func (b *netBuilder) natGateways(ctx context.Context) error {
+	zones := b.cfg.AvailabilityZones
+	mode := *b.cfg.VPC.NAT.Gateway
 	info("NAT gateway mode %s", mode)
-	var natFor []string // per zone
+	count := 0
 	switch mode {
-	case api.ClusterHighlyAvailableNAT, api.ClusterSingleNAT:
-		count := len(zones)
-		if mode == api.ClusterSingleNAT {
-			count = 1
-		}
-		for i := 0; i < count; i++ {
-			az := zones[i]
-			res := "NATGateway"
-			if mode == api.ClusterHighlyAvailableNAT {
-				res += azTag(az)
-			}
-			eip, err := e.ec2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
-				Domain: ec2types.DomainTypeVpc, TagSpecifications: ec2Tags(ec2types.ResourceTypeElasticIp, tags("NATIP"+azTag(az), nil)),
-			})
-			if err != nil {
-				return nil, err
-			}
-			n.eips = append(n.eips, aws.ToString(eip.AllocationId))
-			nat, err := e.ec2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
-				SubnetId: aws.String(n.public[i]), AllocationId: eip.AllocationId,
-				TagSpecifications: ec2Tags(ec2types.ResourceTypeNatgateway, tags(res, nil)),
-			})
-			if err != nil {
-				return nil, err
-			}
-			n.nats = append(n.nats, aws.ToString(nat.NatGateway.NatGatewayId))
-		}
-		for i := range zones {
-			natFor = append(natFor, n.nats[min(i, len(n.nats)-1)])
-		}
+	case api.ClusterHighlyAvailableNAT:
+		count = len(zones)
+	case api.ClusterSingleNAT:
+		count = 1
 	case api.ClusterDisableNAT:
+		return nil
 	default:
-		return nil, fmt.Errorf("invalid NAT gateway mode %q", mode)
+		return fmt.Errorf("invalid NAT gateway mode %q", mode)
 	}
-	for i, az := range zones {
-		rt, err := e.routeTable(ctx, n, vpc.Vpc.VpcId, tags("PrivateRouteTable"+azTag(az), nil))
-		if err != nil {
-			return nil, err
+	for i := 0; i < count; i++ {
+		az := zones[i]
+		res := "NATGateway"
+		if mode == api.ClusterHighlyAvailableNAT {
+			res += azTag(az)
 		}
-		if natFor != nil {
-			if _, err := e.ec2.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: rt, DestinationCidrBlock: aws.String("0.0.0.0/0"), NatGatewayId: aws.String(natFor[i])}); err != nil {
-				return nil, err
+		eip, err := b.e.ec2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
+			Domain: ec2types.DomainTypeVpc, TagSpecifications: ec2Tags(ec2types.ResourceTypeElasticIp, b.tags("NATIP"+azTag(az), nil)),
+		})
+		if err != nil {
+			return err
+		}
+		b.n.eips = append(b.n.eips, aws.ToString(eip.AllocationId))
+		nat, err := b.e.ec2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
+			SubnetId: aws.String(b.n.public[i]), AllocationId: eip.AllocationId,
+			TagSpecifications: ec2Tags(ec2types.ResourceTypeNatgateway, b.tags(res, nil)),
+		})
+		if err != nil {
+			return err
+		}
+		b.n.nats = append(b.n.nats, aws.ToString(nat.NatGateway.NatGatewayId))
+	}
+	for i := range zones {
+		b.natFor = append(b.natFor, b.n.nats[min(i, len(b.n.nats)-1)])
+	}
+	return nil
+}
+
+// privateRouting is a route table per private subnet, through its zone's
+// NAT gateway when there is one.
+func (b *netBuilder) privateRouting(ctx context.Context) error {
+	e := b.e
+	for i, az := range b.cfg.AvailabilityZones {
+		rt, err := e.routeTable(ctx, b.n, b.vpcID, b.tags("PrivateRouteTable"+azTag(az), nil))
+		if err != nil {
+			return err
+		}
+		if b.natFor != nil {
+			if _, err := e.ec2.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: rt, DestinationCidrBlock: aws.String("0.0.0.0/0"), NatGatewayId: aws.String(b.natFor[i])}); err != nil {
+				return err
 			}
 		}
-		if _, err := e.ec2.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: rt, SubnetId: aws.String(n.private[i])}); err != nil {
-			return nil, err
+		if _, err := e.ec2.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: rt, SubnetId: aws.String(b.n.private[i])}); err != nil {
+			return err
 		}
 	}
+	return nil
+}
 
+// securityGroups are the control plane's and the nodes' shared group.
+func (b *netBuilder) securityGroups(ctx context.Context) error {
 	sg := func(groupName, desc string, t map[string]string) (string, error) {
-		out, err := e.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
-			GroupName: aws.String(groupName), Description: aws.String(desc), VpcId: vpc.Vpc.VpcId,
+		out, err := b.e.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+			GroupName: aws.String(groupName), Description: aws.String(desc), VpcId: b.vpcID,
 			TagSpecifications: ec2Tags(ec2types.ResourceTypeSecurityGroup, t),
 		})
 		if err != nil {
@@ -398,13 +451,12 @@ func createNetwork(ctx context.Context, e *env, cfg *api.ClusterConfig) (*networ
 		}
 		return aws.ToString(out.GroupId), nil
 	}
-	if n.controlPlaneSG, err = sg(stack+"-ControlPlaneSecurityGroup-"+suffix(), "Communication between the control plane and worker nodegroups", tags("ControlPlaneSecurityGroup", nil)); err != nil {
-		return nil, err
+	var err error
+	if b.n.controlPlaneSG, err = sg(b.stack+"-ControlPlaneSecurityGroup-"+suffix(), "Communication between the control plane and worker nodegroups", b.tags("ControlPlaneSecurityGroup", nil)); err != nil {
+		return err
 	}
-	if n.sharedNodeSG, err = sg(stack+"-ClusterSharedNodeSecurityGroup-"+suffix(), "Communication between all nodes in the cluster", tags("ClusterSharedNodeSecurityGroup", nil)); err != nil {
-		return nil, err
-	}
-	return n, nil
+	b.n.sharedNodeSG, err = sg(b.stack+"-ClusterSharedNodeSecurityGroup-"+suffix(), "Communication between all nodes in the cluster", b.tags("ClusterSharedNodeSecurityGroup", nil))
+	return err
 }
 
 func (e *env) routeTable(ctx context.Context, n *network, vpc *string, t map[string]string) (*string, error) {
