@@ -155,7 +155,7 @@ func TestUpgrade(t *testing.T) {
 
 	// 1. Interrupted after each step, then to the end.
 	version = "1.35"
-	up := UpgradeStepsWith(opts)
+	up := UpgradeStepsWith(opts, false)
 	// The upgrade's own steps, then the first Helm release (a pin at a new
 	// version is a helm upgrade). Not after the data steps: they are up's,
 	// TestUpThenTeardown interrupts them, and each such run would cost a
