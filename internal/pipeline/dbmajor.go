@@ -59,6 +59,24 @@ func DatabaseMajorPending(p *config.Profile, live string) bool {
 	return err1 == nil && err2 == nil && want > have
 }
 
+// checkDatabaseMajor stops a plain data-tier apply (bootstrap data, up, or
+// upgrade without the flag) before Terraform runs when the profile's
+// PostgreSQL major differs from the instance's: RDS refuses the change
+// without allow_major_version_upgrade (ModifyDBInstance) and never
+// downgrades, and the apply would fail half-way, the new family's
+// parameter group made. live "" is no instance yet.
+func checkDatabaseMajor(p *config.Profile, live string) error {
+	if live == "" || PostgresMajor(live) == PostgresMajor(p.Database.EngineVersion) {
+		return nil
+	}
+	if DatabaseMajorPending(p, live) {
+		return fmt.Errorf("environments.%s.database.engineVersion is %s and %s runs PostgreSQL %s: a major upgrade is made only by bootstrap upgrade --env %s %s (a manual snapshot first, then the parameter group of the new family); or set engineVersion back to %s",
+			p.Name, p.Database.EngineVersion, p.Database.Identifier, live, p.Name, AllowDatabaseMajorFlag, PostgresMajor(live))
+	}
+	return fmt.Errorf("environments.%s.database.engineVersion is %s and %s runs PostgreSQL %s: RDS does not downgrade a major version; set engineVersion to %s",
+		p.Name, p.Database.EngineVersion, p.Database.Identifier, live, PostgresMajor(live))
+}
+
 // MajorSnapshotID is the manual snapshot taken before the move to the
 // profile's major: one per target major, so a re-run finds it.
 func MajorSnapshotID(p *config.Profile) string {

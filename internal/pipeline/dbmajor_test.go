@@ -158,3 +158,23 @@ func TestDatabaseMajorSteps(t *testing.T) {
 		t.Errorf("plain apply vars on production: allow %v, immediately %v", v["allow_major_version_upgrade"], v["apply_immediately"])
 	}
 }
+
+// TestCheckDatabaseMajor: a plain data-tier apply stops before Terraform on
+// a major change either way, and lets minors and a missing instance pass.
+func TestCheckDatabaseMajor(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("staging")
+	for _, tt := range []struct{ profile, live, want string }{
+		{"15", "", ""},
+		{"15", "15.7", ""},
+		{"15.10", "15.7", ""},
+		{"16", "15.7", "bootstrap upgrade --env staging --allow-database-major"},
+		{"15", "16.2", "RDS does not downgrade"},
+	} {
+		p.Database.EngineVersion = tt.profile
+		err := checkDatabaseMajor(p, tt.live)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("profile %s, live %q: %v, want %q", tt.profile, tt.live, err, tt.want)
+		}
+	}
+}
