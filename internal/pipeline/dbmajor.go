@@ -117,6 +117,17 @@ func (s SnapshotBeforeMajor) Run(ctx context.Context, st *State) error {
 		st.Progress.Info("DB instance %s does not exist: the data tier's apply makes it at PostgreSQL %s", p.Database.Identifier, p.Database.EngineVersion)
 		return nil
 	}
+	if db.Status != "available" {
+		// RDS snapshots an available instance only, and an instance still
+		// upgrading after an interrupted run reports its old version.
+		st.Progress.Info("DB instance %s is %s: waiting until it is available", p.Database.Identifier, db.Status)
+		if err := poll(ctx, st.Poll, "DB instance "+p.Database.Identifier+" to be available", func(ctx context.Context) (bool, error) {
+			db, err = api.DBFacts(ctx, p.Database.Identifier)
+			return db.Status == "available", err
+		}); err != nil {
+			return err
+		}
+	}
 	if !DatabaseMajorPending(p, db.EngineVersion) {
 		st.Progress.Info("PostgreSQL %s on %s: no major upgrade to make", db.EngineVersion, p.Database.Identifier)
 		return nil
@@ -133,13 +144,6 @@ func (s SnapshotBeforeMajor) Run(ctx context.Context, st *State) error {
 		}
 		st.Progress.Info("snapshot %s of PostgreSQL %s exists (an earlier run took it): not taken again", id, snap.EngineVersion)
 	} else {
-		// RDS takes a snapshot of an available instance only.
-		if err := poll(ctx, st.Poll, "DB instance "+p.Database.Identifier+" to be available", func(ctx context.Context) (bool, error) {
-			db, err := api.DBFacts(ctx, p.Database.Identifier)
-			return db.Status == "available", err
-		}); err != nil {
-			return err
-		}
 		st.Progress.Info("snapshot %s of %s at PostgreSQL %s", id, p.Database.Identifier, db.EngineVersion)
 		if err := api.CreateDBSnapshot(ctx, p.Database.Identifier, id, p.AllTags()); err != nil {
 			return err

@@ -35,11 +35,23 @@ func TestPreflightDatabaseMajorAllowed(t *testing.T) {
 // snapshots; a snapshot is available once described after its creation.
 type fakeDBMajor struct {
 	db      cloud.DBFacts
+	after   string
 	snaps   map[string]cloud.DBSnapshotFacts
 	created []string
 }
 
-func (f *fakeDBMajor) DBFacts(context.Context, string) (cloud.DBFacts, error) { return f.db, nil }
+// DBFacts: an instance not available becomes available, at the version
+// it was going to (after), on the next read.
+func (f *fakeDBMajor) DBFacts(context.Context, string) (cloud.DBFacts, error) {
+	out := f.db
+	if f.db.Status != "available" {
+		f.db.Status = "available"
+		if f.after != "" {
+			f.db.EngineVersion = f.after
+		}
+	}
+	return out, nil
+}
 
 func (f *fakeDBMajor) DBSnapshot(_ context.Context, id string) (cloud.DBSnapshotFacts, error) {
 	s, ok := f.snaps[id]
@@ -66,6 +78,8 @@ func TestSnapshotBeforeMajor(t *testing.T) {
 	tests := []struct {
 		name        string
 		live        string
+		status      string // "" is available
+		after       string // the version once available
 		snaps       map[string]cloud.DBSnapshotFacts
 		wantCreated int
 		wantErr     string
@@ -76,6 +90,9 @@ func TestSnapshotBeforeMajor(t *testing.T) {
 			snaps:   map[string]cloud.DBSnapshotFacts{"sovd-staging-before-postgres16": {Exists: true, Status: "creating", Instance: "sovd-staging", EngineVersion: "15.7", Tags: mine}},
 			wantLog: "not taken again"},
 		{name: "already at the new major: nothing", live: "16.3", wantLog: "no major upgrade to make"},
+		{name: "still upgrading after an interrupted run: waited for, then nothing", live: "15.7", status: "upgrading", after: "16.3",
+			snaps:   map[string]cloud.DBSnapshotFacts{"sovd-staging-before-postgres16": {Exists: true, Status: "available", Instance: "sovd-staging", Tags: mine}},
+			wantLog: "PostgreSQL 16.3 on sovd-staging: no major upgrade to make"},
 		{name: "a snapshot of that name not this environment's", live: "15.7",
 			snaps:   map[string]cloud.DBSnapshotFacts{"sovd-staging-before-postgres16": {Exists: true, Status: "available", Instance: "sovd-staging", Tags: map[string]string{"Environment": "production", "Application": "sovd", "ManagedBy": "bootstrap"}}},
 			wantErr: "exists but is not this environment's snapshot of sovd-staging"},
@@ -88,7 +105,11 @@ func TestSnapshotBeforeMajor(t *testing.T) {
 			t.Parallel()
 			p := config.Builtin("staging")
 			p.Database.EngineVersion = "16"
-			api := &fakeDBMajor{db: cloud.DBFacts{Identifier: "sovd-staging", Exists: true, Status: "available", EngineVersion: tt.live}, snaps: map[string]cloud.DBSnapshotFacts{}}
+			status := tt.status
+			if status == "" {
+				status = "available"
+			}
+			api := &fakeDBMajor{db: cloud.DBFacts{Identifier: "sovd-staging", Exists: true, Status: status, EngineVersion: tt.live}, after: tt.after, snaps: map[string]cloud.DBSnapshotFacts{}}
 			for k, v := range tt.snaps {
 				api.snaps[k] = v
 			}
