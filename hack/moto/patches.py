@@ -43,6 +43,7 @@ def apply() -> None:
     _patch_eks_addons()
     _patch_eks_upgrades()
     _patch_rds()
+    _patch_rds_major_upgrade()
     _patch_ec2()
     _patch_route53()
     _patch_acm()
@@ -1092,6 +1093,67 @@ def _patch_rds() -> None:
 
     models.DBInstance.__init__ = init
     models.DBInstance.update = update
+
+
+def _patch_rds_major_upgrade() -> None:
+    """A PostgreSQL major upgrade as RDS's ModifyDBInstance and
+    DeleteDBParameterGroup treat it (Amazon RDS API Reference,
+    ModifyDBInstance: AllowMajorVersionUpgrade "must be allowed when
+    specifying a value for the EngineVersion parameter that's a different
+    major version than the DB instance's current version"; EngineVersion:
+    "If you upgrade to a new major version ... and a nondefault DB parameter
+    group is in use, you must specify a DB parameter group in the DB
+    parameter group family for the new engine version"; DeleteDBParameterGroup:
+    "The specified DB parameter group can't be associated with any DB
+    instances", InvalidDBParameterGroupState). moto 5.2.1 set any
+    EngineVersion and deleted a group still in use, so an apply that moved
+    the major without the flag, kept the old family, or deleted the old
+    group before the instance left it passed here and failed on AWS."""
+    from moto.rds import models
+    from moto.rds.exceptions import RDSClientError
+
+    def _major(version):
+        return str(version or "").split(".")[0]
+
+    def _get(kwargs, snake, camel):
+        return kwargs.get(snake, kwargs.get(camel))
+
+    original_modify = models.RDSBackend.modify_db_instance
+
+    def modify_db_instance(self, db_instance_identifier, db_kwargs):
+        database = self.describe_db_instances(db_instance_identifier)[0]
+        new_version = _get(db_kwargs, "engine_version", "EngineVersion")
+        if database.engine == "postgres" and new_version and _major(new_version) != _major(database.engine_version):
+            allowed = _as_bool(_get(db_kwargs, "allow_major_version_upgrade", "AllowMajorVersionUpgrade"), False)
+            if not allowed:
+                raise RDSClientError(
+                    "InvalidParameterCombination",
+                    "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version.")
+            group_name = _get(db_kwargs, "db_parameter_group_name", "DBParameterGroupName") or database.db_parameter_group_name
+            group = self.db_parameter_groups.get(group_name)
+            want = f"postgres{_major(new_version)}"
+            if group is not None and group.family != want:
+                raise RDSClientError(
+                    "InvalidParameterCombination",
+                    f"The parameter group {group_name} with DBParameterGroupFamily {group.family} can't be used "
+                    f"for this instance. Use a parameter group with DBParameterGroupFamily {want}.")
+        return original_modify(self, db_instance_identifier, db_kwargs)
+
+    models.RDSBackend.modify_db_instance = modify_db_instance
+
+    original_delete_group = models.RDSBackend.delete_db_parameter_group
+
+    def delete_db_parameter_group(self, db_parameter_group_name):
+        users = [db.db_instance_identifier for db in self.databases.values()
+                 if getattr(db, "db_parameter_group_name", None) == db_parameter_group_name]
+        if users:
+            raise RDSClientError(
+                "InvalidDBParameterGroupState",
+                f"One or more database instances are still members of this parameter group "
+                f"{db_parameter_group_name}, so the group cannot be deleted")
+        return original_delete_group(self, db_parameter_group_name)
+
+    models.RDSBackend.delete_db_parameter_group = delete_db_parameter_group
 
 
 # ---------------------------------------------------------------------------

@@ -131,7 +131,11 @@ var PostgresMajors = map[string]time.Time{
 // standard support to 2025-02-28, extended to 2028-02-29; AWS's "Amazon RDS
 // Extended Support" overview: up to three years). Read 2026-12-02 from the
 // documentation search; check `aws rds describe-db-major-engine-versions
-// --engine postgres` (SupportedEngineLifecycles) for the live dates.
+// --engine postgres` (SupportedEngineLifecycles) for the live dates. Looked
+// for again 2026-12-02: the release calendar page
+// (docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-release-calendar.html)
+// is not in the stored documentation, only its title in the guide's index,
+// so these stay the pattern, not the page's dates.
 var PostgresExtendedEnds = map[string]time.Time{
 	"14": day("2030-02-28"),
 	"15": day("2031-02-28"),

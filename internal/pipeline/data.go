@@ -36,6 +36,7 @@ type DataAPI interface {
 	RedisAuthAPI // the AUTH token's rotation (redisauth.go)
 	BucketExists(ctx context.Context, name string) (bool, error)
 	DBInstanceStatus(ctx context.Context, id string) (string, error)
+	DBFacts(ctx context.Context, id string) (cloud.DBFacts, error) // the engine version, for the major guard
 	ReplicationGroupStatus(ctx context.Context, id string) (string, error)
 	AdoptAPI      // FindBucket, FindDBInstance, ... by predictable names, with tags
 	HostedZoneAPI // the zone of app.domain, when CheckOwnership did not run
@@ -97,8 +98,21 @@ func (s EnsureStateBucket) Describe(_ context.Context, st *State) (Description, 
 	}}, nil
 }
 
-// ApplyData applies terraform/stateful.
-type ApplyData struct{ AWS DataAPI }
+// ApplyData applies terraform/stateful. AllowDatabaseMajor is the apply of
+// bootstrap upgrade --allow-database-major (tfdriver.MajorUpgrade), after
+// SnapshotBeforeMajor.
+type ApplyData struct {
+	AWS                DataAPI
+	AllowDatabaseMajor bool
+}
+
+func (s ApplyData) vars(st *State) map[string]any {
+	v := tfdriver.Vars(st.Profile, dataInputs(st), nil)
+	if s.AllowDatabaseMajor {
+		v = tfdriver.MajorUpgrade(v)
+	}
+	return v
+}
 
 // Name implements Step.
 func (ApplyData) Name() string { return "Applying the data tier with Terraform" }
@@ -114,6 +128,15 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 	if _, err := st.LiveAccount(ctx, api); err != nil {
 		return err
 	}
+	if !s.AllowDatabaseMajor {
+		db, err := api.DBFacts(ctx, st.Profile.Database.Identifier)
+		if err != nil {
+			return err
+		}
+		if err := checkDatabaseMajor(st.Profile, db.EngineVersion); err != nil {
+			return err
+		}
+	}
 	if _, err := st.LiveNetwork(ctx, api); err != nil {
 		return err
 	}
@@ -126,7 +149,7 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	vars := tfdriver.Vars(st.Profile, dataInputs(st), nil)
+	vars := s.vars(st)
 	varFile := st.Path(StatefulVars)
 	if err := tfdriver.WriteVarFile(varFile, vars); err != nil {
 		return err
@@ -161,7 +184,7 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 
 // Describe implements Describer.
 func (s ApplyData) Describe(ctx context.Context, st *State) (Description, error) {
-	content, err := describedVars(tfdriver.Vars(st.Profile, dataInputs(st), nil))
+	content, err := describedVars(s.vars(st))
 	if err != nil {
 		return Description{}, err
 	}
@@ -180,9 +203,18 @@ func (s ApplyData) Describe(ctx context.Context, st *State) (Description, error)
 			{Tool: "terraform", Args: stateInit(st), Files: []File{{Path: varPath, Content: content}},
 				Note: "state in S3 with S3's own lock file; one key per environment"},
 			{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "plan", "-var-file=" + rel, "-out=" + StatefulPlan}},
-			{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", StatefulPlan}},
+			{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", StatefulPlan}, Note: s.majorNote(st)},
 		},
 	}, nil
+}
+
+func (s ApplyData) majorNote(st *State) string {
+	if !s.AllowDatabaseMajor {
+		return ""
+	}
+	n := tfdriver.NamesOf(st.Profile)
+	return fmt.Sprintf("with allow_major_version_upgrade and apply_immediately: Terraform makes parameter group %s (family postgres%s) first, moves %s to PostgreSQL %s and that group in one ModifyDBInstance, then deletes the old group (create_before_destroy in rds.tf); the database is unavailable while RDS upgrades it",
+		n.DBParameterGroup, PostgresMajor(st.Profile.Database.EngineVersion), st.Profile.Database.Identifier, st.Profile.Database.EngineVersion)
 }
 
 // ReadDataOutputs reads the data tier's Terraform outputs from the remote

@@ -39,11 +39,17 @@ type UpgradeAPI interface {
 }
 
 // UpgradeSteps is `bootstrap upgrade`.
-func UpgradeSteps() []Step { return UpgradeStepsWith(AddonOptions{}) }
+func UpgradeSteps() []Step { return UpgradeStepsWith(AddonOptions{}, false) }
+
+// DatabaseMajorUpgradeSteps is `bootstrap upgrade --allow-database-major`:
+// the same steps, a PostgreSQL major allowed (dbmajor.go).
+func DatabaseMajorUpgradeSteps() []Step { return UpgradeStepsWith(AddonOptions{}, true) }
 
 // UpgradeStepsWith is UpgradeSteps with the add-ons' options (tests: local
-// charts and control plane).
-func UpgradeStepsWith(o AddonOptions) []Step {
+// charts and control plane) and whether a PostgreSQL major upgrade is
+// allowed: a manual snapshot, then the data tier's apply with
+// allow_major_version_upgrade.
+func UpgradeStepsWith(o AddonOptions, allowDatabaseMajor bool) []Step {
 	steps := []Step{
 		CheckOwnership{}, // nothing changes unless its tags say it is this environment's
 		CheckEksctl{},    // eksctl version >= eksctl.MinVersion
@@ -52,7 +58,7 @@ func UpgradeStepsWith(o AddonOptions) []Step {
 		steps = append(steps, WriteKubeconfig{}) // preflight reads the API server's metrics
 	}
 	steps = append(steps,
-		PreflightUpgrade{Options: o}, // live versions; refuses skew, pins, removed APIs, a database major
+		PreflightUpgrade{Options: o, AllowDatabaseMajor: allowDatabaseMajor}, // live versions; refuses skew, pins, removed APIs, a database major unless allowed
 		UpgradeControlPlane{},        // eksctl upgrade cluster, one minor per call
 		UpdateEKSAddons{},            // eksctl update addon --version latest, for the new minor
 		UpgradeNodeGroup{Options: o}, // eksctl upgrade nodegroup: rolling, PodDisruptionBudgets respected
@@ -65,7 +71,20 @@ func UpgradeStepsWith(o AddonOptions) []Step {
 			steps = append(steps, s)
 		}
 	}
-	return append(steps, DataSteps()...) // terraform apply: the engines' minor versions as the profile says
+	if !allowDatabaseMajor {
+		return append(steps, DataSteps()...) // terraform apply: the engines' minor versions as the profile says
+	}
+	for _, s := range DataSteps() {
+		if _, ok := s.(ApplyData); ok {
+			steps = append(steps,
+				SnapshotBeforeMajor{},               // a manual snapshot, tagged, waited for; not again when it exists
+				ApplyData{AllowDatabaseMajor: true}, // the new family's parameter group first, then the major, in one apply
+			)
+			continue
+		}
+		steps = append(steps, s)
+	}
+	return steps
 }
 
 // minor parses a Kubernetes version ("1.35", "1.35.2", "v1.35.0-eks-...")
@@ -281,11 +300,12 @@ const MaxKubeletSkew = 3
 // can be brought from live to the profile: refusals stop the upgrade;
 // warnings are said and do not. addonVersions answers whether EKS lists a
 // version of an EKS add-on for the target minor.
-func Preflight(p *config.Profile, live LiveVersions, deprecated []DeprecatedAPI, addonFor func(addon string) error) (refusals []Refusal, warnings []string) {
-	return preflightWith(p, live, deprecated, addonFor, addons.Compats)
+// allowMajor is --allow-database-major.
+func Preflight(p *config.Profile, live LiveVersions, deprecated []DeprecatedAPI, addonFor func(addon string) error, allowMajor bool) (refusals []Refusal, warnings []string) {
+	return preflightWith(p, live, deprecated, addonFor, addons.Compats, allowMajor)
 }
 
-func preflightWith(p *config.Profile, live LiveVersions, deprecated []DeprecatedAPI, addonFor func(addon string) error, compats map[string]addons.Compat) (refusals []Refusal, warnings []string) {
+func preflightWith(p *config.Profile, live LiveVersions, deprecated []DeprecatedAPI, addonFor func(addon string) error, compats map[string]addons.Compat, allowMajor bool) (refusals []Refusal, warnings []string) {
 	target := p.Cluster.KubernetesVersion
 	tm, err := minor(target)
 	if err != nil {
@@ -363,15 +383,16 @@ func preflightWith(p *config.Profile, live LiveVersions, deprecated []Deprecated
 			Fix:    "move what uses it to the API's replacement (kubernetes.io/docs/reference/using-api/deprecation-guide), let the API server restart or wait until no client requests it, then run bootstrap upgrade again",
 		})
 	}
-	refusals = append(refusals, databaseRefusals(p, live)...)
+	refusals = append(refusals, databaseRefusals(p, live, allowMajor)...)
 	return refusals, warnings
 }
 
 // databaseRefusals: the data step moves minor versions only. A major
 // upgrade of PostgreSQL needs a snapshot first, the parameter group of the
 // new family and RDS's allow_major_version_upgrade: not something to do
-// as a side effect of an apply.
-func databaseRefusals(p *config.Profile, live LiveVersions) []Refusal {
+// as a side effect of an apply, only when asked for with
+// --allow-database-major (dbmajor.go). A downgrade is refused always.
+func databaseRefusals(p *config.Profile, live LiveVersions, allowMajor bool) []Refusal {
 	if live.Database == "" {
 		return nil
 	}
@@ -388,9 +409,12 @@ func databaseRefusals(p *config.Profile, live LiveVersions) []Refusal {
 			Fix:    fmt.Sprintf("set environments.%s.database.engineVersion to %s", p.Name, have),
 		}}
 	}
+	if allowMajor {
+		return nil
+	}
 	return []Refusal{{
-		Reason: fmt.Sprintf("the profile moves PostgreSQL from major %s to %s: a major upgrade is not done by bootstrap upgrade", have, want),
-		Fix:    fmt.Sprintf("keep environments.%s.database.engineVersion at %s for this upgrade; a major upgrade needs a manual snapshot first (aws rds create-db-snapshot), a parameter group of the postgres%s family, and an apply with allow_major_version_upgrade, planned on its own", p.Name, have, want),
+		Reason: fmt.Sprintf("the profile moves PostgreSQL from major %s to %s: a major upgrade is made only when asked for explicitly (it cannot be undone in place, and clients and extensions must be ready for %s)", have, want, want),
+		Fix:    fmt.Sprintf("run bootstrap upgrade --env %s %s (a manual snapshot %s first, then the parameter group of the postgres%s family and the major in one Terraform apply), or keep environments.%s.database.engineVersion at %s", p.Name, AllowDatabaseMajorFlag, MajorSnapshotID(p), want, p.Name, have),
 	}}
 }
 
@@ -400,6 +424,8 @@ func databaseRefusals(p *config.Profile, live LiveVersions) []Refusal {
 type PreflightUpgrade struct {
 	AWS     UpgradeAPI
 	Options AddonOptions
+	// AllowDatabaseMajor is --allow-database-major.
+	AllowDatabaseMajor bool
 }
 
 // Name implements Step.
@@ -429,7 +455,7 @@ func (s PreflightUpgrade) Run(ctx context.Context, st *State) error {
 		_, err := api.LatestAddonVersion(ctx, name, p.Cluster.KubernetesVersion)
 		return err
 	}
-	refusals, warnings := Preflight(p, live, ParseDeprecatedAPIs(metrics.Bytes()), addonFor)
+	refusals, warnings := Preflight(p, live, ParseDeprecatedAPIs(metrics.Bytes()), addonFor, s.AllowDatabaseMajor)
 	for _, w := range warnings {
 		st.Progress.Info("warning: %s", w)
 	}
@@ -447,9 +473,16 @@ func (s PreflightUpgrade) Describe(ctx context.Context, st *State) (Description,
 		{Tool: "aws", Args: []string{"eks", "describe-cluster", "--name", p.Cluster.Name, "--region", p.Region, "--query", "cluster.version"},
 			Note: "the control plane's version; the node group's, the EKS add-ons', the Helm releases' and the engines' are read too"},
 		{Tool: "kubectl", Args: []string{"get", "--raw", "/metrics", "--kubeconfig", kc},
-			Note: fmt.Sprintf("the API server's apiserver_requested_deprecated_apis metric: no series may have removed_release %s or older; nodes within %d minors of %s; every pin's kubeVersion admits %s; no PostgreSQL major change", p.Cluster.KubernetesVersion, MaxKubeletSkew, p.Cluster.KubernetesVersion, p.Cluster.KubernetesVersion)},
+			Note: fmt.Sprintf("the API server's apiserver_requested_deprecated_apis metric: no series may have removed_release %s or older; nodes within %d minors of %s; every pin's kubeVersion admits %s; %s", p.Cluster.KubernetesVersion, MaxKubeletSkew, p.Cluster.KubernetesVersion, p.Cluster.KubernetesVersion, s.majorNote(p))},
 	}}
 	return d, nil
+}
+
+func (s PreflightUpgrade) majorNote(p *config.Profile) string {
+	if s.AllowDatabaseMajor {
+		return "a PostgreSQL major up to " + PostgresMajor(p.Database.EngineVersion) + " allowed (" + AllowDatabaseMajorFlag + ")"
+	}
+	return "no PostgreSQL major change (that needs " + AllowDatabaseMajorFlag + ")"
 }
 
 // UpgradeControlPlane moves the control plane to the profile's version, one

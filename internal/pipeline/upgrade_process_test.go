@@ -14,9 +14,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/testenv"
 	"github.com/sovd/bootstrap/test/charts"
@@ -39,11 +41,21 @@ import (
 //  2. a node group left behind with a PodDisruptionBudget allowing no
 //     disruption: the upgrade stops at the node group and names the
 //     budget; without the budget it finishes;
-//  3. the preflight refusals that need the live environment, each with
+//  3. the PostgreSQL major (the profile at 16, the instance at 15): refused
+//     without --allow-database-major, the refusal naming it; with it,
+//     interrupted after the snapshot, then to the end: one snapshot, tagged,
+//     the instance at 16 on the new family's parameter group, the old group
+//     gone; a re-run takes no other snapshot;
+//  4. the preflight refusals that need the live environment, each with
 //     nothing changed: a PostgreSQL major, a pin whose kubeVersion excludes
 //     1.35, nodes four minors behind, and a removed API (flowcontrol v1beta3,
 //     which the local API server, v1.31, still serves) requested by a
 //     client, read from the API server's own metric.
+//
+// Before the upgrade, `bootstrap plan` runs against the environment at 1.34
+// and PostgreSQL 15 with a profile at 1.35 and 16 (LivePlan): its Upgrade
+// section shows the differences, the command with --allow-database-major,
+// and the upgrade's steps with the snapshot.
 func TestUpgrade(t *testing.T) {
 	if testenv.OwnProcess(t) {
 		return
@@ -73,10 +85,13 @@ func TestUpgrade(t *testing.T) {
 	ctx := context.Background()
 	fake := buildFakeEksctl(t)
 	began := time.Now()
-	version := "1.34"
+	version, database := "1.34", ""
 	newState := func() (*State, *bytes.Buffer) {
 		st, log := processState(t, "staging", fake)
 		st.Profile.Cluster.KubernetesVersion = version
+		if database != "" {
+			st.Profile.Database.EngineVersion = database
+		}
 		st.Tools["helm"], st.Tools["kubectl"] = helm, kubectl
 		st.Redact = &proc.Redactor{}
 		st.Log = st.Redact.Writer(log)
@@ -87,9 +102,11 @@ func TestUpgrade(t *testing.T) {
 		st.Poll = Backoff{Initial: 200 * time.Millisecond, Max: time.Second}
 		return st, log
 	}
+	var lastLog *bytes.Buffer
 	run := func(what string, steps []Step) (*State, error) {
 		t.Helper()
 		st, log := newState()
+		lastLog = log
 		start := time.Now()
 		err := Run(ctx, st, "bootstrap "+what+" --env staging", steps)
 		if err != nil && !errors.Is(err, errInjected) {
@@ -153,9 +170,28 @@ func TestUpgrade(t *testing.T) {
 	}
 	t.Logf("environment made at 1.34 after %s", time.Since(began).Round(time.Second))
 
+	// plan against it, the profile at 1.35 and PostgreSQL 16.
+	if LivePlan == nil {
+		t.Fatal("LivePlan is not set: plan_process_test.go (package pipeline_test) sets it")
+	}
+	planStart := time.Now()
+	planned := LivePlan(t, map[string]string{"eksctl": fake, "helm": helm, "kubectl": kubectl}, "1.35", "16")
+	for _, want := range []string{
+		"Upgrade: the live environment differs from the profile (control plane at 1.34, profile 1.35; node group " + mustNodeGroup(t, newState) + " at 1.34, profile 1.35; PostgreSQL at 15, profile 16: a major upgrade, made only with --allow-database-major); `bootstrap upgrade --env staging --allow-database-major` would run:",
+		"eksctl upgrade cluster --name sovd-staging-cluster --region us-east-1 --version 1.35 --approve",
+		"Taking a manual snapshot before the PostgreSQL major upgrade",
+		"aws rds create-db-snapshot --db-instance-identifier sovd-staging --db-snapshot-identifier sovd-staging-before-postgres16",
+		"a PostgreSQL major up to 16 allowed (--allow-database-major)",
+	} {
+		if !strings.Contains(planned, want) {
+			t.Errorf("the live plan lacks %q:\n%s", want, planned)
+		}
+	}
+	t.Logf("live plan took %s", time.Since(planStart).Round(time.Second))
+
 	// 1. Interrupted after each step, then to the end.
 	version = "1.35"
-	up := UpgradeStepsWith(opts)
+	up := UpgradeStepsWith(opts, false)
 	// The upgrade's own steps, then the first Helm release (a pin at a new
 	// version is a helm upgrade). Not after the data steps: they are up's,
 	// TestUpThenTeardown interrupts them, and each such run would cost a
@@ -245,7 +281,6 @@ func TestUpgrade(t *testing.T) {
 		t.Errorf("after the budget went, the node group is at %s", ng.Version)
 	}
 
-	// 3. Preflight refusals against the live environment: nothing changes.
 	preflight := []Step{PreflightUpgrade{Options: opts}}
 	refuse := func(what, want string, edit func(st *State)) {
 		t.Helper()
@@ -257,7 +292,58 @@ func TestUpgrade(t *testing.T) {
 			t.Errorf("preflight with %s: %v, want a refusal containing %q\n%s", what, err, want, lastLines(log.String(), 10))
 		}
 	}
-	refuse("a PostgreSQL major", "from major 15 to 16", func(st *State) { st.Profile.Database.EngineVersion = "16" })
+
+	// 3. The PostgreSQL major, 15 to 16.
+	database = "16"
+	refuse("a PostgreSQL major without the flag", "run bootstrap upgrade --env staging --allow-database-major", func(*State) {})
+	majorStart := time.Now()
+	withMajor := UpgradeStepsWith(opts, true)
+	majorSteps := append([]Step{PreflightUpgrade{Options: opts, AllowDatabaseMajor: true}},
+		withMajor[slices.IndexFunc(withMajor, func(s Step) bool { return s.Name() == (SnapshotBeforeMajor{}).Name() }):]...)
+	_, err = run("major upgrade, failing after the snapshot", Map(majorSteps, func(s Step) Step {
+		if _, ok := s.(SnapshotBeforeMajor); ok {
+			return failAfter{s}
+		}
+		return s
+	}))
+	if !errors.Is(err, errInjected) {
+		t.Fatalf("major upgrade failing after the snapshot: %v", err)
+	}
+	snap, err := c.DBSnapshot(ctx, "sovd-staging-before-postgres16")
+	if err != nil || !snap.Exists || snap.Status != "available" || snap.Instance != "sovd-staging" || !envOwnership(mustProfile(t, newState)).Owns(snap.Tags) {
+		t.Fatalf("snapshot after the interrupted major: %+v, %v; want available, of sovd-staging, tagged as staging's", snap, err)
+	}
+	if db, err := c.DBFacts(ctx, "sovd-staging"); err != nil || PostgresMajor(db.EngineVersion) != "15" {
+		t.Fatalf("the interrupted major changed the database before its apply: %+v, %v", db, err)
+	}
+	mustRun("major upgrade", majorSteps)
+	if !strings.Contains(lastLog.String(), "snapshot sovd-staging-before-postgres16 of PostgreSQL 15 exists (an earlier run took it): not taken again") {
+		t.Errorf("the resumed major upgrade did not find the snapshot:\n%s", lastLines(lastLog.String(), 40))
+	}
+	rdsc := rds.NewFromConfig(c.Config)
+	dbs, err := rdsc.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("sovd-staging")})
+	if err != nil || len(dbs.DBInstances) != 1 {
+		t.Fatalf("describing sovd-staging: %v", err)
+	}
+	db := dbs.DBInstances[0]
+	if PostgresMajor(aws.ToString(db.EngineVersion)) != "16" || len(db.DBParameterGroups) != 1 || aws.ToString(db.DBParameterGroups[0].DBParameterGroupName) != "sovd-staging-postgres16" {
+		t.Errorf("after the major: engine %s, parameter groups %+v; want 16 on sovd-staging-postgres16", aws.ToString(db.EngineVersion), db.DBParameterGroups)
+	}
+	if old, err := c.DBParameterGroupExists(ctx, "sovd-staging-postgres15"); err != nil || old {
+		t.Errorf("the postgres15 parameter group after the major: exists %v, %v; want gone", old, err)
+	}
+	snaps, err := rdsc.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBInstanceIdentifier: aws.String("sovd-staging"), SnapshotType: aws.String("manual")})
+	if err != nil || len(snaps.DBSnapshots) != 1 {
+		t.Errorf("manual snapshots of sovd-staging after two runs: %d, %v; want 1", len(snaps.DBSnapshots), err)
+	}
+	mustRun("major upgrade again", []Step{SnapshotBeforeMajor{}})
+	if !strings.Contains(lastLog.String(), "PostgreSQL 16 on sovd-staging: no major upgrade to make") {
+		t.Errorf("a re-run after the major:\n%s", lastLines(lastLog.String(), 20))
+	}
+	t.Logf("PostgreSQL major checks took %s", time.Since(majorStart).Round(time.Second))
+
+	// 4. Preflight refusals against the live environment: nothing changes.
+	refuse("a PostgreSQL major", "from major 16 to 17", func(st *State) { st.Profile.Database.EngineVersion = "17" })
 	saved := addons.Compats
 	addons.Compats = map[string]addons.Compat{}
 	for k, v := range saved {
@@ -286,6 +372,19 @@ func TestUpgrade(t *testing.T) {
 
 // previousPins are the chart versions before the pins' last bump.
 var previousPins = map[string]string{"metrics-server": "3.13.0", "aws-load-balancer-controller": "3.4.2", "external-secrets": "1.1.0"}
+
+// LivePlan runs `bootstrap plan --env staging` against the live environment
+// with the profile's Kubernetes and PostgreSQL versions set, and returns its
+// output. plan_process_test.go sets it: package pipeline_test can import
+// the plan command, which imports this package.
+var LivePlan func(t *testing.T, tools map[string]string, kubernetesVersion, engineVersion string) string
+
+// mustProfile is the profile newState gives.
+func mustProfile(t *testing.T, newState func() (*State, *bytes.Buffer)) *config.Profile {
+	t.Helper()
+	st, _ := newState()
+	return st.Profile
+}
 
 // mustNodeGroup is the staging profile's node group name.
 func mustNodeGroup(t *testing.T, newState func() (*State, *bytes.Buffer)) string {

@@ -67,7 +67,7 @@ func TestPreflight(t *testing.T) {
 		}, wantReason: "widgets example.io/v1beta1, which Kubernetes 1.35 no longer serves (removed in 1.35", wantFix: "replacement"},
 		{name: "database major", edit: func(p *config.Profile, l *LiveVersions, _ *[]DeprecatedAPI) {
 			l.Database = "14.12"
-		}, wantReason: "from major 14 to 15", wantFix: "snapshot first"},
+		}, wantReason: "from major 14 to 15", wantFix: "bootstrap upgrade --env staging --allow-database-major (a manual snapshot sovd-staging-before-postgres15 first"},
 		{name: "database downgrade", edit: func(p *config.Profile, l *LiveVersions, _ *[]DeprecatedAPI) {
 			l.Database = "16.4"
 		}, wantReason: "does not downgrade", wantFix: "engineVersion to 16"},
@@ -99,11 +99,11 @@ func TestPreflight(t *testing.T) {
 						}
 					}
 				}
-				refusals, _ := preflightWith(p, live, deprecated, addonFor, cp)
+				refusals, _ := preflightWith(p, live, deprecated, addonFor, cp, false)
 				check(t, refusals, tt.wantReason, tt.wantFix)
 				return
 			}
-			refusals, _ := Preflight(p, live, deprecated, addonFor)
+			refusals, _ := Preflight(p, live, deprecated, addonFor, false)
 			check(t, refusals, tt.wantReason, tt.wantFix)
 		})
 	}
@@ -133,7 +133,7 @@ func TestPreflightWarnsBeyondTested(t *testing.T) {
 	for _, c := range addons.Charts() {
 		cp[c.NameVersion()] = addons.Compat{Checked: "test", TestedOn: "1.34"}
 	}
-	refusals, warnings := preflightWith(p, liveAt(p, "1.34"), nil, nil, cp)
+	refusals, warnings := preflightWith(p, liveAt(p, "1.34"), nil, nil, cp, false)
 	if len(refusals) != 0 || len(warnings) != len(addons.Charts()) || !strings.Contains(warnings[0], "tested upstream on Kubernetes 1.34 only") {
 		t.Errorf("refusals %v, warnings %v", refusals, warnings)
 	}

@@ -45,17 +45,20 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		// A protected environment's changes wait for the maintenance window.
 		"apply_immediately": !protected,
 
-		"db_identifier":            p.Database.Identifier,
-		"db_port":                  p.Database.Port,
-		"db_instance_class":        p.Database.InstanceClass,
-		"db_engine_version":        p.Database.EngineVersion,
-		"db_allocated_storage":     p.Database.AllocatedStorageGB,
-		"db_max_allocated_storage": p.Database.MaxAllocatedStorageGB,
-		"db_multi_az":              p.Database.MultiAZ,
-		"db_backup_retention_days": p.Database.BackupRetentionDays,
-		"db_name":                  p.Database.Name,
-		"db_username":              p.Database.Username,
-		"db_deletion_protection":   p.Protection.DeletionProtection,
+		"db_identifier":     p.Database.Identifier,
+		"db_port":           p.Database.Port,
+		"db_instance_class": p.Database.InstanceClass,
+		"db_engine_version": p.Database.EngineVersion,
+		// Only bootstrap upgrade --allow-database-major moves the major
+		// (MajorUpgrade below).
+		"allow_major_version_upgrade": false,
+		"db_allocated_storage":        p.Database.AllocatedStorageGB,
+		"db_max_allocated_storage":    p.Database.MaxAllocatedStorageGB,
+		"db_multi_az":                 p.Database.MultiAZ,
+		"db_backup_retention_days":    p.Database.BackupRetentionDays,
+		"db_name":                     p.Database.Name,
+		"db_username":                 p.Database.Username,
+		"db_deletion_protection":      p.Protection.DeletionProtection,
 		// The profile's protection decides whether a final snapshot is kept.
 		"db_skip_final_snapshot": !p.Protection.FinalSnapshot,
 
@@ -91,6 +94,17 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		}
 	}
 	return v
+}
+
+// MajorUpgrade turns vars into those of the apply that moves PostgreSQL to
+// a new major version, after its manual snapshot: RDS is allowed the major
+// change (allow_major_version_upgrade) and makes it now rather than in the
+// next maintenance window, so the snapshot just taken is the state the
+// upgrade starts from.
+func MajorUpgrade(vars map[string]any) map[string]any {
+	vars["allow_major_version_upgrade"] = true
+	vars["apply_immediately"] = true
+	return vars
 }
 
 // hostedZone is the zone of app.domain: found (in), configured, or, not

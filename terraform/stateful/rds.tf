@@ -79,6 +79,10 @@ resource "aws_db_instance" "this" {
   copy_tags_to_snapshot      = true
   auto_minor_version_upgrade = true
   apply_immediately          = var.apply_immediately
+  # A major version change (engine_version "15" -> "16") is refused by RDS
+  # unless allowed; it comes with parameter_group_name of the new family in
+  # the same ModifyDBInstance, as RDS requires for a custom group.
+  allow_major_version_upgrade = var.allow_major_version_upgrade
 
   # Teardown first applies deletion_protection = false and a unique
   # final_snapshot_identifier, then destroys: the data survives as a snapshot.

@@ -166,6 +166,12 @@ variable "db_engine_version" {
   }
 }
 
+variable "allow_major_version_upgrade" {
+  description = "Let this apply move the PostgreSQL major version (db_engine_version's major above the instance's): RDS refuses a major change without it (ModifyDBInstance AllowMajorVersionUpgrade). Set only by `bootstrap upgrade --allow-database-major`, after its manual snapshot; the parameter group of the new family is made before the old one goes (rds.tf, create_before_destroy)."
+  type        = bool
+  default     = false
+}
+
 variable "db_allocated_storage" {
   description = "Initial gp3 storage in GB (production 100)."
   type        = number

@@ -3,6 +3,7 @@ package factory
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,9 @@ type PhaseOptions struct {
 	Env   string
 	Verb  string
 	Steps func() []pipeline.Step
+	// Again are the flags beside --env that the command printed to continue
+	// after a failure repeats (upgrade's --allow-database-major).
+	Again []string
 }
 
 // NewPhaseCmd builds such a command. runF replaces the run in tests (cli's
@@ -55,7 +59,7 @@ func RunPhase(ctx context.Context, f *Factory, opts *PhaseOptions) error {
 		return err
 	}
 	defer run.Close()
-	next := fmt.Sprintf("bootstrap %s --env %s", opts.Verb, p.Name)
+	next := strings.Join(append([]string{"bootstrap", opts.Verb, "--env", p.Name}, opts.Again...), " ")
 	// The lock lives in the state bucket; the phases that may be the first
 	// to run make the bucket first (the add-ons need the data tier anyway).
 	if err := run.ExecuteLocked(ctx, next, opts.Verb != "addons", opts.Steps()); err != nil {

@@ -40,7 +40,10 @@ type Result struct {
 	// cluster's versions differ from the profile's; UpgradeWhy says how.
 	Upgrade    []pipeline.Description `json:"upgrade,omitempty"`
 	UpgradeWhy []string               `json:"upgradeWhy,omitempty"`
-	Cost       *cost.Report           `json:"cost,omitempty"`
+	// UpgradeCommand is the command that makes the upgrade (with
+	// --allow-database-major when the PostgreSQL major moves).
+	UpgradeCommand string       `json:"upgradeCommand,omitempty"`
+	Cost           *cost.Report `json:"cost,omitempty"`
 }
 
 // NewCmd returns the command; runF replaces its run in tests.
@@ -91,8 +94,15 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	res := Result{Environment: p.Name, Region: p.Region, Protection: p.DescribeProtection(), Mode: mode, Steps: descs}
 	res.Warnings = append(append(config.Warnings(p, f.Now()), cost.SupportWarnings(p, f.Now())...), config.CreateWarnings(p)...)
 	if r.State.Live && r.State.Network != nil {
-		if res.UpgradeWhy = upgradeWhy(ctx, r.State); len(res.UpgradeWhy) > 0 {
-			if res.Upgrade, err = pipeline.Describe(ctx, r.State, pipeline.UpgradeSteps()); err != nil {
+		var major bool
+		if res.UpgradeWhy, major = upgradeWhy(ctx, r.State); len(res.UpgradeWhy) > 0 {
+			steps := pipeline.UpgradeSteps()
+			res.UpgradeCommand = "bootstrap upgrade --env " + p.Name
+			if major {
+				steps = pipeline.DatabaseMajorUpgradeSteps()
+				res.UpgradeCommand += " " + pipeline.AllowDatabaseMajorFlag
+			}
+			if res.Upgrade, err = pipeline.Describe(ctx, r.State, steps); err != nil {
 				return fmt.Errorf("planning the upgrade of environment %s: %w", p.Name, err)
 			}
 		}
@@ -108,24 +118,28 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	return Write(f.IO.Out, res, r.State.Account())
 }
 
-// upgradeWhy compares the live cluster's versions with the profile's: what
-// `bootstrap upgrade` would move. A read that fails says nothing (plan
-// must not fail on it); the run log has it.
-func upgradeWhy(ctx context.Context, st *pipeline.State) []string {
+// upgradeWhy compares the live cluster's and database's versions with the
+// profile's: what `bootstrap upgrade` would move, and whether that includes
+// a PostgreSQL major (which needs --allow-database-major). A read that
+// fails says nothing (plan must not fail on it); the run log has it.
+func upgradeWhy(ctx context.Context, st *pipeline.State) (why []string, major bool) {
 	p := st.Profile
 	c, err := st.Cloud(ctx)
 	if err != nil {
 		fmt.Fprintf(st.Log, "plan: reading the live versions: %v\n", err)
-		return nil
+		return nil, false
 	}
-	var why []string
 	if cl, err := c.ClusterFacts(ctx, p.Cluster.Name); err == nil && cl.Exists && cl.Version != p.Cluster.KubernetesVersion {
 		why = append(why, fmt.Sprintf("control plane at %s, profile %s", cl.Version, p.Cluster.KubernetesVersion))
 	}
 	if ng, err := c.NodeGroupFacts(ctx, p.Cluster.Name, p.Cluster.NodeGroup.Name); err == nil && ng.Exists && ng.Version != p.Cluster.KubernetesVersion {
 		why = append(why, fmt.Sprintf("node group %s at %s, profile %s", ng.Name, ng.Version, p.Cluster.KubernetesVersion))
 	}
-	return why
+	if db, err := c.DBFacts(ctx, p.Database.Identifier); err == nil && pipeline.DatabaseMajorPending(p, db.EngineVersion) {
+		why = append(why, fmt.Sprintf("PostgreSQL at %s, profile %s: a major upgrade, made only with %s", db.EngineVersion, p.Database.EngineVersion, pipeline.AllowDatabaseMajorFlag))
+		major = true
+	}
+	return why, major
 }
 
 // Write renders a plan for people.
@@ -149,7 +163,7 @@ func Write(w io.Writer, res Result, account string) error {
 	}
 	writeSteps(w, res.Steps)
 	if len(res.Upgrade) > 0 {
-		fmt.Fprintf(w, "\nUpgrade: the live environment differs from the profile (%s); `bootstrap upgrade --env %s` would run:\n", strings.Join(res.UpgradeWhy, "; "), res.Environment)
+		fmt.Fprintf(w, "\nUpgrade: the live environment differs from the profile (%s); `%s` would run:\n", strings.Join(res.UpgradeWhy, "; "), upgradeCommand(res))
 		writeSteps(w, res.Upgrade)
 	}
 	if c := res.Cost; c != nil {
@@ -199,4 +213,11 @@ func writeSteps(w io.Writer, steps []pipeline.Description) {
 			fmt.Fprintf(w, "   $ %s\n", cmd)
 		}
 	}
+}
+
+func upgradeCommand(res Result) string {
+	if res.UpgradeCommand != "" {
+		return res.UpgradeCommand
+	}
+	return "bootstrap upgrade --env " + res.Environment
 }

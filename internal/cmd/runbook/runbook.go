@@ -52,8 +52,11 @@ type Runbook struct {
 	// Verify checks what up made (Verification).
 	Verify []pipeline.Description `json:"verify"`
 	// Upgrade moves a live environment to the profile and the pins.
-	Upgrade  []pipeline.Description `json:"upgrade"`
-	Teardown []pipeline.Description `json:"teardown"`
+	Upgrade []pipeline.Description `json:"upgrade"`
+	// DatabaseMajor is what --allow-database-major does in place of the
+	// upgrade's data-tier apply: the PostgreSQL major upgrade.
+	DatabaseMajor []pipeline.Description `json:"databaseMajor"`
+	Teardown      []pipeline.Description `json:"teardown"`
 
 	profile *config.Profile // for the commands that read live values
 }
@@ -158,6 +161,9 @@ func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, erro
 	if rb.Upgrade, err = pipeline.Describe(ctx, st, pipeline.UpgradeSteps()); err != nil {
 		return Runbook{}, fmt.Errorf("describing bootstrap upgrade for environment %s: %w", p.Name, err)
 	}
+	if rb.DatabaseMajor, err = pipeline.Describe(ctx, st, pipeline.DatabaseMajorSteps()); err != nil {
+		return Runbook{}, fmt.Errorf("describing the PostgreSQL major upgrade for environment %s: %w", p.Name, err)
+	}
 	if rb.Teardown, err = pipeline.Describe(ctx, st, pipeline.TeardownSteps()); err != nil {
 		return Runbook{}, fmt.Errorf("describing bootstrap teardown for environment %s: %w", p.Name, err)
 	}
@@ -186,6 +192,7 @@ func Write(w io.Writer, rb Runbook) error {
 	m.section(fmt.Sprintf("Up: `bootstrap up --env %s`", rb.Environment), rb.Up)
 	m.section("Verification", rb.Verify)
 	m.section(fmt.Sprintf("Upgrade: `bootstrap upgrade --env %s`", rb.Environment), rb.Upgrade)
+	m.section(fmt.Sprintf("PostgreSQL major upgrade: `bootstrap upgrade --env %s %s` runs these in place of the upgrade's data-tier apply, when database.engineVersion names a higher major than the instance runs", rb.Environment, pipeline.AllowDatabaseMajorFlag), rb.DatabaseMajor)
 	m.section(fmt.Sprintf("Teardown: `bootstrap teardown --env %s`", rb.Environment), rb.Teardown)
 	if m.err == nil {
 		m.err = m.sh.err
