@@ -46,9 +46,10 @@ type Clients struct {
 }
 
 // New loads the default AWS configuration (environment, shared files, SSO,
-// instance role; AWS_ENDPOINT_URL included) for a region.
-func New(ctx context.Context, region string) (*Clients, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
+// instance role; AWS_ENDPOINT_URL included) for a region. opts add to the
+// loading (a test's middleware that counts the calls, say).
+func New(ctx context.Context, region string, opts ...func(*awsconfig.LoadOptions) error) (*Clients, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, append([]func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}

@@ -92,15 +92,20 @@ func TestUpThenTeardown(t *testing.T) {
 		st.Trace = &Trace{}
 		return st, log
 	}
+	// The AWS calls of whole runs, counted (testenv.AWSCalls): what each
+	// fact costs.
+	calls := testenv.NewAWSCalls()
 	run := func(what string, steps []Step) *State {
 		t.Helper()
 		st, log := newState()
+		calls.Reset()
+		st.AWS = LazyAWS(func(ctx context.Context) (*AWS, error) { return cloud.New(ctx, st.Profile.Region, calls.Option()) })
 		start := time.Now()
 		if err := Run(ctx, st, "bootstrap "+what+" --env staging", steps); err != nil {
 			os.WriteFile(filepath.Join(os.TempDir(), "bootstrap-TestUpThenTeardown.log"), log.Bytes(), 0o644)
 			t.Fatalf("%s: %v\n%s", what, err, lastLines(log.String(), 40))
 		}
-		t.Logf("%s took %s", what, time.Since(start).Round(time.Second))
+		t.Logf("%s took %s; its AWS calls (%d):\n%s", what, time.Since(start).Round(time.Second), calls.Total(), calls)
 		return st
 	}
 
