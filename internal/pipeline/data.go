@@ -151,11 +151,28 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 			return err
 		}
 	}
-	out, err := d.Outputs(ctx)
+	return readOutputs(ctx, d, st)
+}
+
+// readOutputs reads the data tier's outputs from its state and parses them
+// (stateful.ParseOutputs, whose error names each missing output) into
+// st.Data: the one place they are parsed; every reader uses the struct.
+func readOutputs(ctx context.Context, d *tfdriver.Driver, st *State) error {
+	raw, err := d.Outputs(ctx)
 	if err != nil {
 		return err
 	}
-	st.Data = out
+	if len(raw) == 0 {
+		return fmt.Errorf("the data tier of %s has no outputs: run `bootstrap data --env %s` first", st.Profile.Name, st.Profile.Name)
+	}
+	out, err := stateful.ParseOutputs(raw)
+	if err != nil {
+		return err
+	}
+	if err := out.CheckOf(st.Profile); err != nil {
+		return err
+	}
+	st.Data = &out
 	return nil
 }
 
@@ -209,15 +226,7 @@ func (s ReadDataOutputs) Run(ctx context.Context, st *State) error {
 		b := backend(st)
 		return fmt.Errorf("no state bucket s3://%s: run `bootstrap data --env %s` first", b.Bucket, st.Profile.Name)
 	}
-	out, err := d.Outputs(ctx)
-	if err != nil {
-		return err
-	}
-	if len(out) == 0 {
-		return fmt.Errorf("the data tier of %s has no outputs: run `bootstrap data --env %s` first", st.Profile.Name, st.Profile.Name)
-	}
-	st.Data = out
-	return nil
+	return readOutputs(ctx, d, st)
 }
 
 // Describe implements Describer.

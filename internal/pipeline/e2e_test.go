@@ -181,7 +181,7 @@ func TestUpThenTeardown(t *testing.T) {
 	if got := releasesNow(); got != "aws-load-balancer-controller\nexternal-secrets\nmetrics-server" {
 		t.Errorf("after up, helm releases:\n%s", got)
 	}
-	if first.Data["db_host"] == nil {
+	if first.Data == nil || first.Data.DBHost == "" {
 		t.Error("up did not read the data tier's outputs")
 	}
 	if _, err := os.Stat(first.Path("values/sovd-webapp.yaml")); err != nil {

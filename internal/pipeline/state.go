@@ -10,6 +10,7 @@ import (
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // State is what steps share within one run. It is the only place data lives
@@ -87,8 +88,9 @@ type Facts struct {
 	HostedZoneID string
 	// Network is the cluster's network, read from the live cluster.
 	Network *Network
-	// Data holds the data tier's Terraform outputs, once read.
-	Data map[string]any
+	// Data is the data tier's Terraform outputs, parsed once
+	// (stateful.ParseOutputs) when the run applied or read them; nil before.
+	Data *stateful.DataOutputs
 }
 
 // fork is the copy of st a Parallel lane runs on: its own findings, the
