@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/tfdriver"
@@ -560,12 +561,34 @@ func statefulWorkDir(st *State) string {
 	return st.Path(StatefulDir)
 }
 
-// openStateful writes the embedded root into the run directory and returns
-// a driver for it.
-func openStateful(ctx context.Context, st *State) (*tfdriver.Driver, error) {
+// TerraformHandle is the run's Terraform driver for terraform/stateful,
+// opened on the first step that needs it and the same after (as the AWS
+// handle is): the binary found once, init run once per backend, and the
+// state read once until something changes it (tfdriver.Driver). It is safe
+// for the lanes of a Parallel step to share.
+type TerraformHandle struct {
+	mu  sync.Mutex
+	d   *tfdriver.Driver
+	dir string
+}
+
+// Stateful returns the run's driver for terraform/stateful, with the
+// embedded root written afresh into its working directory (which also
+// removes an import file an earlier step of the run wrote: adopt.go).
+func (st *State) Stateful(ctx context.Context) (*tfdriver.Driver, error) {
+	h := st.Terraform
+	if h == nil {
+		h = &TerraformHandle{} // a State not started by Run (Describe): its own
+		st.Terraform = h
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	dir := statefulWorkDir(st)
 	if err := tfdriver.WriteRoot(stateful.Root(), dir); err != nil {
 		return nil, err
+	}
+	if h.d != nil && h.dir == dir {
+		return h.d, nil
 	}
 	exe, err := tfdriver.Find(ctx, tfdriver.DefaultInstallDir())
 	if err != nil {
@@ -576,7 +599,17 @@ func openStateful(ctx context.Context, st *State) (*tfdriver.Driver, error) {
 		// -v: Terraform's lines too, whole and redacted, as the Runner's.
 		log = io.MultiWriter(st.Log, st.Redact.Writer(st.Stream))
 	}
-	return tfdriver.New(tfdriver.Options{ExecPath: exe, Dir: dir, Log: log, Hurry: st.Hurry})
+	d, err := tfdriver.New(tfdriver.Options{ExecPath: exe, Dir: dir, Log: log, Hurry: st.Hurry})
+	if err != nil {
+		return nil, err
+	}
+	h.d, h.dir = d, dir
+	return d, nil
+}
+
+// openStateful is the run's driver (st.Stateful).
+func openStateful(ctx context.Context, st *State) (*tfdriver.Driver, error) {
+	return st.Stateful(ctx)
 }
 
 // tagSet is tags in the shorthand of aws s3api put-bucket-tagging --tagging.

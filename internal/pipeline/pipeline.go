@@ -87,6 +87,9 @@ func (e *StepError) Unwrap() error { return e.Err }
 // undoes earlier steps: stateful resources are never destroyed by a failed
 // run. next is the command that resumes.
 func Run(ctx context.Context, st *State, next string, steps []Step) error {
+	if st.Terraform == nil {
+		st.Terraform = &TerraformHandle{} // before any lane forks, so they share it
+	}
 	err := runList(ctx, st, steps)
 	var se *StepError
 	if errors.As(err, &se) {

@@ -53,6 +53,11 @@ type Services struct {
 	// it through Cloud. One handle per run: one configuration load, one
 	// credential cache.
 	AWS OpenAWSFunc
+	// Terraform is the run's Terraform driver for terraform/stateful,
+	// opened on first use (st.Stateful) and shared by the lanes: one binary
+	// lookup, one init per backend, the state read once per change. nil is
+	// a handle of its own, made by Run.
+	Terraform *TerraformHandle
 	// Redact hides secret values in every output.
 	Redact *proc.Redactor
 	// Progress reports steps on stderr.
