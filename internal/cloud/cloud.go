@@ -65,8 +65,17 @@ func New(ctx context.Context, region string, opts ...func(*awsconfig.LoadOptions
 	}, nil
 }
 
-// AccountID is the account of the caller's credentials.
+// AccountID is the account of the caller's credentials, read once for these
+// clients (their credentials are one identity) and kept.
 func (c *Clients) AccountID(ctx context.Context) (string, error) {
+	if c.account == nil {
+		c.account = &accountCache{}
+	}
+	c.account.mu.Lock()
+	defer c.account.mu.Unlock()
+	if c.account.id != "" {
+		return c.account.id, nil
+	}
 	id, err := c.Identity(ctx)
 	var credErr *CredentialsError
 	if errors.As(err, &credErr) {
@@ -75,6 +84,7 @@ func (c *Clients) AccountID(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading the AWS account (sts get-caller-identity): %w", err)
 	}
+	c.account.id = id.Account
 	return id.Account, nil
 }
 

@@ -67,6 +67,7 @@ func (s EnsureStateBucket) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	bucket := st.Profile.StateBucketName(st.AccountID)
+	defer st.forget(foundStateBucket) // made, tagged or set here
 	created, err := api.EnsureStateBucket(ctx, bucket, map[string]string{"ManagedBy": "bootstrap", "Purpose": "terraform-state"})
 	if err != nil {
 		return err
@@ -148,6 +149,9 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 	}
 	st.Progress.Info("plan: %s", sum)
 	if sum.Changed() {
+		// The apply (and its imports) changes the data tier: what the run
+		// read of it by name is forgotten, whatever the apply's outcome.
+		st.forget(foundData)
 		if err := d.Apply(ctx, planFile); err != nil {
 			return err
 		}
@@ -298,6 +302,7 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 		in.ClusterSecurityGroupID = ""
 	}
 	td := &tfdriver.Teardown{FinalSnapshotID: FinalSnapshotID(st)}
+	defer st.forget(foundData) // the apply and destroy below change the data tier
 	varFile := st.Path(StatefulVars)
 	if err := tfdriver.WriteVarFile(varFile, tfdriver.Vars(st.Profile, in, td)); err != nil {
 		return err
@@ -392,13 +397,14 @@ func untaintInterrupted(ctx context.Context, api DataAPI, d *tfdriver.Driver, st
 	if err != nil {
 		return err
 	}
+	p := st.Profile
 	for _, r := range tainted {
 		var status string
 		switch r.Type {
 		case "aws_db_instance":
-			status, err = api.DBInstanceStatus(ctx, r.Name)
+			status, err = liveStatus(ctx, st, api, r, p.Database.Identifier, api.DBInstanceStatus)
 		case "aws_elasticache_replication_group":
-			status, err = api.ReplicationGroupStatus(ctx, r.Name)
+			status, err = liveStatus(ctx, st, api, r, p.Redis.ReplicationGroupID, api.ReplicationGroupStatus)
 		case "aws_secretsmanager_secret", "aws_security_group", "aws_db_parameter_group", "aws_db_subnet_group",
 			"aws_elasticache_subnet_group", "aws_s3_bucket", "aws_ecr_repository", "aws_vpc_security_group_ingress_rule":
 			// Named containers whose settings the plan reconciles in place:
@@ -428,6 +434,24 @@ func untaintInterrupted(ctx context.Context, api DataAPI, d *tfdriver.Driver, st
 		}
 	}
 	return nil
+}
+
+// liveStatus is what AWS reports of a tainted database or replication
+// group: the ownership check's lookup of it (the run's cache, found.go)
+// when it is the profile's, else read. A lookup leaves out what AWS is
+// deleting or failed to make ("" then), which untaint keeps tainted, as it
+// does those statuses.
+func liveStatus(ctx context.Context, st *State, api DataAPI, r tfdriver.TaintedResource, profileID string, read func(context.Context, string) (string, error)) (string, error) {
+	if r.Name != profileID {
+		return read(ctx, r.Name)
+	}
+	for _, o := range orphans(st, tfdriver.Inputs{}) {
+		if o.address == r.Address {
+			f, err := o.lookup(ctx, st, api, nil)
+			return f.Status, err
+		}
+	}
+	return read(ctx, r.Name)
 }
 
 // livePlan runs terraform plan against the live state, changing nothing in

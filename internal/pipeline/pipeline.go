@@ -90,6 +90,7 @@ func Run(ctx context.Context, st *State, next string, steps []Step) error {
 	if st.Terraform == nil {
 		st.Terraform = &TerraformHandle{} // before any lane forks, so they share it
 	}
+	st.foundCache() // the same: one cache of lookups for every lane
 	err := runList(ctx, st, steps)
 	var se *StepError
 	if errors.As(err, &se) {

@@ -93,6 +93,8 @@ type Facts struct {
 	HostedZoneID string
 	// Network is the cluster's network, read from the live cluster.
 	Network *Network
+	// seen is the run's cache of objects looked up by name (found.go).
+	seen *foundCache
 	// Data is the data tier's Terraform outputs, parsed once
 	// (stateful.ParseOutputs) when the run applied or read them; nil before.
 	Data *stateful.DataOutputs

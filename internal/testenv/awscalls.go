@@ -34,7 +34,7 @@ func (c *AWSCalls) Option() func(*awsconfig.LoadOptions) error {
 				c.n[awsmw.GetServiceID(ctx)+"."+middleware.GetOperationName(ctx)]++
 				c.mu.Unlock()
 				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
+			}), middleware.After) // after the service's metadata is set
 	}})
 }
 
