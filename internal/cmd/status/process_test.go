@@ -62,6 +62,13 @@ func TestStatusProcess(t *testing.T) {
 		t.Fatalf("status after the cluster phase: %v", err)
 	}
 	t.Logf("AWS calls of one status (%d):\n%s", calls.Total(), calls)
+	// The account once (the check and S3's ExpectedBucketOwner share it),
+	// the cluster once.
+	for op, want := range map[string]int{"STS.GetCallerIdentity": 1, "EKS.DescribeCluster": 1} {
+		if got := calls.Get(op); got != want {
+			t.Errorf("one status called %s %d times, want %d", op, got, want)
+		}
+	}
 	want := map[string][2]string{ // by kind and name: exists, healthy
 		Key(KindCluster, p.Cluster.Name):                             {Yes, Yes},
 		Key(KindNodeGroup, p.Cluster.NodeGroup.Name):                 {Yes, Yes},
