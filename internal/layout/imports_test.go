@@ -76,8 +76,8 @@ func groupOf(pkg string) group {
 // allowed is the picture: the groups each group may import (besides
 // itself where noted). Leaves may be imported by anyone.
 var allowed = map[group][]group{
-	gMain:    {gApp},
-	gApp:     {gCommand, gFactory, gConfig, gPipeline, gProc, gCloud}, // proc, cloud: the error types it renders
+	gMain: {gApp},
+	gApp:  {gCommand, gFactory, gConfig, gPipeline, gProc, gCloud}, // proc, cloud: the error types it renders
 	// A command reaches AWS, programs and Terraform only through the
 	// pipeline (never cloud, proc, tfdriver); it may read the render-only
 	// packages and the data tier's output contract, which run nothing and
