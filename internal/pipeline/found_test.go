@@ -2,11 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // countingOwner answers every lookup by name with "not there" (or what
@@ -138,5 +141,40 @@ func TestLookupsReadOnceUntilChanged(t *testing.T) {
 	st.forget(foundCluster)
 	if _, seen := st.seenExists(foundCluster + st.Profile.Cluster.Name); seen {
 		t.Error("the cluster is still seen after eksctl's step forgot it")
+	}
+}
+
+// TestTerraformOpenedOncePerRun: every step of a run gets the same driver
+// (one binary lookup, one init per backend, one read of the state per
+// change), a Parallel lane too; a read-only run works in a directory of its
+// own and so has a driver of its own.
+func TestTerraformOpenedOncePerRun(t *testing.T) {
+	t.Setenv(tfdriver.EnvBinary, "/nonexistent/terraform") // Locate takes it as named; nothing runs
+	st := clusterState(t, "staging", nil)
+	var got []*tfdriver.Driver
+	open := Func{Title: "open", Fn: func(ctx context.Context, st *State) error {
+		d, err := st.Stateful(ctx)
+		got = append(got, d)
+		return err
+	}}
+	var lane *tfdriver.Driver
+	inLane := Func{Title: "lane", Fn: func(ctx context.Context, st *State) error {
+		d, err := st.Stateful(ctx)
+		lane = d
+		return err
+	}}
+	if err := Run(context.Background(), st, "bootstrap data", []Step{open, Parallel{Title: "p", Lanes: []Lane{{Name: "data", Steps: []Step{inLane}}}}, open}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] == nil || got[0] != got[1] || lane != got[0] {
+		t.Errorf("the steps of one run got drivers %p %p and the lane %p: want one", got[0], got[1], lane)
+	}
+	st.ReadOnly = true
+	ro, err := st.Stateful(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro == got[0] || !strings.Contains(ro.Dir(), filepath.Join("read", StatefulDir)) {
+		t.Errorf("a read-only run shares the driver of %s: %s", got[0].Dir(), ro.Dir())
 	}
 }
