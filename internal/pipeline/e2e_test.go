@@ -153,6 +153,14 @@ func TestUpThenTeardown(t *testing.T) {
 			// up a moment before (found.go): each is described once.
 			t.Logf("its AWS calls (%d):\n%s", calls.Total(), calls)
 			readOnce(t, "the run that applied the data tier", calls)
+			// The Redis group and the backups bucket too (the bucket's
+			// third HEAD is the state bucket's, which EnsureStateBucket
+			// checks itself).
+			for op, want := range map[string]int{"ElastiCache.DescribeReplicationGroups": 1, "S3.HeadBucket": 3} {
+				if got := calls.Get(op); got != want {
+					t.Errorf("the run that applied the data tier: %s called %d times, want %d", op, got, want)
+				}
+			}
 		}
 		if locks := stateLocks(t, c, st.Profile.StateBucketName(testenv.MotoAccountID)); len(locks) > 0 {
 			t.Fatalf("failure injected after %q left Terraform's state locked: %v", name, locks)
@@ -220,18 +228,17 @@ func TestUpThenTeardown(t *testing.T) {
 
 // readOnce fails unless one run of up read each of these facts once: the
 // account (sts, shared by the account check and S3's ExpectedBucketOwner),
-// the database, the replication group's tags, each repository and secret
-// (the ownership check's lookups, reused by adoption and untaint). Before
-// the run's cached readers (issue 14): the account twice; on a state that
-// lacked them, each of the others twice.
+// the database, each repository and secret (the ownership check's lookups,
+// reused by adoption and untaint). Before the run's cached readers (issue
+// 14): the account twice; on a state that lacked them, each of the others
+// twice.
 func readOnce(t *testing.T, run string, calls *testenv.AWSCalls) {
 	t.Helper()
 	for op, want := range map[string]int{
-		"STS.GetCallerIdentity":           1,
-		"RDS.DescribeDBInstances":         1,
-		"ElastiCache.ListTagsForResource": 2, // the cache subnet group's and the replication group's
-		"ECR.DescribeRepositories":        2, // sovd-staging-backend, sovd-staging-frontend
-		"Secrets Manager.DescribeSecret":  3, // database, jwt, redis
+		"STS.GetCallerIdentity":          1,
+		"RDS.DescribeDBInstances":        1,
+		"ECR.DescribeRepositories":       2, // sovd-staging-backend, sovd-staging-frontend
+		"Secrets Manager.DescribeSecret": 3, // database, jwt, redis
 	} {
 		if got := calls.Get(op); got != want {
 			t.Errorf("%s: %s called %d times, want %d", run, op, got, want)
