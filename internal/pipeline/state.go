@@ -55,8 +55,8 @@ type Services struct {
 	AWS OpenAWSFunc
 	// Terraform is the run's Terraform driver for terraform/stateful,
 	// opened on first use (st.Stateful) and shared by the lanes: one binary
-	// lookup, one init per backend, the state read once per change. nil is
-	// a handle of its own, made by Run.
+	// lookup, one init per backend, the state read once per change. Run
+	// makes a new one for each run.
 	Terraform *TerraformHandle
 	// Redact hides secret values in every output.
 	Redact *proc.Redactor
