@@ -46,9 +46,10 @@ type Clients struct {
 }
 
 // New loads the default AWS configuration (environment, shared files, SSO,
-// instance role; AWS_ENDPOINT_URL included) for a region.
-func New(ctx context.Context, region string) (*Clients, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
+// instance role; AWS_ENDPOINT_URL included) for a region. opts add to the
+// loading (a test's middleware that counts the calls, say).
+func New(ctx context.Context, region string, opts ...func(*awsconfig.LoadOptions) error) (*Clients, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, append([]func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
@@ -64,8 +65,17 @@ func New(ctx context.Context, region string) (*Clients, error) {
 	}, nil
 }
 
-// AccountID is the account of the caller's credentials.
+// AccountID is the account of the caller's credentials, read once for these
+// clients (their credentials are one identity) and kept.
 func (c *Clients) AccountID(ctx context.Context) (string, error) {
+	if c.account == nil {
+		c.account = &accountCache{}
+	}
+	c.account.mu.Lock()
+	defer c.account.mu.Unlock()
+	if c.account.id != "" {
+		return c.account.id, nil
+	}
 	id, err := c.Identity(ctx)
 	var credErr *CredentialsError
 	if errors.As(err, &credErr) {
@@ -74,6 +84,7 @@ func (c *Clients) AccountID(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading the AWS account (sts get-caller-identity): %w", err)
 	}
+	c.account.id = id.Account
 	return id.Account, nil
 }
 

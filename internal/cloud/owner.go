@@ -158,8 +158,9 @@ const (
 	KindRole             Kind = "IAM role"
 )
 
-// accountCache is the caller's account, read once per Clients for
-// ExpectedBucketOwner.
+// accountCache is the caller's account, read once per Clients (AccountID):
+// the run's account check and every S3 request's ExpectedBucketOwner share
+// one sts get-caller-identity.
 type accountCache struct {
 	mu sync.Mutex
 	id string
@@ -169,17 +170,9 @@ type accountCache struct {
 // to: S3 then refuses (403) a request on a bucket of the same name in
 // another account instead of reading or writing it.
 func (c *Clients) bucketOwner(ctx context.Context) (*string, error) {
-	if c.account == nil {
-		c.account = &accountCache{}
+	id, err := c.AccountID(ctx)
+	if err != nil {
+		return nil, err
 	}
-	c.account.mu.Lock()
-	defer c.account.mu.Unlock()
-	if c.account.id == "" {
-		id, err := c.AccountID(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c.account.id = id
-	}
-	return aws.String(c.account.id), nil
+	return aws.String(id), nil
 }

@@ -76,9 +76,15 @@ func groupOf(pkg string) group {
 // allowed is the picture: the groups each group may import (besides
 // itself where noted). Leaves may be imported by anyone.
 var allowed = map[group][]group{
-	gMain:    {gApp},
-	gApp:     {gCommand, gFactory, gConfig, gPipeline, gProc, gCloud}, // proc, cloud: the error types it renders
-	gCommand: {gFactory, gPipeline, gConfig, gCost},
+	gMain: {gApp},
+	gApp:  {gCommand, gFactory, gConfig, gPipeline, gProc, gCloud}, // proc, cloud: the error types it renders
+	// A command reaches AWS, programs and Terraform only through the
+	// pipeline (never cloud, proc, tfdriver); it may read the render-only
+	// packages and the data tier's output contract, which run nothing and
+	// talk to nothing: the pins it prints or compares with (version,
+	// status, doctor's eksctl.MinVersion), the releases it names (runbook),
+	// the values overlay it renders (values).
+	gCommand: {gFactory, gPipeline, gConfig, gCost, gRender, gTFRoot},
 	// The Factory builds the Runner and opens the run's AWS handle.
 	gFactory:  {gConfig, gPipeline, gProc, gCloud},
 	gPipeline: {gRender, gTFDriver, gTFRoot, gCloud, gProc, gConfig, gCost},
@@ -94,37 +100,13 @@ var allowed = map[group][]group{
 	gTest:     nil, // test support may import anything; nothing of the product imports it
 }
 
-// awsAllowList are the command -> cloud/proc edges the picture forbids that
-// remain after issue 14 item 1 (the run's AWS handle), each with its
-// reason; docs/layout.md, "Adding a command", says the same. The test fails
-// for an entry that no longer exists, so the list cannot go stale.
-var awsAllowList = map[string]bool{
-	// doctor runs the tools itself, with a short grace and outside any run.
-	"internal/cmd/doctor -> internal/proc": true,
-	// status compares the facts cloud reads (its *Facts types) with the
-	// profile, and lists the releases with proc.Cmd on the run's Runner.
-	"internal/cmd/status -> internal/cloud": true,
-	"internal/cmd/status -> internal/proc":  true,
-	// runbook's offline Runner records proc.Cmd; its script quotes argv.
-	"internal/cmd/runbook -> internal/proc": true,
-}
+// awsAllowList and openEdges named the edges that broke the picture while
+// issue 14 moved the commands behind the pipeline. Both are empty now: any
+// forbidden import fails the test. An entry added here must say why the
+// edge is right, and docs/layout.md must say the same.
+var awsAllowList = map[string]bool{}
 
-// openEdges are commands reading render-only packages, the data tier's
-// output contract and the driver's pins directly rather than through the
-// pipeline (read-only: versions, pins, helm's list output, terraform output
-// -json). Not moved yet (issue 14 item 4); each goes when its command asks
-// the pipeline instead.
-var openEdges = map[string]bool{
-	"internal/cmd/doctor -> eksctl":             true,
-	"internal/cmd/runbook -> addons":            true, // the Verification section names the releases and the app Secret
-	"internal/cmd/doctor -> internal/tfdriver":  true,
-	"internal/cmd/status -> addons":             true,
-	"internal/cmd/status -> eksctl":             true,
-	"internal/cmd/values -> addons":             true,
-	"internal/cmd/values -> terraform/stateful": true,
-	"internal/cmd/version -> addons":            true,
-	"internal/cmd/version -> internal/tfdriver": true,
-}
+var openEdges = map[string]bool{}
 
 type listed struct {
 	ImportPath string

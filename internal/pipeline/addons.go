@@ -169,7 +169,7 @@ func dataOutputs(st *State, describe bool) (stateful.DataOutputs, error) {
 		}
 		return stateful.DataOutputs{}, fmt.Errorf("the data tier's Terraform outputs are not read: bootstrap data --env %s applies the data tier and reads them", st.Profile.Name)
 	}
-	return stateful.ParseOutputs(st.Data)
+	return *st.Data, nil
 }
 
 // releaseStatus asks helm for the release of c: nil when there is none.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/sovd/bootstrap/terraform/stateful"
 	"io"
 	"maps"
 	"os"
@@ -30,8 +31,8 @@ import (
 
 // dataTier is what the data tier's outputs hold once read into State.Data
 // (values invented, names as terraform/stateful/outputs.tf declares them).
-func dataTier() map[string]any {
-	return map[string]any{
+func dataTier() *stateful.DataOutputs {
+	out, err := stateful.ParseOutputs(map[string]any{
 		"db_host":                   "sovd-production.c9akciq32xyz.us-east-1.rds.amazonaws.com",
 		"db_port":                   float64(5432),
 		"db_name":                   "sovd_production",
@@ -44,7 +45,11 @@ func dataTier() map[string]any {
 			"sovd-backend":  "123456789012.dkr.ecr.us-east-1.amazonaws.com/sovd-backend",
 			"sovd-frontend": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sovd-frontend",
 		},
+	})
+	if err != nil {
+		panic(err)
 	}
+	return &out
 }
 
 // addonState is a production State with the live environment known, its run

@@ -44,6 +44,15 @@ type orphan struct {
 	find         func(ctx context.Context, api AdoptAPI, ids map[string]string) (cloud.Found, error)
 }
 
+// lookup finds the orphan's object: through the run's cache (found.go)
+// when the lookup depends on nothing but the profile, else afresh.
+func (o orphan) lookup(ctx context.Context, st *State, api AdoptAPI, ids map[string]string) (cloud.Found, error) {
+	if o.needsNetwork {
+		return o.find(ctx, api, ids)
+	}
+	return st.found(ctx, foundData+o.address, func(ctx context.Context) (cloud.Found, error) { return o.find(ctx, api, ids) })
+}
+
 // liveOnly drops a database or replication group AWS is deleting or failed to
 // make: there is nothing to adopt.
 func liveOnly(f cloud.Found, err error) (cloud.Found, error) {
@@ -150,7 +159,7 @@ func adoptOrphans(ctx context.Context, api AdoptAPI, d *tfdriver.Driver, st *Sta
 		if inState[o.address] {
 			continue
 		}
-		f, err := o.find(ctx, api, ids)
+		f, err := o.lookup(ctx, st, api, ids)
 		if err != nil {
 			return nil, fmt.Errorf("looking for an unrecorded %s: %w", o.address, err)
 		}

@@ -163,10 +163,16 @@ func (s CreateCluster) Run(ctx context.Context, st *State) error {
 	if err := settleStacks(ctx, api, st); err != nil {
 		return err
 	}
-	exists, err := api.ClusterExists(ctx, p.Cluster.Name)
-	if err != nil {
-		return err
+	// The ownership check read the cluster already (found.go); eksctl's
+	// create or reconcile below changes it and its roles, so they are
+	// forgotten after.
+	exists, seen := st.seenExists(foundCluster + p.Cluster.Name)
+	if !seen {
+		if exists, err = api.ClusterExists(ctx, p.Cluster.Name); err != nil {
+			return err
+		}
 	}
+	defer st.forget(foundCluster, foundRole)
 	if !exists {
 		st.Progress.Info("creating cluster %s in %s (about 20 minutes)", p.Cluster.Name, p.Region)
 		if err := st.Runner.Run(ctx, eksctlCmd(st, eksctl.CreateCluster(path))); err != nil {
@@ -229,6 +235,9 @@ func settleStacks(ctx context.Context, api ClusterAPI, st *State) error {
 			if !said {
 				st.Progress.Info("stack %s is %s (CloudFormation goes on after an interrupted eksctl): waiting for it", prob.Stack.Name, prob.Stack.Status)
 				said = true
+				// The cluster may come or go while it settles: what the
+				// ownership check read of it is no longer the cluster.
+				st.forget(foundCluster, foundRole)
 			}
 			return false, nil
 		}
@@ -362,6 +371,7 @@ func (s DeleteCluster) Run(ctx context.Context, st *State) error {
 		st.Progress.Info("cluster %s is already gone", p.Cluster.Name)
 		return nil
 	}
+	defer st.forget(foundCluster, foundRole)
 	if err := st.Runner.Run(ctx, eksctlCmd(st, eksctl.DeleteCluster(p.Cluster.Name, p.Region))); err != nil {
 		return fmt.Errorf("deleting cluster %s: %w", p.Cluster.Name, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/tfdriver"
@@ -67,6 +68,7 @@ func (s EnsureStateBucket) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	bucket := st.Profile.StateBucketName(st.AccountID)
+	defer st.forget(foundStateBucket) // made, tagged or set here
 	created, err := api.EnsureStateBucket(ctx, bucket, map[string]string{"ManagedBy": "bootstrap", "Purpose": "terraform-state"})
 	if err != nil {
 		return err
@@ -170,15 +172,35 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 	}
 	st.Progress.Info("plan: %s", sum)
 	if sum.Changed() {
+		// The apply (and its imports) changes the data tier: what the run
+		// read of it by name is forgotten, whatever the apply's outcome.
+		st.forget(foundData)
 		if err := d.Apply(ctx, planFile); err != nil {
 			return err
 		}
 	}
-	out, err := d.Outputs(ctx)
+	return readOutputs(ctx, d, st)
+}
+
+// readOutputs reads the data tier's outputs from its state and parses them
+// (stateful.ParseOutputs, whose error names each missing output) into
+// st.Data: the one place they are parsed; every reader uses the struct.
+func readOutputs(ctx context.Context, d *tfdriver.Driver, st *State) error {
+	raw, err := d.Outputs(ctx)
 	if err != nil {
 		return err
 	}
-	st.Data = out
+	if len(raw) == 0 {
+		return fmt.Errorf("the data tier of %s has no outputs: run `bootstrap data --env %s` first", st.Profile.Name, st.Profile.Name)
+	}
+	out, err := stateful.ParseOutputs(raw)
+	if err != nil {
+		return err
+	}
+	if err := out.CheckOf(st.Profile); err != nil {
+		return err
+	}
+	st.Data = &out
 	return nil
 }
 
@@ -241,15 +263,7 @@ func (s ReadDataOutputs) Run(ctx context.Context, st *State) error {
 		b := backend(st)
 		return fmt.Errorf("no state bucket s3://%s: run `bootstrap data --env %s` first", b.Bucket, st.Profile.Name)
 	}
-	out, err := d.Outputs(ctx)
-	if err != nil {
-		return err
-	}
-	if len(out) == 0 {
-		return fmt.Errorf("the data tier of %s has no outputs: run `bootstrap data --env %s` first", st.Profile.Name, st.Profile.Name)
-	}
-	st.Data = out
-	return nil
+	return readOutputs(ctx, d, st)
 }
 
 // Describe implements Describer.
@@ -320,6 +334,7 @@ func (s DestroyData) Run(ctx context.Context, st *State) error {
 		in.ClusterSecurityGroupID = ""
 	}
 	td := &tfdriver.Teardown{FinalSnapshotID: FinalSnapshotID(st)}
+	defer st.forget(foundData) // the apply and destroy below change the data tier
 	varFile := st.Path(StatefulVars)
 	if err := tfdriver.WriteVarFile(varFile, tfdriver.Vars(st.Profile, in, td)); err != nil {
 		return err
@@ -414,13 +429,14 @@ func untaintInterrupted(ctx context.Context, api DataAPI, d *tfdriver.Driver, st
 	if err != nil {
 		return err
 	}
+	p := st.Profile
 	for _, r := range tainted {
 		var status string
 		switch r.Type {
 		case "aws_db_instance":
-			status, err = api.DBInstanceStatus(ctx, r.Name)
+			status, err = liveStatus(ctx, st, api, r, p.Database.Identifier, api.DBInstanceStatus)
 		case "aws_elasticache_replication_group":
-			status, err = api.ReplicationGroupStatus(ctx, r.Name)
+			status, err = liveStatus(ctx, st, api, r, p.Redis.ReplicationGroupID, api.ReplicationGroupStatus)
 		case "aws_secretsmanager_secret", "aws_security_group", "aws_db_parameter_group", "aws_db_subnet_group",
 			"aws_elasticache_subnet_group", "aws_s3_bucket", "aws_ecr_repository", "aws_vpc_security_group_ingress_rule":
 			// Named containers whose settings the plan reconciles in place:
@@ -450,6 +466,24 @@ func untaintInterrupted(ctx context.Context, api DataAPI, d *tfdriver.Driver, st
 		}
 	}
 	return nil
+}
+
+// liveStatus is what AWS reports of a tainted database or replication
+// group: the ownership check's lookup of it (the run's cache, found.go)
+// when it is the profile's, else read. A lookup leaves out what AWS is
+// deleting or failed to make ("" then), which untaint keeps tainted, as it
+// does those statuses.
+func liveStatus(ctx context.Context, st *State, api DataAPI, r tfdriver.TaintedResource, profileID string, read func(context.Context, string) (string, error)) (string, error) {
+	if r.Name != profileID {
+		return read(ctx, r.Name)
+	}
+	for _, o := range orphans(st, tfdriver.Inputs{}) {
+		if o.address == r.Address {
+			f, err := o.lookup(ctx, st, api, nil)
+			return f.Status, err
+		}
+	}
+	return read(ctx, r.Name)
 }
 
 // livePlan runs terraform plan against the live state, changing nothing in
@@ -583,12 +617,34 @@ func statefulWorkDir(st *State) string {
 	return st.Path(StatefulDir)
 }
 
-// openStateful writes the embedded root into the run directory and returns
-// a driver for it.
-func openStateful(ctx context.Context, st *State) (*tfdriver.Driver, error) {
+// TerraformHandle is the run's Terraform driver for terraform/stateful,
+// opened on the first step that needs it and the same after (as the AWS
+// handle is): the binary found once, init run once per backend, and the
+// state read once until something changes it (tfdriver.Driver). It is safe
+// for the lanes of a Parallel step to share.
+type TerraformHandle struct {
+	mu  sync.Mutex
+	d   *tfdriver.Driver
+	dir string
+}
+
+// Stateful returns the run's driver for terraform/stateful, with the
+// embedded root written afresh into its working directory (which also
+// removes an import file an earlier step of the run wrote: adopt.go).
+func (st *State) Stateful(ctx context.Context) (*tfdriver.Driver, error) {
+	h := st.Terraform
+	if h == nil {
+		h = &TerraformHandle{} // a State not started by Run (Describe): its own
+		st.Terraform = h
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	dir := statefulWorkDir(st)
 	if err := tfdriver.WriteRoot(stateful.Root(), dir); err != nil {
 		return nil, err
+	}
+	if h.d != nil && h.dir == dir {
+		return h.d, nil
 	}
 	exe, err := tfdriver.Find(ctx, tfdriver.DefaultInstallDir())
 	if err != nil {
@@ -599,7 +655,17 @@ func openStateful(ctx context.Context, st *State) (*tfdriver.Driver, error) {
 		// -v: Terraform's lines too, whole and redacted, as the Runner's.
 		log = io.MultiWriter(st.Log, st.Redact.Writer(st.Stream))
 	}
-	return tfdriver.New(tfdriver.Options{ExecPath: exe, Dir: dir, Log: log, Hurry: st.Hurry})
+	d, err := tfdriver.New(tfdriver.Options{ExecPath: exe, Dir: dir, Log: log, Hurry: st.Hurry})
+	if err != nil {
+		return nil, err
+	}
+	h.d, h.dir = d, dir
+	return d, nil
+}
+
+// openStateful is the run's driver (st.Stateful).
+func openStateful(ctx context.Context, st *State) (*tfdriver.Driver, error) {
+	return st.Stateful(ctx)
 }
 
 // tagSet is tags in the shorthand of aws s3api put-bucket-tagging --tagging.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -115,15 +117,11 @@ func TestDataProcess(t *testing.T) {
 	}
 
 	// 3. Outputs follow the profile; a second plan changes nothing.
-	for k, want := range map[string]any{"db_name": "sovd_production", "db_username": "sovd_admin", "redis_port": float64(6379), "db_port": float64(5432)} {
-		if st.Data[k] != want {
-			t.Errorf("output %s = %v, want %v", k, st.Data[k], want)
-		}
+	if got := fmt.Sprintf("%s %s %s %s %s %s", st.Data.DBName, st.Data.DBUsername, st.Data.RedisPort, st.Data.DBPort, st.Data.Environment, st.Data.Region); got != "sovd_production sovd_admin 6379 5432 production us-east-1" {
+		t.Errorf("outputs: %s", got)
 	}
-	for _, k := range []string{"db_host", "redis_host", "ecr_repository_urls", "bucket_name", "db_master_user_secret_arn"} {
-		if st.Data[k] == nil || st.Data[k] == "" {
-			t.Errorf("output %s is empty", k)
-		}
+	if st.Data.DBHost == "" || st.Data.RedisHost == "" || len(st.Data.ECRRepositoryURLs) != 2 || st.Data.DBMasterSecretARN == "" {
+		t.Errorf("outputs missing: %+v", st.Data)
 	}
 	d, err := openStateful(ctx, st)
 	if err != nil {
@@ -145,10 +143,8 @@ func TestDataProcess(t *testing.T) {
 	if err := Run(ctx, st, "bootstrap addons", []Step{ReadDataOutputs{}}); err != nil {
 		t.Fatalf("reading the outputs back: %v", err)
 	}
-	for _, k := range []string{"db_host", "redis_host", "db_master_user_secret_arn", "bucket_name"} {
-		if st.Data[k] != applied[k] {
-			t.Errorf("output %s read back as %v, applied as %v", k, st.Data[k], applied[k])
-		}
+	if !reflect.DeepEqual(st.Data, applied) {
+		t.Errorf("outputs read back as %+v, applied as %+v", st.Data, applied)
 	}
 	// bootstrap plan, when AWS answers, shows the real plan's typed summary.
 	st.Live = true

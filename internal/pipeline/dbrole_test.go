@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,10 +121,10 @@ CREATE DATABASE `+p.Database.Name+` OWNER sovd_admin;
 	var log bytes.Buffer
 	now := time.Now()
 	st := &State{Profile: p, Services: Services{Redact: &proc.Redactor{}, Progress: NewProgress(&log, false, false), Now: func() time.Time { return now }}}
-	st.Data = map[string]any{
-		stateful.OutDBHost: "127.0.0.1", stateful.OutDBPort: float64(pg.Port), stateful.OutDBName: p.Database.Name,
-		stateful.OutDBUsername: "sovd_admin", stateful.OutDBMasterSecretARN: aws.ToString(master.ARN),
-		stateful.OutRedisHost: "redis", stateful.OutRedisPort: "6379", stateful.OutECRRepositoryURLs: map[string]any{},
+	st.Data = &stateful.DataOutputs{
+		DBHost: "127.0.0.1", DBPort: strconv.Itoa(pg.Port), DBName: p.Database.Name,
+		DBUsername: "sovd_admin", DBMasterSecretARN: aws.ToString(master.ARN),
+		RedisHost: "redis", RedisPort: "6379", ECRRepositoryURLs: map[string]string{},
 	}
 	out, err := dataOutputs(st, false)
 	if err != nil {

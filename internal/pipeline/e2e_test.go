@@ -92,15 +92,20 @@ func TestUpThenTeardown(t *testing.T) {
 		st.Trace = &Trace{}
 		return st, log
 	}
+	// The AWS calls of whole runs, counted (testenv.AWSCalls): what each
+	// fact costs.
+	calls := testenv.NewAWSCalls()
 	run := func(what string, steps []Step) *State {
 		t.Helper()
 		st, log := newState()
+		calls.Reset()
+		st.AWS = LazyAWS(func(ctx context.Context) (*AWS, error) { return cloud.New(ctx, st.Profile.Region, calls.Option()) })
 		start := time.Now()
 		if err := Run(ctx, st, "bootstrap "+what+" --env staging", steps); err != nil {
 			os.WriteFile(filepath.Join(os.TempDir(), "bootstrap-TestUpThenTeardown.log"), log.Bytes(), 0o644)
 			t.Fatalf("%s: %v\n%s", what, err, lastLines(log.String(), 40))
 		}
-		t.Logf("%s took %s", what, time.Since(start).Round(time.Second))
+		t.Logf("%s took %s; its AWS calls (%d):\n%s", what, time.Since(start).Round(time.Second), calls.Total(), calls)
 		return st
 	}
 
@@ -132,6 +137,8 @@ func TestUpThenTeardown(t *testing.T) {
 			return s
 		})
 		st, log := newState()
+		calls.Reset()
+		st.AWS = LazyAWS(func(ctx context.Context) (*AWS, error) { return cloud.New(ctx, st.Profile.Region, calls.Option()) })
 		start := time.Now()
 		err := Run(ctx, st, "bootstrap up --env staging", steps)
 		var se *StepError
@@ -140,6 +147,21 @@ func TestUpThenTeardown(t *testing.T) {
 			t.Fatalf("failure injected after %q: run ended with %v\n%s", name, err, lastLines(log.String(), 40))
 		}
 		t.Logf("failure injected after %q: stopped in %s", name, time.Since(start).Round(time.Second))
+		if name == (ApplyData{}).Name() {
+			// The run that applies the data tier: its adoption looks for
+			// what the state lacks, by the names the ownership check looked
+			// up a moment before (found.go): each is described once.
+			t.Logf("its AWS calls (%d):\n%s", calls.Total(), calls)
+			readOnce(t, "the run that applied the data tier", calls)
+			// The Redis group and the backups bucket too (the bucket's
+			// third HEAD is the state bucket's, which EnsureStateBucket
+			// checks itself).
+			for op, want := range map[string]int{"ElastiCache.DescribeReplicationGroups": 1, "S3.HeadBucket": 3} {
+				if got := calls.Get(op); got != want {
+					t.Errorf("the run that applied the data tier: %s called %d times, want %d", op, got, want)
+				}
+			}
+		}
 		if locks := stateLocks(t, c, st.Profile.StateBucketName(testenv.MotoAccountID)); len(locks) > 0 {
 			t.Fatalf("failure injected after %q left Terraform's state locked: %v", name, locks)
 		}
@@ -148,6 +170,7 @@ func TestUpThenTeardown(t *testing.T) {
 		}
 	}
 	first := run("up", up)
+	readOnce(t, "up", calls)
 	after := count()
 	ended := map[string]time.Time{}
 	for _, sp := range made.Trace.Spans() {
@@ -176,7 +199,7 @@ func TestUpThenTeardown(t *testing.T) {
 	if got := releasesNow(); got != "aws-load-balancer-controller\nexternal-secrets\nmetrics-server" {
 		t.Errorf("after up, helm releases:\n%s", got)
 	}
-	if first.Data["db_host"] == nil {
+	if first.Data == nil || first.Data.DBHost == "" {
 		t.Error("up did not read the data tier's outputs")
 	}
 	if _, err := os.Stat(first.Path("values/sovd-webapp.yaml")); err != nil {
@@ -185,6 +208,7 @@ func TestUpThenTeardown(t *testing.T) {
 
 	// A second up, as after a failure at its last step: converges, makes nothing twice.
 	run("up again", up)
+	readOnce(t, "up again", calls)
 	if again := count(); !equalCounts(again, after) {
 		t.Errorf("a second up changed what exists:\n%v\nwant\n%v", again, after)
 	}
@@ -200,6 +224,26 @@ func TestUpThenTeardown(t *testing.T) {
 		t.Errorf("after teardown, helm releases left: %s", got)
 	}
 	run("teardown again", down)
+}
+
+// readOnce fails unless one run of up read each of these facts once: the
+// account (sts, shared by the account check and S3's ExpectedBucketOwner),
+// the database, each repository and secret (the ownership check's lookups,
+// reused by adoption and untaint). Before the run's cached readers (issue
+// 14): the account twice; on a state that lacked them, each of the others
+// twice.
+func readOnce(t *testing.T, run string, calls *testenv.AWSCalls) {
+	t.Helper()
+	for op, want := range map[string]int{
+		"STS.GetCallerIdentity":          1,
+		"RDS.DescribeDBInstances":        1,
+		"ECR.DescribeRepositories":       2, // sovd-staging-backend, sovd-staging-frontend
+		"Secrets Manager.DescribeSecret": 3, // database, jwt, redis
+	} {
+		if got := calls.Get(op); got != want {
+			t.Errorf("%s: %s called %d times, want %d", run, op, got, want)
+		}
+	}
 }
 
 // errInjected is the failure a test injects after a step did its work.

@@ -188,18 +188,19 @@ func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, m
 	// other cluster's.
 	p := st.Profile
 	for _, name := range appFirst(p) {
-		r, err := api.FindRole(ctx, name)
+		r, err := st.found(ctx, foundRole+name, func(ctx context.Context) (cloud.Found, error) { return api.FindRole(ctx, name) })
 		if err != nil {
 			return nil, nil, err
 		}
 		check(r, own)
 	}
-	cl, err := api.FindCluster(ctx, st.Profile.Cluster.Name)
+	cl, err := st.found(ctx, foundCluster+p.Cluster.Name, func(ctx context.Context) (cloud.Found, error) { return api.FindCluster(ctx, p.Cluster.Name) })
 	if err != nil {
 		return nil, nil, err
 	}
 	check(cl, own)
-	sb, err := api.FindBucket(ctx, st.Profile.StateBucketName(st.AccountID))
+	stateBucket := p.StateBucketName(st.AccountID)
+	sb, err := st.found(ctx, foundStateBucket+stateBucket, func(ctx context.Context) (cloud.Found, error) { return api.FindBucket(ctx, stateBucket) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -208,7 +209,7 @@ func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, m
 		if o.needsNetwork {
 			continue
 		}
-		f, err := o.find(ctx, api, nil)
+		f, err := o.lookup(ctx, st, api, nil)
 		if err != nil {
 			return nil, nil, err
 		}

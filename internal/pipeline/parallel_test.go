@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/sovd/bootstrap/terraform/stateful"
 	"io"
 	"strings"
 	"sync"
@@ -47,7 +48,7 @@ func TestParallelRunsLanesAtTheSameTime(t *testing.T) {
 			if me == "a" {
 				st.AccountID = "111122223333"
 			} else {
-				st.Data = map[string]any{"db_host": "db"}
+				st.Data = &stateful.DataOutputs{DBHost: "db"}
 			}
 			return nil
 		}}
@@ -63,7 +64,7 @@ func TestParallelRunsLanesAtTheSameTime(t *testing.T) {
 	if err := Run(context.Background(), st, "bootstrap up", steps); err != nil {
 		t.Fatal(err)
 	}
-	if st.AccountID != "111122223333" || st.Data["db_host"] != "db" {
+	if st.AccountID != "111122223333" || st.Data == nil || st.Data.DBHost != "db" {
 		t.Errorf("lane findings not merged back: account %q, data %v", st.AccountID, st.Data)
 	}
 	for _, want := range []string{" • [a] step a ...", " ✓ [a] step a", " • [b] step b ...", " ✓ [b] step b"} {

@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/sovd/bootstrap/internal/cloud"
 )
 
 // Step is one unit of work with a user-facing name ("Creating EKS cluster
@@ -87,6 +89,11 @@ func (e *StepError) Unwrap() error { return e.Err }
 // undoes earlier steps: stateful resources are never destroyed by a failed
 // run. next is the command that resumes.
 func Run(ctx context.Context, st *State, next string, steps []Step) error {
+	// One Terraform driver and one cache of lookups per run, made before any
+	// lane forks so that the lanes share them; a State run again (tests do)
+	// starts afresh, as a new command would.
+	st.Terraform = &TerraformHandle{}
+	st.seen = &foundCache{m: map[string]cloud.Found{}}
 	err := runList(ctx, st, steps)
 	var se *StepError
 	if errors.As(err, &se) {

@@ -87,6 +87,7 @@ func syncRedisAuth(ctx context.Context, api RedisAuthAPI, st *State, group, secr
 		if err := waitRedisAvailable(ctx, api, st, group); err != nil {
 			return err
 		}
+		st.forget(foundData + "aws_elasticache_replication_group.this") // its status and AUTH change now
 		if err := api.ModifyRedisAuth(ctx, group, cur.Value, strategy); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
 // State is what steps share within one run. It is the only place data lives
@@ -52,6 +53,11 @@ type Services struct {
 	// it through Cloud. One handle per run: one configuration load, one
 	// credential cache.
 	AWS OpenAWSFunc
+	// Terraform is the run's Terraform driver for terraform/stateful,
+	// opened on first use (st.Stateful) and shared by the lanes: one binary
+	// lookup, one init per backend, the state read once per change. Run
+	// makes a new one for each run.
+	Terraform *TerraformHandle
 	// Redact hides secret values in every output.
 	Redact *proc.Redactor
 	// Progress reports steps on stderr.
@@ -87,8 +93,11 @@ type Facts struct {
 	HostedZoneID string
 	// Network is the cluster's network, read from the live cluster.
 	Network *Network
-	// Data holds the data tier's Terraform outputs, once read.
-	Data map[string]any
+	// seen is the run's cache of objects looked up by name (found.go).
+	seen *foundCache
+	// Data is the data tier's Terraform outputs, parsed once
+	// (stateful.ParseOutputs) when the run applied or read them; nil before.
+	Data *stateful.DataOutputs
 }
 
 // fork is the copy of st a Parallel lane runs on: its own findings, the

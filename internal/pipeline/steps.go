@@ -101,13 +101,18 @@ type ifClusterExists struct {
 func (s ifClusterExists) Name() string { return s.Step.Name() }
 
 func (s ifClusterExists) Run(ctx context.Context, st *State) error {
-	api, err := apiOf(ctx, st, s.AWS)
-	if err != nil {
-		return err
-	}
-	exists, err := api.ClusterExists(ctx, st.Profile.Cluster.Name)
-	if err != nil {
-		return err
+	// The ownership check's lookup of the cluster (found.go), unless a step
+	// since changed the cluster (eksctl's, which forget it): the steps this
+	// wraps work inside the cluster and leave it standing.
+	exists, seen := st.seenExists(foundCluster + st.Profile.Cluster.Name)
+	if !seen {
+		api, err := apiOf(ctx, st, s.AWS)
+		if err != nil {
+			return err
+		}
+		if exists, err = api.ClusterExists(ctx, st.Profile.Cluster.Name); err != nil {
+			return err
+		}
 	}
 	if !exists {
 		st.Progress.Info("cluster %s does not exist: nothing of this step is left in it", st.Profile.Cluster.Name)

@@ -121,7 +121,7 @@ func TestTwoEnvironmentsOneAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Staging's custom identifiers and ports, end to end.
-	if got := fmt.Sprintf("%v %v %v %v", stg.Data["db_port"], stg.Data["redis_port"], stg.Data["db_instance_identifier"], stg.Data["redis_replication_group_id"]); got != "5433 6380 sovd-stg-db sovd-stg-cache" {
+	if got := fmt.Sprintf("%v %v %v %v", stg.Data.DBPort, stg.Data.RedisPort, stg.Data.DBInstanceIdentifier, stg.Data.RedisReplicationGroupID); got != "5433 6380 sovd-stg-db sovd-stg-cache" {
 		t.Errorf("staging's outputs: %s", got)
 	}
 	if values, err := os.ReadFile(stg.Path("values/sovd-webapp.yaml")); err != nil || !strings.Contains(string(values), `port: "5433"`) || !strings.Contains(string(values), `port: "6380"`) {

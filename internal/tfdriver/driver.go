@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,12 +45,26 @@ func (b Backend) Args() []string {
 // given up to GraceDelay for that. Closing Options.Hurry (a second Ctrl-C)
 // kills it at once, and the error then says so (Killed): its state lock is
 // left behind for the caller to release.
+//
+// The state is read once: the first reader (Resources, Tainted,
+// ResourceIDs, StateInputs, Outputs) runs terraform show and the others
+// reuse what it read, until a command that writes the state (Init, Apply,
+// Destroy, Untaint, Import) drops it, so a read after a change is fresh.
 type Driver struct {
 	tf     *tfexec.Terraform
 	dir    string
 	exe    string
 	hurry  <-chan struct{}
 	killed atomic.Bool
+
+	mu sync.Mutex
+	// shown is the state as terraform show read it; nil when not read
+	// since the last change.
+	shown *tfjson.State
+	// backend is what the working directory was last initialised with;
+	// inited says whether it was.
+	backend Backend
+	inited  bool
 }
 
 // GraceDelay is how long Terraform may take to stop after SIGINT before
@@ -149,7 +164,17 @@ func (d *Driver) Dir() string { return d.dir }
 
 // Init runs terraform init against the backend; a nil backend initialises
 // without one (validation only).
+//
+// A driver already initialised against the same backend does nothing: the
+// working directory is the same (see Reinit for one whose files changed).
 func (d *Driver) Init(ctx context.Context, b *Backend) error {
+	d.mu.Lock()
+	same := d.inited && b != nil && d.backend == *b
+	d.mu.Unlock()
+	if same {
+		return nil
+	}
+	d.forget()
 	opts := []tfexec.InitOption{tfexec.Upgrade(false)}
 	if b == nil {
 		opts = append(opts, tfexec.Backend(false))
@@ -162,7 +187,19 @@ func (d *Driver) Init(ctx context.Context, b *Backend) error {
 	if err := d.run(ctx, func(ctx context.Context) error { return d.tf.Init(ctx, opts...) }); err != nil {
 		return fmt.Errorf("terraform init in %s: %w", d.dir, err)
 	}
+	if b != nil {
+		d.mu.Lock()
+		d.backend, d.inited = *b, true
+		d.mu.Unlock()
+	}
 	return nil
+}
+
+// forget drops the state read, after a command that may have changed it.
+func (d *Driver) forget() {
+	d.mu.Lock()
+	d.shown = nil
+	d.mu.Unlock()
 }
 
 // Validate runs terraform validate.
@@ -201,6 +238,7 @@ func (d *Driver) Plan(ctx context.Context, varFile, planFile string, destroy boo
 
 // Apply applies a saved plan.
 func (d *Driver) Apply(ctx context.Context, planFile string) error {
+	defer d.forget()
 	if err := d.run(ctx, func(ctx context.Context) error { return d.tf.Apply(ctx, tfexec.DirOrPlan(planFile)) }); err != nil {
 		return fmt.Errorf("terraform apply in %s: %w", d.dir, err)
 	}
@@ -209,27 +247,37 @@ func (d *Driver) Apply(ctx context.Context, planFile string) error {
 
 // Destroy destroys everything in the state.
 func (d *Driver) Destroy(ctx context.Context, varFile string) error {
+	defer d.forget()
 	if err := d.run(ctx, func(ctx context.Context) error { return d.tf.Destroy(ctx, tfexec.VarFile(varFile)) }); err != nil {
 		return fmt.Errorf("terraform destroy in %s: %w", d.dir, err)
 	}
 	return nil
 }
 
-// Outputs returns the root's outputs as plain values. Sensitive outputs are
-// left out: nothing bootstrap prints may carry a secret.
+// Outputs returns the root's outputs as plain values, from the state read
+// once (show). Sensitive outputs are left out: nothing bootstrap prints may
+// carry a secret.
 func (d *Driver) Outputs(ctx context.Context) (map[string]any, error) {
-	var raw map[string]tfexec.OutputMeta
-	err := d.run(ctx, func(ctx context.Context) (err error) { raw, err = d.tf.Output(ctx); return err })
+	s, err := d.show(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("terraform output in %s: %w", d.dir, err)
+		return nil, fmt.Errorf("terraform show in %s: %w", d.dir, err)
 	}
 	out := map[string]any{}
-	for k, m := range raw {
-		if m.Sensitive {
+	if s.Values == nil {
+		return out, nil
+	}
+	for k, o := range s.Values.Outputs {
+		if o == nil || o.Sensitive {
 			continue
 		}
+		// Numbers as terraform output -json gives them (float64), through
+		// JSON, whatever type show's decoder chose.
+		raw, err := json.Marshal(o.Value)
+		if err != nil {
+			return nil, fmt.Errorf("terraform output %s: %w", k, err)
+		}
 		var v any
-		if err := json.Unmarshal(m.Value, &v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("terraform output %s: %w", k, err)
 		}
 		out[k] = v
@@ -453,6 +501,7 @@ func (d *Driver) Tainted(ctx context.Context) ([]TaintedResource, error) {
 
 // Untaint clears a resource's taint.
 func (d *Driver) Untaint(ctx context.Context, address string) error {
+	defer d.forget()
 	if err := d.run(ctx, func(ctx context.Context) error { return d.tf.Untaint(ctx, address) }); err != nil {
 		return fmt.Errorf("terraform untaint %s in %s: %w", address, d.dir, err)
 	}
@@ -461,6 +510,7 @@ func (d *Driver) Untaint(ctx context.Context, address string) error {
 
 // Import brings an existing object under a resource address.
 func (d *Driver) Import(ctx context.Context, address, id, varFile string) error {
+	defer d.forget()
 	if err := d.run(ctx, func(ctx context.Context) error { return d.tf.Import(ctx, address, id, tfexec.VarFile(varFile)) }); err != nil {
 		return fmt.Errorf("terraform import %s %s in %s: %w", address, id, d.dir, err)
 	}
@@ -485,9 +535,19 @@ func (d *Driver) ResourceIDs(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-// show reads the state through terraform show.
+// show is the state, read through terraform show the first time and kept
+// until a command changes it (forget). Readers must not modify it.
 func (d *Driver) show(ctx context.Context) (*tfjson.State, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.shown != nil {
+		return d.shown, nil
+	}
 	var s *tfjson.State
 	err := d.run(ctx, func(ctx context.Context) (err error) { s, err = d.tf.Show(ctx); return err })
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	d.shown = s
+	return s, nil
 }

@@ -35,7 +35,7 @@ func TestOutputNamesDeclared(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^output "([^"]+)"`).FindAllSubmatch(tf, -1) {
 		declared[string(m[1])] = true
 	}
-	for _, name := range []string{OutDBHost, OutDBPort, OutDBName, OutDBUsername, OutDBMasterSecretARN, OutRedisHost, OutRedisPort, OutECRRepositoryURLs, OutCertificateARN} {
+	for _, name := range []string{OutEnvironment, OutRegion, OutDBInstanceID, OutRedisGroupID, OutDBHost, OutDBPort, OutDBName, OutDBUsername, OutDBMasterSecretARN, OutRedisHost, OutRedisPort, OutECRRepositoryURLs, OutCertificateARN} {
 		if !declared[name] {
 			t.Errorf("output %s is read (outputs.go) but outputs.tf does not declare it", name)
 		}

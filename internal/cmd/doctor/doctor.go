@@ -23,9 +23,7 @@ import (
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/cost"
 	"github.com/sovd/bootstrap/internal/pipeline"
-	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/shell"
-	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // Tool is one program bootstrap needs.
@@ -49,7 +47,7 @@ var Tools = []Tool{
 		Args: []string{"version", "--short"}, Parse: firstSemver},
 	{Name: "kubectl", Minimum: "1.34.0", Why: "within one minor version of the cluster (1.35)",
 		Args: []string{"version", "--client", "-o", "json"}, Parse: kubectlVersion},
-	{Name: "terraform", Minimum: tfdriver.MinVersion.String(), Why: "write-only arguments keep secrets out of state",
+	{Name: "terraform", Minimum: pipeline.TerraformMin.String(), Why: "write-only arguments keep secrets out of state",
 		Args: []string{"version", "-json"}, Parse: terraformVersion},
 	{Name: "aws", Minimum: "1.30.0", Why: "the manual runbook's commands", Optional: true,
 		Args: []string{"--version"}, Parse: firstSemver},
@@ -131,7 +129,7 @@ func NewCmd(f *factory.Factory, runF func(context.Context, *Options) error) *cob
 func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 	runner := f.Runner
 	if runner == nil {
-		runner = &proc.Exec{Grace: 2 * time.Second}
+		runner = pipeline.ToolRunner(2 * time.Second)
 	}
 	rep := Check(ctx, runner, lookPath(f), sdkIdentity(f))
 	rep.SupportWindows = SupportWindows(f.ConfigPath, f.Now())
@@ -168,7 +166,7 @@ func lookPath(f *factory.Factory) func(ctx context.Context, name string) (string
 			return p, nil
 		}
 		if name == "terraform" {
-			return tfdriver.Locate(ctx, tfdriver.DefaultInstallDir())
+			return pipeline.LocateTerraform(ctx)
 		}
 		env := map[string]string{"eksctl": "BOOTSTRAP_EKSCTL", "helm": "BOOTSTRAP_HELM", "kubectl": "BOOTSTRAP_KUBECTL", "aws": "BOOTSTRAP_AWS"}[name]
 		if p := os.Getenv(env); p != "" {
@@ -180,7 +178,7 @@ func lookPath(f *factory.Factory) func(ctx context.Context, name string) (string
 
 // Check runs every tool's version command and the AWS identity check
 // (identity nil skips it).
-func Check(ctx context.Context, runner proc.Runner, find func(context.Context, string) (string, error), identity IdentityFunc) Report {
+func Check(ctx context.Context, runner pipeline.Runner, find func(context.Context, string) (string, error), identity IdentityFunc) Report {
 	var rep Report
 	for _, t := range Tools {
 		row := Row{Tool: t.Name, Minimum: t.Minimum}
@@ -193,7 +191,7 @@ func Check(ctx context.Context, runner proc.Runner, find func(context.Context, s
 		row.Path = path
 		var out bytes.Buffer
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		err = runner.Run(cctx, proc.Cmd{Name: path, Args: t.Args, Stdout: &out})
+		err = runner.Run(cctx, pipeline.Cmd{Name: path, Args: t.Args, Stdout: &out})
 		cancel()
 		if err != nil {
 			row.Problem = fmt.Sprintf("`%s %s` failed: %v", t.Name, shell.Quote(t.Args), err)

@@ -26,7 +26,6 @@ import (
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/pipeline"
-	"github.com/sovd/bootstrap/internal/proc"
 )
 
 // Options are the command's flags.
@@ -144,7 +143,7 @@ func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, erro
 		Dir:     dir,
 		Services: pipeline.Services{
 			Runner: offline{},
-			Redact: &proc.Redactor{},
+			Redact: &pipeline.Redactor{},
 			Log:    io.Discard,
 			Out:    io.Discard,
 			Now:    func() time.Time { return now },
@@ -174,7 +173,7 @@ func Build(ctx context.Context, p *config.Profile, now time.Time) (Runbook, erro
 // runbook needs no tool and is the same on every machine.
 type offline struct{}
 
-func (offline) Run(_ context.Context, c proc.Cmd) error {
+func (offline) Run(_ context.Context, c pipeline.Cmd) error {
 	return fmt.Errorf("%s: not run: the runbook runs nothing", c)
 }
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/pipeline"
-	"github.com/sovd/bootstrap/internal/proc"
+	shellquote "github.com/sovd/bootstrap/internal/shell"
 )
 
 // The runbook's commands are one bash script: the markdown's sh blocks,
@@ -36,27 +36,27 @@ func reader(p *config.Profile, name string) string {
 	r := p.Region
 	c := p.Cluster.Name
 	eks := func(query string) string {
-		return "$(" + proc.Quote([]string{"aws", "eks", "describe-cluster", "--region", r, "--name", c, "--query", query, "--output", "text"}) + ")"
+		return "$(" + shellquote.Quote([]string{"aws", "eks", "describe-cluster", "--region", r, "--name", c, "--query", query, "--output", "text"}) + ")"
 	}
 	tfOutput := func(output string) string {
-		return "$(" + proc.Quote([]string{"terraform", "-chdir=" + dataRoot, "output", "-raw", output}) + ")"
+		return "$(" + shellquote.Quote([]string{"terraform", "-chdir=" + dataRoot, "output", "-raw", output}) + ")"
 	}
 	if m := subnetRE.FindStringSubmatch(name); m != nil {
 		// The private subnets eksctl made, in zone order; the same filter
 		// the data lane waits on (WaitForSubnets).
-		return "$(" + proc.Quote([]string{"aws", "ec2", "describe-subnets", "--region", r,
+		return "$(" + shellquote.Quote([]string{"aws", "ec2", "describe-subnets", "--region", r,
 			"--filters", "Name=tag:alpha.eksctl.io/cluster-name,Values=" + c, "Name=tag-key,Values=kubernetes.io/role/internal-elb",
 			"--query", "sort_by(Subnets,&AvailabilityZone)[" + fmt.Sprint(atoi(m[1])-1) + "].SubnetId", "--output", "text"}) + ")"
 	}
 	switch name {
 	case "account-id":
-		return "$(" + proc.Quote([]string{"aws", "sts", "get-caller-identity", "--query", "Account", "--output", "text"}) + ")"
+		return "$(" + shellquote.Quote([]string{"aws", "sts", "get-caller-identity", "--query", "Account", "--output", "text"}) + ")"
 	case "cluster-vpc-id":
 		// The VPC eksctl made, also once the cluster is gone (None when it is too).
-		return "$(" + proc.Quote([]string{"aws", "ec2", "describe-vpcs", "--region", r, "--filters", "Name=tag:alpha.eksctl.io/cluster-name,Values=" + c,
+		return "$(" + shellquote.Quote([]string{"aws", "ec2", "describe-vpcs", "--region", r, "--filters", "Name=tag:alpha.eksctl.io/cluster-name,Values=" + c,
 			"--query", "Vpcs[0].VpcId", "--output", "text"}) + ")"
 	case "redis-token-version-id":
-		return "$(" + proc.Quote([]string{"aws", "secretsmanager", "get-secret-value", "--region", r, "--secret-id", p.Secrets.Prefix + "/redis",
+		return "$(" + shellquote.Quote([]string{"aws", "secretsmanager", "get-secret-value", "--region", r, "--secret-id", p.Secrets.Prefix + "/redis",
 			"--query", "VersionId", "--output", "text"}) + ")"
 	case "vpc-id":
 		return eks("cluster.resourcesVpcConfig.vpcId")
@@ -65,13 +65,13 @@ func reader(p *config.Profile, name string) string {
 	case "db-host", "redis-host", "db-master-user-secret-arn", "certificate-arn":
 		return tfOutput(strings.ReplaceAll(name, "-", "_"))
 	case "redis-auth-token":
-		return "$(" + proc.Quote([]string{"aws", "secretsmanager", "get-secret-value", "--region", r, "--secret-id", p.Secrets.Prefix + "/redis",
+		return "$(" + shellquote.Quote([]string{"aws", "secretsmanager", "get-secret-value", "--region", r, "--secret-id", p.Secrets.Prefix + "/redis",
 			"--query", "SecretString", "--output", "text"}) + " | jq -r .auth_token)"
 	case "hosted-zone-id":
 		// The public zone whose name is the longest suffix of app.domain, at
 		// a label boundary: the rule CheckOwnership applies (a missing or
 		// ambiguous zone stops bootstrap before anything is made).
-		return "$(" + proc.Quote([]string{"aws", "route53", "list-hosted-zones", "--query",
+		return "$(" + shellquote.Quote([]string{"aws", "route53", "list-hosted-zones", "--query",
 			"sort_by(HostedZones[?!(Config.PrivateZone) && ends_with('." + p.App.Domain + ".', join('', ['.', Name]))], &length(Name))[-1].Id",
 			"--output", "text"}) + " | sed 's#^/hostedzone/##')"
 	case "yyyymmdd-hhmmss":
@@ -214,11 +214,11 @@ func (s *shell) command(argv []string) string {
 	return strings.Join(parts, " ")
 }
 
-// arg quotes one argument: as proc.Quote does when it holds no
+// arg quotes one argument: as shellquote.Quote does when it holds no
 // placeholder, else in double quotes with each placeholder a variable.
 func (s *shell) arg(a string) string {
 	if !placeholderName.MatchString(a) {
-		return proc.Quote([]string{a})
+		return shellquote.Quote([]string{a})
 	}
 	return `"` + expand(a, `\$"`+"`") + `"`
 }
@@ -272,7 +272,7 @@ func (s *shell) heredoc(f pipeline.File) []string {
 // something exists (or does not).
 func prelude(region string) []string {
 	return []string{
-		"export AWS_DEFAULT_REGION=" + proc.Quote([]string{region}),
+		"export AWS_DEFAULT_REGION=" + shellquote.Quote([]string{region}),
 		"# found CMD...: CMD succeeds and prints something (not None, False or []).",
 		"found() {",
 		"  local out",

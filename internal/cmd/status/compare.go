@@ -8,9 +8,9 @@ import (
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
-	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/cost"
+	"github.com/sovd/bootstrap/internal/pipeline"
 )
 
 // Facts is everything status read about one environment. Compare turns it
@@ -18,19 +18,19 @@ import (
 // table-tested from fixed facts.
 type Facts struct {
 	AccountID    string
-	Cluster      cloud.ClusterFacts
-	NodeGroup    cloud.NodeGroupFacts
-	Roles        []cloud.RoleFacts // the three IRSA roles, in Profile order
-	Database     cloud.DBFacts
-	Redis        cloud.RedisFacts
-	Storage      cloud.BucketFacts // the backups bucket
-	Repositories []cloud.RepositoryFacts
-	Secrets      []cloud.SecretFacts
-	StateBucket  cloud.BucketFacts
+	Cluster      pipeline.ClusterFacts
+	NodeGroup    pipeline.NodeGroupFacts
+	Roles        []pipeline.RoleFacts // the three IRSA roles, in Profile order
+	Database     pipeline.DBFacts
+	Redis        pipeline.RedisFacts
+	Storage      pipeline.BucketFacts // the backups bucket
+	Repositories []pipeline.RepositoryFacts
+	Secrets      []pipeline.SecretFacts
+	StateBucket  pipeline.BucketFacts
 	Releases     []ReleaseFacts // one per add-on (addons.All)
 	// Addons are the cluster's EKS add-ons, as EKS lists them (none when
 	// there is no cluster).
-	Addons []cloud.AddonFacts
+	Addons []pipeline.AddonFacts
 	// Unread holds, by component (Key), why its read failed: the row
 	// says "unknown" and the command exits 1.
 	Unread map[string]error
@@ -178,7 +178,7 @@ func Compare(p *config.Profile, f Facts) Report {
 	return rep
 }
 
-func addonRow(a cloud.AddonFacts) Row {
+func addonRow(a pipeline.AddonFacts) Row {
 	r := Row{Exists: Yes, Healthy: yesNo(a.Healthy()), Detail: a.Status + ", " + a.Version}
 	if len(a.Issues) > 0 {
 		r.Detail += "; " + strings.Join(a.Issues, "; ")
@@ -201,7 +201,7 @@ func addon(p *config.Profile, f Facts, name string) Row {
 // extraAddon is an add-on the ClusterConfig does not list: one a Helm
 // release replaces (eksctl's default metrics-server on a cluster made
 // before bootstrap disabled the defaults), or one added by hand.
-func extraAddon(p *config.Profile, a cloud.AddonFacts) Row {
+func extraAddon(p *config.Profile, a pipeline.AddonFacts) Row {
 	r := addonRow(a)
 	r.Drift = []string{"not in the ClusterConfig"}
 	if slices.Contains(addons.EKSAddonsReplaced(), a.Name) {
@@ -219,7 +219,7 @@ func yesNo(b bool) string {
 	return No
 }
 
-func cluster(p *config.Profile, c cloud.ClusterFacts) Row {
+func cluster(p *config.Profile, c pipeline.ClusterFacts) Row {
 	if !c.Exists {
 		return missing(fmt.Sprintf("bootstrap cluster --env %s creates it", p.Name))
 	}
@@ -230,7 +230,7 @@ func cluster(p *config.Profile, c cloud.ClusterFacts) Row {
 	return r
 }
 
-func nodeGroup(p *config.Profile, c cloud.ClusterFacts, ng cloud.NodeGroupFacts) Row {
+func nodeGroup(p *config.Profile, c pipeline.ClusterFacts, ng pipeline.NodeGroupFacts) Row {
 	if !ng.Exists {
 		if !c.Exists {
 			return missing("its cluster does not exist")
@@ -261,7 +261,7 @@ func nodeGroup(p *config.Profile, c cloud.ClusterFacts, ng cloud.NodeGroupFacts)
 	return r
 }
 
-func role(p *config.Profile, f Facts, r cloud.RoleFacts) Row {
+func role(p *config.Profile, f Facts, r pipeline.RoleFacts) Row {
 	if !r.Exists {
 		return missing(fmt.Sprintf("bootstrap cluster --env %s creates it", p.Name))
 	}
@@ -282,7 +282,7 @@ func role(p *config.Profile, f Facts, r cloud.RoleFacts) Row {
 	return row
 }
 
-func database(p *config.Profile, db cloud.DBFacts) Row {
+func database(p *config.Profile, db pipeline.DBFacts) Row {
 	if !db.Exists {
 		return missing(fmt.Sprintf("bootstrap data --env %s creates it", p.Name))
 	}
@@ -310,7 +310,7 @@ func database(p *config.Profile, db cloud.DBFacts) Row {
 	return r
 }
 
-func redis(p *config.Profile, g cloud.RedisFacts) Row {
+func redis(p *config.Profile, g pipeline.RedisFacts) Row {
 	if !g.Exists {
 		return missing(fmt.Sprintf("bootstrap data --env %s creates it", p.Name))
 	}
@@ -341,7 +341,7 @@ func redis(p *config.Profile, g cloud.RedisFacts) Row {
 	return r
 }
 
-func bucket(p *config.Profile, b cloud.BucketFacts) Row {
+func bucket(p *config.Profile, b pipeline.BucketFacts) Row {
 	if !b.Exists {
 		return missing(fmt.Sprintf("bootstrap data --env %s creates it", p.Name))
 	}
@@ -352,14 +352,14 @@ func bucket(p *config.Profile, b cloud.BucketFacts) Row {
 	return Row{Exists: Yes, Healthy: yesNo(b.VersioningEnabled()), Detail: "versioning " + v}
 }
 
-func repository(p *config.Profile, r cloud.RepositoryFacts) Row {
+func repository(p *config.Profile, r pipeline.RepositoryFacts) Row {
 	if !r.Exists {
 		return missing(fmt.Sprintf("bootstrap data --env %s creates it", p.Name))
 	}
 	return Row{Exists: Yes, Healthy: Yes, Detail: r.URI}
 }
 
-func secret(p *config.Profile, s cloud.SecretFacts) Row {
+func secret(p *config.Profile, s pipeline.SecretFacts) Row {
 	switch {
 	case !s.Exists:
 		return missing(fmt.Sprintf("bootstrap data --env %s creates it", p.Name))

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/pipeline"
@@ -54,9 +55,19 @@ func TestStatusProcess(t *testing.T) {
 		t.Fatalf("cluster phase: %v\n%s", err, log)
 	}
 
-	rep, err := runStatus(t, work, nil, "--env", env, "-o", "json")
+	// The AWS calls of one status, counted: each component is read once.
+	calls := testenv.NewAWSCalls()
+	rep, err := runStatusCounted(t, &bytes.Buffer{}, work, nil, calls, "--env", env, "-o", "json")
 	if err != nil {
 		t.Fatalf("status after the cluster phase: %v", err)
+	}
+	t.Logf("AWS calls of one status (%d):\n%s", calls.Total(), calls)
+	// The account once (the check and S3's ExpectedBucketOwner share it),
+	// the cluster once.
+	for op, want := range map[string]int{"STS.GetCallerIdentity": 1, "EKS.DescribeCluster": 1} {
+		if got := calls.Get(op); got != want {
+			t.Errorf("one status called %s %d times, want %d", op, got, want)
+		}
 	}
 	want := map[string][2]string{ // by kind and name: exists, healthy
 		Key(KindCluster, p.Cluster.Name):                             {Yes, Yes},
@@ -141,11 +152,23 @@ func runStatus(t *testing.T, work string, tools map[string]string, args ...strin
 
 func runStatusTo(t *testing.T, out *bytes.Buffer, work string, tools map[string]string, args ...string) (Report, error) {
 	t.Helper()
+	return runStatusCounted(t, out, work, tools, nil, args...)
+}
+
+// runStatusCounted is runStatusTo with the run's AWS calls counted in calls
+// (nil: not counted).
+func runStatusCounted(t *testing.T, out *bytes.Buffer, work string, tools map[string]string, calls *testenv.AWSCalls, args ...string) (Report, error) {
+	t.Helper()
 	f := &factory.Factory{
 		IO:      &factory.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: &bytes.Buffer{}},
 		WorkDir: work,
 		Now:     time.Now,
 		Tools:   tools,
+	}
+	if calls != nil {
+		f.AWS = func(ctx context.Context, region string) (*pipeline.AWS, error) {
+			return cloud.New(ctx, region, calls.Option())
+		}
 	}
 	cmd := NewCmd(f, nil)
 	cmd.SetArgs(args)

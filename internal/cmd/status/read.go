@@ -6,22 +6,22 @@ import (
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
-	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/pipeline"
 )
 
 // AWS is the reads status makes of AWS; *cloud.Clients has them all.
 type AWS interface {
 	AccountID(ctx context.Context) (string, error)
-	ClusterFacts(ctx context.Context, name string) (cloud.ClusterFacts, error)
-	NodeGroupFacts(ctx context.Context, cluster, name string) (cloud.NodeGroupFacts, error)
-	RoleFacts(ctx context.Context, name string) (cloud.RoleFacts, error)
-	DBFacts(ctx context.Context, id string) (cloud.DBFacts, error)
-	RedisFacts(ctx context.Context, id string) (cloud.RedisFacts, error)
-	BucketFacts(ctx context.Context, name string) (cloud.BucketFacts, error)
-	RepositoryFacts(ctx context.Context, name string) (cloud.RepositoryFacts, error)
-	SecretFacts(ctx context.Context, name string) (cloud.SecretFacts, error)
-	Addons(ctx context.Context, cluster string) ([]cloud.AddonFacts, error)
+	ClusterFacts(ctx context.Context, name string) (pipeline.ClusterFacts, error)
+	NodeGroupFacts(ctx context.Context, cluster, name string) (pipeline.NodeGroupFacts, error)
+	RoleFacts(ctx context.Context, name string) (pipeline.RoleFacts, error)
+	DBFacts(ctx context.Context, id string) (pipeline.DBFacts, error)
+	RedisFacts(ctx context.Context, id string) (pipeline.RedisFacts, error)
+	BucketFacts(ctx context.Context, name string) (pipeline.BucketFacts, error)
+	RepositoryFacts(ctx context.Context, name string) (pipeline.RepositoryFacts, error)
+	SecretFacts(ctx context.Context, name string) (pipeline.SecretFacts, error)
+	Addons(ctx context.Context, cluster string) ([]pipeline.AddonFacts, error)
 }
 
 // IRSARoles are the fixed role names: the add-ons' (in install order) and
@@ -37,7 +37,7 @@ func ReadAWS(ctx context.Context, api AWS, p *config.Profile) (Facts, error) {
 	if err != nil {
 		return Facts{}, err
 	}
-	if err := cloud.CheckAccount(p.Name, account, p.AccountID); err != nil {
+	if err := pipeline.CheckAccount(p.Name, account, p.AccountID); err != nil {
 		return Facts{}, err
 	}
 	f := Facts{AccountID: account, Unread: map[string]error{}}
@@ -49,7 +49,7 @@ func ReadAWS(ctx context.Context, api AWS, p *config.Profile) (Facts, error) {
 
 	f.Cluster, err = api.ClusterFacts(ctx, p.Cluster.Name)
 	note(KindCluster, p.Cluster.Name, err)
-	f.NodeGroup = cloud.NodeGroupFacts{Name: p.Cluster.NodeGroup.Name}
+	f.NodeGroup = pipeline.NodeGroupFacts{Name: p.Cluster.NodeGroup.Name}
 	if f.Cluster.Exists || err != nil {
 		f.NodeGroup, err = api.NodeGroupFacts(ctx, p.Cluster.Name, p.Cluster.NodeGroup.Name)
 		note(KindNodeGroup, p.Cluster.NodeGroup.Name, err)

@@ -21,7 +21,6 @@ import (
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/pipeline"
-	"github.com/sovd/bootstrap/internal/proc"
 )
 
 // Options are the command's flags.
@@ -108,7 +107,7 @@ func run(ctx context.Context, f *factory.Factory, opts *Options) error {
 func helmList(st *pipeline.State, kubeconfig string) ListRelease {
 	return func(ctx context.Context, c addons.Chart) (*addons.ReleaseStatus, error) {
 		var out bytes.Buffer
-		if err := st.Runner.Run(ctx, proc.Cmd{Name: st.Tool("helm"), Args: addons.List(c, kubeconfig), Stdout: &out}); err != nil {
+		if err := st.Runner.Run(ctx, pipeline.Cmd{Name: st.Tool("helm"), Args: addons.List(c, kubeconfig), Stdout: &out}); err != nil {
 			return nil, fmt.Errorf("helm list: %w", err)
 		}
 		return addons.ParseList(c, out.Bytes())

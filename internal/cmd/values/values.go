@@ -136,7 +136,7 @@ func liveOverlay(ctx context.Context, f *factory.Factory, p *config.Profile, acc
 	if accountID == "" {
 		accountID = r.State.AccountID
 	}
-	return overlay(p, r.State.Data, accountID)
+	return overlay(p, *r.State.Data, accountID)
 }
 
 // Overlay makes the overlay of a profile from `terraform output -json` of its
@@ -147,19 +147,17 @@ func Overlay(p *config.Profile, terraformOutputJSON []byte, accountID string) (a
 	if err != nil {
 		return addons.AppValues{}, err
 	}
-	return overlay(p, raw, accountID)
-}
-
-// overlay makes the overlay from the outputs' values.
-func overlay(p *config.Profile, raw map[string]any, accountID string) (addons.AppValues, error) {
-	var err error
-	for name, want := range map[string]string{"environment": p.Name, "region": p.Region} {
-		if got, ok := raw[name].(string); ok && got != want {
-			return addons.AppValues{}, fmt.Errorf("the outputs are of %s %q, not %q: run terraform output in the data tier of environment %s", name, got, want, p.Name)
-		}
-	}
 	out, err := stateful.ParseOutputs(raw)
 	if err != nil {
+		return addons.AppValues{}, err
+	}
+	return overlay(p, out, accountID)
+}
+
+// overlay makes the overlay from the parsed outputs.
+func overlay(p *config.Profile, out stateful.DataOutputs, accountID string) (addons.AppValues, error) {
+	var err error
+	if err = out.CheckOf(p); err != nil {
 		return addons.AppValues{}, err
 	}
 	if accountID == "" {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
-	"github.com/sovd/bootstrap/internal/tfdriver"
+	"github.com/sovd/bootstrap/internal/pipeline"
 )
 
 // Version is set at build time with -ldflags "-X .../version.Version=v1.2.3".
@@ -34,7 +34,7 @@ func NewCmd(f *factory.Factory) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			fmt.Fprintf(f.IO.Out, "bootstrap %s\n", String())
-			fmt.Fprintf(f.IO.Out, "terraform %s (pinned, >= %s accepted)\n", tfdriver.PinnedVersion, tfdriver.MinVersion)
+			fmt.Fprintf(f.IO.Out, "terraform %s (pinned, >= %s accepted)\n", pipeline.TerraformPinned, pipeline.TerraformMin)
 			for _, c := range addons.Charts() {
 				fmt.Fprintf(f.IO.Out, "chart %s %s (%s)\n", c.Ref(), c.Version, c.AppVersion)
 			}
