@@ -328,13 +328,16 @@ func (DestroyData) Describe(_ context.Context, st *State) (Description, error) {
 	b := backend(st)
 	// The environment's state exists: else nothing was ever applied.
 	applied := []string{"aws", "s3api", "list-objects-v2", "--region", b.Region, "--bucket", b.Bucket, "--prefix", b.Key, "--query", "Contents[0].Key", "--output", "text"}
+	// The state holds resources: else the destroy is done (a teardown
+	// resumed after it, when the cluster may be gone too: nothing to read).
+	held := []string{"terraform", "-chdir=" + StatefulRootRef, "state", "list"}
 	return Description{Actions: []Action{
 		{Tool: "terraform", Args: stateInit(st), If: applied,
 			Note: "only when the environment's Terraform state exists (else nothing was applied: go on to the node group); init again, so that this runs in a fresh checkout too"},
-		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", "-input=false", "-auto-approve", "-var-file=" + rel}, If: applied,
+		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", "-input=false", "-auto-approve", "-var-file=" + rel}, While: applied, If: held,
 			Files: []File{{Path: varPath, Content: content}},
-			Note:  "first an apply, then the destroy: it lifts deletion protection, names the final snapshot (unique) and lets the bucket and the repositories go with their contents (force_destroy, force_delete are read from the state, not from the destroy's variables)"},
-		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "destroy", "-input=false", "-auto-approve", "-var-file=" + rel}, If: applied},
+			Note:  "only while the state holds resources (empty: destroyed already). First an apply, then the destroy: it lifts deletion protection, names the final snapshot (unique) and lets the bucket and the repositories go with their contents (force_destroy, force_delete are read from the state, not from the destroy's variables)"},
+		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "destroy", "-input=false", "-auto-approve", "-var-file=" + rel}, While: applied, If: held},
 	}}, nil
 }
 

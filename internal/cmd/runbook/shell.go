@@ -113,9 +113,12 @@ func (s *shell) lines(a pipeline.Action) []string {
 	// Values the action needs, read once per step: those of its condition
 	// before it, the others inside it (a step that does not apply reads
 	// nothing it cannot read, such as a deleted cluster's VPC).
-	cond := pipeline.Action{If: a.If, Unless: a.Unless}
-	out := s.reads(cond, loop)
-	body := s.reads(pipeline.Action{Args: a.Args, Files: a.Files, Each: a.Each}, loop)
+	// The guard's values first, then the condition's inside the guard.
+	out := s.reads(pipeline.Action{If: a.While}, loop)
+	cond := s.reads(pipeline.Action{If: a.If, Unless: a.Unless}, loop)
+	// A loop's list is read before the loop, its body's values in it.
+	each := s.reads(pipeline.Action{Each: a.Each}, loop)
+	body := s.reads(pipeline.Action{Args: a.Args, Files: a.Files}, loop)
 	for _, f := range a.Files {
 		if dir := path.Dir(f.Path); dir != "." && dir != "/" && !s.dirs[dir] {
 			body = append(body, "mkdir -p "+s.arg(dir))
@@ -133,14 +136,22 @@ func (s *shell) lines(a pipeline.Action) []string {
 		for i, ph := range a.EachOf {
 			vars[i] = variable(strings.Trim(ph, "<>"))
 		}
-		body = append(append([]string{"while read -r " + strings.Join(vars, " ") + "; do"}, indent(body)...),
-			"done < <("+s.command(a.Each)+")")
+		body = append(append(each, "while read -r "+strings.Join(vars, " ")+"; do"), indent(body)...)
+		body = append(body, "done < <("+s.command(a.Each)+")")
 	}
 	switch {
 	case len(a.If) > 0:
 		body = append(append([]string{"if found " + s.command(a.If) + "; then"}, indent(body)...), "fi")
 	case len(a.Unless) > 0:
 		body = append(append([]string{"if ! found " + s.command(a.Unless) + "; then"}, indent(body)...), "fi")
+	}
+	body = append(cond, body...)
+	if len(a.While) > 0 {
+		guarded := append([]string{"if found " + s.command(a.While) + "; then"}, indent(body)...)
+		if a.Skipped != "" {
+			guarded = append(guarded, "else", "  echo "+proc.Quote([]string{a.Skipped})+" >&2")
+		}
+		body = append(guarded, "fi")
 	}
 	return append(out, body...)
 }
