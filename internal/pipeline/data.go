@@ -471,40 +471,6 @@ func (s SetRedisAuth) Run(ctx context.Context, st *State) error {
 	return syncRedisAuth(ctx, api, st, st.Profile.Redis.ReplicationGroupID, st.Profile.Secrets.Prefix+"/redis")
 }
 
-// Describe implements Describer.
-func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) {
-	secret := st.Profile.Secrets.Prefix + "/redis"
-	region, group := st.Profile.Region, st.Profile.Redis.ReplicationGroupID
-	modify := func(strategy string) []string {
-		return []string{"elasticache", "modify-replication-group", "--region", region, "--replication-group-id", group,
-			"--auth-token", "<redis-auth-token>", "--auth-token-update-strategy", strategy, "--apply-immediately"}
-	}
-	wait := []string{"elasticache", "wait", "replication-group-available", "--region", region, "--replication-group-id", group}
-	// The secret's current version carries the label once Redis holds it.
-	isSet := []string{"aws", "secretsmanager", "describe-secret", "--region", region, "--secret-id", secret,
-		"--query", "values(VersionIdsToStages)[?contains(@, 'AWSCURRENT') && contains(@, '" + RedisTokenSet + "')]", "--output", "text"}
-	enabled := []string{"aws", "elasticache", "describe-replication-groups", "--region", region, "--replication-group-id", group,
-		"--query", "ReplicationGroups[0].AuthTokenEnabled", "--output", "text"}
-	return Description{Actions: []Action{{
-		Tool: "aws", Args: wait, Unless: isSet,
-		Note: "when the secret's current version is not yet on Redis (it carries no " + RedisTokenSet + " label), once the group is available: the token goes from Secrets Manager to Redis and stays out of Terraform state",
-	}, {
-		Tool: "aws", Args: modify("ROTATE"), Unless: enabled,
-		Note: "when the group has no AUTH yet: ROTATE gives it its first token",
-	}, {
-		Tool: "aws", Args: wait, Unless: isSet,
-	}, {
-		Tool: "aws", Args: modify("SET"), Unless: isSet,
-		Note: "SET makes it the only token. When the group had AUTH before (a rotated secret), bootstrap runs ROTATE first and SET only at its next run, after the app's pods run with the new token; by hand, do the same",
-	}, {
-		Tool: "aws", Args: wait, Unless: isSet,
-	}, {
-		Tool: "aws", Args: []string{"secretsmanager", "update-secret-version-stage", "--region", region, "--secret-id", secret,
-			"--version-stage", RedisTokenSet, "--move-to-version-id", "<redis-token-version-id>"}, Unless: isSet,
-		Note: "the label says Redis holds the current version (after a rotation add --remove-from-version-id with the version that had it)",
-	}}}, nil
-}
-
 func dataInputs(st *State) tfdriver.Inputs {
 	// One private subnet per zone, as eksctl makes them.
 	subnets := make([]string, len(st.Profile.AvailabilityZones))
