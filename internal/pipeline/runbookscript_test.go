@@ -20,6 +20,8 @@ import (
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/dbrole"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/testenv"
 	"github.com/sovd/bootstrap/test/charts"
@@ -162,6 +164,23 @@ func TestRunbookScript(t *testing.T) {
 		}
 	}
 
+	// The app's database login, as bootstrap makes it: AWSCURRENT of the
+	// database secret names login _1 of the app's group, nothing is
+	// pending. (Its SQL and the Job's command run against a real
+	// PostgreSQL server in runbook's TestAppDatabaseRoleScript; kwok only
+	// completes the Job here.)
+	dbSecret := config.Builtin("staging").SecretNames()[0]
+	dbVersions, err := c.VersionsLabelled(ctx, dbSecret, "AWSCURRENT", "AWSPENDING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cred, ok := dbrole.ParseSecret(dbVersions["AWSCURRENT"].Value); !ok || cred.Username != "sovd_app_1" || cred.Group != "sovd_app" {
+		t.Errorf("after the up script, %s holds no credentials of the app's login sovd_app_1 (%v, %s)", dbSecret, ok, cred.Username)
+	}
+	if _, ok := dbVersions["AWSPENDING"]; ok {
+		t.Errorf("after the up script, %s has a pending version", dbSecret)
+	}
+
 	// bootstrap up afterwards: converges on what the script made.
 	st, log := processState(t, "staging", fake)
 	stateKey := st.Profile.StateKey()
@@ -203,6 +222,9 @@ func TestRunbookScript(t *testing.T) {
 				t.Errorf("bootstrap up after the script ran eksctl %s", strings.Join(call.Argv, " "))
 			}
 		}
+	}
+	if v, err := c.VersionsLabelled(ctx, dbSecret, "AWSCURRENT"); err != nil || v["AWSCURRENT"].ID != dbVersions["AWSCURRENT"].ID {
+		t.Errorf("bootstrap up after the script wrote a new version of %s (%v): the script's login was not what bootstrap keeps", dbSecret, err)
 	}
 	if again := resourceSet(t, ctx, c, "staging"); !equalCounts(again, made) {
 		t.Errorf("bootstrap up after the script changed what exists:\n%v\nwas\n%v", again, made)

@@ -31,6 +31,13 @@ import (
 // like the repository's root; it returns the output.
 func runStep(t *testing.T, p *config.Profile, d pipeline.Description) (string, error) {
 	t.Helper()
+	return runStepWith(t, p, d, func(s string) string { return s })
+}
+
+// runStepWith is runStep with the script edited first (the test's own
+// live values in place of their reads).
+func runStepWith(t *testing.T, p *config.Profile, d pipeline.Description, edit func(string) string) (string, error) {
+	t.Helper()
 	var script bytes.Buffer
 	if err := WriteScript(&script, Runbook{Environment: p.Name, Region: p.Region, Up: []pipeline.Description{d}, profile: p}, false); err != nil {
 		t.Fatal(err)
@@ -39,7 +46,7 @@ func runStep(t *testing.T, p *config.Profile, d pipeline.Description) (string, e
 	if err := os.MkdirAll(filepath.Join(dir, dataRoot), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("bash", "-c", script.String())
+	cmd := exec.Command("bash", "-c", edit(script.String()))
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err

@@ -59,7 +59,7 @@ func reader(p *config.Profile, name string) string {
 		return eks("cluster.resourcesVpcConfig.vpcId")
 	case "cluster-security-group-id":
 		return eks("cluster.resourcesVpcConfig.clusterSecurityGroupId")
-	case "db-host", "redis-host", "db-master-user-secret-arn", "certificate-arn":
+	case "db-host", "db-port", "db-username", "redis-host", "db-master-user-secret-arn", "certificate-arn":
 		return tfOutput(strings.ReplaceAll(name, "-", "_"))
 	case "hosted-zone-id":
 		// The public zone whose name is the longest suffix of app.domain, at
