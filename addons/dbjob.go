@@ -55,6 +55,10 @@ type RoleJobInput struct {
 	Script         string // dbrole.Script
 	AppUser        string // the login whose password the script sets
 	AppPassword    string
+	// PasswordOnStdin: Script is dbrole.PromptScript, whose \password reads
+	// the app's password from psql's standard input (the runbook's script,
+	// which has no SCRAM verifier of its own).
+	PasswordOnStdin bool
 }
 
 // RoleJobSecretKeys are the keys of the Job's Secret.
@@ -72,6 +76,22 @@ const (
 const roleJobCommand = `psql -X -q -v ON_ERROR_STOP=1 -f /run/bootstrap/roles.sql
 PGUSER="$APP_USER" PGPASSWORD="$APP_PASSWORD" psql -X -q -t -c 'SELECT 1' >/dev/null
 echo "roles kept; $APP_USER signs in"`
+
+// roleJobPromptCommand is roleJobCommand for dbrole.PromptScript: psql's
+// \password reads the app's password, twice, from standard input (the
+// container has no terminal), fed by the shell's printf builtin; psql's
+// variable login names the login (dbrole.PromptVariable).
+const roleJobPromptCommand = `printf '%s\n%s\n' "$APP_PASSWORD" "$APP_PASSWORD" | psql -X -q -v ON_ERROR_STOP=1 -v login="$APP_USER" -f /run/bootstrap/roles.sql
+PGUSER="$APP_USER" PGPASSWORD="$APP_PASSWORD" psql -X -q -t -c 'SELECT 1' >/dev/null
+echo "roles kept; $APP_USER signs in"`
+
+// RoleJobCommand is the shell command the Job's container runs.
+func RoleJobCommand(in RoleJobInput) string {
+	if in.PasswordOnStdin {
+		return roleJobPromptCommand
+	}
+	return roleJobCommand
+}
 
 // RoleJobManifests renders the namespace and the Job (the Secret comes
 // second, owned by the Job: RoleJobSecret).
@@ -102,7 +122,7 @@ func RoleJobManifests(in RoleJobInput) ([]byte, error) {
 					"containers": []any{map[string]any{
 						"name":    "psql",
 						"image":   RoleJobImage,
-						"command": []any{"sh", "-ec", roleJobCommand},
+						"command": []any{"sh", "-ec", RoleJobCommand(in)},
 						"env": []any{
 							plain("PGHOST", in.Host), plain("PGPORT", in.Port), plain("PGDATABASE", in.DB),
 							plain("PGUSER", in.MasterUser), plain("PGSSLMODE", "require"), plain("PGCONNECT_TIMEOUT", "10"),

@@ -78,17 +78,46 @@ def _patch_secretsmanager() -> None:
         # staging labels stay where they are. moto 5.2.1 replaced every
         # label of the previous version with AWSPREVIOUS, dropping custom
         # labels (bootstrap marks the Redis token's version with one).
+        #
+        # AWSCURRENT is taken from the version that carries it, which
+        # UpdateSecretVersionStage may have moved: moto 5.2.1 took the
+        # version it last made current (default_version_id), so after a
+        # moved label two versions were AWSCURRENT.
         for old in self.versions.values():
             if "AWSPREVIOUS" in old["version_stages"]:
                 old["version_stages"].remove("AWSPREVIOUS")
-        if self.default_version_id:
-            prev = self.versions[self.default_version_id]["version_stages"]
-            self.versions[self.default_version_id]["version_stages"] = (
+        holders = [vid for vid, v in self.versions.items() if "AWSCURRENT" in v["version_stages"]]
+        if self.default_version_id and not holders:
+            holders = [self.default_version_id]
+        for vid in holders:
+            prev = self.versions[vid]["version_stages"]
+            self.versions[vid]["version_stages"] = (
                 [s for s in prev if s != "AWSCURRENT"] + ["AWSPREVIOUS"])
         self.versions[version_id] = secret_version
         self.default_version_id = version_id
 
     FakeSecret.reset_default_version = reset_default_version
+
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    orig_update_stage = SecretsManagerBackend.update_secret_version_stage
+
+    def update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id):
+        # AWS UpdateSecretVersionStage (API reference): moving AWSCURRENT
+        # makes that version the one GetSecretValue returns by default.
+        # moto 5.2.1 moved the label but kept returning the old version.
+        out = orig_update_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            secret = self.secrets[secret_id] if secret_id in self.secrets else None
+            if secret is None:
+                for s in self.secrets.values():
+                    if s.name == secret_id or s.arn == secret_id:
+                        secret = s
+            if secret is not None:
+                secret.default_version_id = move_to_version_id
+        return out
+
+    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage
 
 
 # ---------------------------------------------------------------------------

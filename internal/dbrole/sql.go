@@ -135,9 +135,46 @@ const dollarTag = "$bootstrap_role$"
 // Every name and the verifier are quoted by QuoteIdent and QuoteLiteral.
 func Script(r Roles, login, verifier string) (string, error) {
 	logins := r.Logins()
-	if login != "" && login != logins[0] && login != logins[1] {
+	if login == "" {
+		return script(r, nil)
+	}
+	if login != logins[0] && login != logins[1] {
 		return "", fmt.Errorf("%q is not a login of group %q", login, r.Group)
 	}
+	if !strings.HasPrefix(verifier, "SCRAM-SHA-256$") {
+		return "", errors.New("the password must be given as a SCRAM-SHA-256 verifier")
+	}
+	v, err := QuoteLiteral(verifier)
+	if err != nil {
+		return "", err
+	}
+	ident, err := QuoteIdent(login)
+	if err != nil {
+		return "", err
+	}
+	return script(r, []string{"ALTER ROLE " + ident + " PASSWORD " + v + ";"})
+}
+
+// PromptVariable is the psql variable that names, for PromptScript, the
+// login whose password is set (psql -v login=...).
+const PromptVariable = "login"
+
+// PromptScript is Script for psql run by a person's script, which has no
+// verifier: the same SQL, but the password of the login named by psql's
+// variable login (psql -v login=<login>; it must be one of the group's
+// logins) is set with psql's \password, which reads the password twice
+// from the terminal or, with none, from standard input, computes its
+// SCRAM-SHA-256 verifier in psql (libpq's PQencryptPasswordConn, with the
+// session's password_encryption, set here) and sends ALTER ROLE ...
+// PASSWORD with the verifier: the password never reaches the server or its
+// log (PostgreSQL manual, psql, "\password"). Run it with psql -f, the
+// password on standard input.
+func PromptScript(r Roles) (string, error) {
+	return script(r, []string{"SET LOCAL password_encryption = 'scram-sha-256';", `\password :"` + PromptVariable + `"`})
+}
+
+func script(r Roles, setPassword []string) (string, error) {
+	logins := r.Logins()
 	ident := map[string]string{}
 	lit := map[string]string{}
 	var errs []error
@@ -208,15 +245,8 @@ func Script(r Roles, login, verifier string) (string, error) {
 	w("  END LOOP;")
 	w("END")
 	w("%s;", dollarTag)
-	if login != "" {
-		v, err := QuoteLiteral(verifier)
-		if err != nil {
-			return "", err
-		}
-		if !strings.HasPrefix(verifier, "SCRAM-SHA-256$") {
-			return "", errors.New("the password must be given as a SCRAM-SHA-256 verifier")
-		}
-		w("ALTER ROLE %s PASSWORD %s;", ident[login], v)
+	for _, l := range setPassword {
+		w("%s", l)
 	}
 	w("COMMIT;")
 	return b.String(), nil

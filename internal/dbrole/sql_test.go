@@ -233,3 +233,34 @@ SELECT c.relname, pg_get_userbyid(c.relowner), c.relacl FROM pg_class c JOIN pg_
   WHERE n.nspname = `+lit(t, r.Schema)+` ORDER BY 1;
 `)
 }
+
+// TestPromptScriptIsScript: the runbook's SQL is bootstrap's, line for
+// line, but for how the login's password is set (psql's \password, in the
+// same transaction, with SCRAM as the session's password_encryption).
+func TestPromptScriptIsScript(t *testing.T) {
+	t.Parallel()
+	r := Roles{Database: "sovd_staging", Schema: "public", Group: "sovd_app"}
+	v, err := SCRAMVerifier("password0of0the0test", "sovd_app_1/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, err := Script(r, "sovd_app_1", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byHand, err := PromptScript(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toolLines, handLines := strings.Split(tool, "\n"), strings.Split(byHand, "\n")
+	setTool := `ALTER ROLE "sovd_app_1" PASSWORD '` + v + `';`
+	setHand := []string{"SET LOCAL password_encryption = 'scram-sha-256';", `\password :"` + PromptVariable + `"`}
+	i := len(toolLines) - 3 // ..., the password, COMMIT;, ""
+	if toolLines[i] != setTool {
+		t.Fatalf("Script's password line is %q, want %q", toolLines[i], setTool)
+	}
+	want := append(append(append([]string{}, toolLines[:i]...), setHand...), toolLines[i+1:]...)
+	if strings.Join(handLines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("PromptScript is not Script with psql's \\password:\n%s\nwant\n%s", byHand, strings.Join(want, "\n"))
+	}
+}

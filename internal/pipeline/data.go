@@ -375,13 +375,16 @@ func (DestroyData) Describe(_ context.Context, st *State) (Description, error) {
 	b := backend(st)
 	// The environment's state exists: else nothing was ever applied.
 	applied := []string{"aws", "s3api", "list-objects-v2", "--region", b.Region, "--bucket", b.Bucket, "--prefix", b.Key, "--query", "Contents[0].Key", "--output", "text"}
+	// The state holds resources: else the destroy is done (a teardown
+	// resumed after it, when the cluster may be gone too: nothing to read).
+	held := []string{"terraform", "-chdir=" + StatefulRootRef, "state", "list"}
 	return Description{Actions: []Action{
 		{Tool: "terraform", Args: stateInit(st), If: applied,
 			Note: "only when the environment's Terraform state exists (else nothing was applied: go on to the node group); init again, so that this runs in a fresh checkout too"},
-		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", "-input=false", "-auto-approve", "-var-file=" + rel}, If: applied,
+		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "apply", "-input=false", "-auto-approve", "-var-file=" + rel}, While: applied, If: held,
 			Files: []File{{Path: varPath, Content: content}},
-			Note:  "first an apply, then the destroy: it lifts deletion protection, names the final snapshot (unique) and lets the bucket and the repositories go with their contents (force_destroy, force_delete are read from the state, not from the destroy's variables)"},
-		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "destroy", "-input=false", "-auto-approve", "-var-file=" + rel}, If: applied},
+			Note:  "only while the state holds resources (empty: destroyed already). First an apply, then the destroy: it lifts deletion protection, names the final snapshot (unique) and lets the bucket and the repositories go with their contents (force_destroy, force_delete are read from the state, not from the destroy's variables)"},
+		{Tool: "terraform", Args: []string{"-chdir=" + StatefulRootRef, "destroy", "-input=false", "-auto-approve", "-var-file=" + rel}, While: applied, If: held},
 	}}, nil
 }
 
@@ -532,40 +535,6 @@ func (s SetRedisAuth) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	return syncRedisAuth(ctx, api, st, st.Profile.Redis.ReplicationGroupID, st.Profile.Secrets.Prefix+"/redis")
-}
-
-// Describe implements Describer.
-func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) {
-	secret := st.Profile.Secrets.Prefix + "/redis"
-	region, group := st.Profile.Region, st.Profile.Redis.ReplicationGroupID
-	modify := func(strategy string) []string {
-		return []string{"elasticache", "modify-replication-group", "--region", region, "--replication-group-id", group,
-			"--auth-token", "<redis-auth-token>", "--auth-token-update-strategy", strategy, "--apply-immediately"}
-	}
-	wait := []string{"elasticache", "wait", "replication-group-available", "--region", region, "--replication-group-id", group}
-	// The secret's current version carries the label once Redis holds it.
-	isSet := []string{"aws", "secretsmanager", "describe-secret", "--region", region, "--secret-id", secret,
-		"--query", "values(VersionIdsToStages)[?contains(@, 'AWSCURRENT') && contains(@, '" + RedisTokenSet + "')]", "--output", "text"}
-	enabled := []string{"aws", "elasticache", "describe-replication-groups", "--region", region, "--replication-group-id", group,
-		"--query", "ReplicationGroups[0].AuthTokenEnabled", "--output", "text"}
-	return Description{Actions: []Action{{
-		Tool: "aws", Args: wait, Unless: isSet,
-		Note: "when the secret's current version is not yet on Redis (it carries no " + RedisTokenSet + " label), once the group is available: the token goes from Secrets Manager to Redis and stays out of Terraform state",
-	}, {
-		Tool: "aws", Args: modify("ROTATE"), Unless: enabled,
-		Note: "when the group has no AUTH yet: ROTATE gives it its first token",
-	}, {
-		Tool: "aws", Args: wait, Unless: isSet,
-	}, {
-		Tool: "aws", Args: modify("SET"), Unless: isSet,
-		Note: "SET makes it the only token. When the group had AUTH before (a rotated secret), bootstrap runs ROTATE first and SET only at its next run, after the app's pods run with the new token; by hand, do the same",
-	}, {
-		Tool: "aws", Args: wait, Unless: isSet,
-	}, {
-		Tool: "aws", Args: []string{"secretsmanager", "update-secret-version-stage", "--region", region, "--secret-id", secret,
-			"--version-stage", RedisTokenSet, "--move-to-version-id", "<redis-token-version-id>"}, Unless: isSet,
-		Note: "the label says Redis holds the current version (after a rotation add --remove-from-version-id with the version that had it)",
-	}}}, nil
 }
 
 func dataInputs(st *State) tfdriver.Inputs {

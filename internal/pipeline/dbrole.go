@@ -168,23 +168,6 @@ func keepAppDatabaseRole(ctx context.Context, api DBRoleAPI, apply RoleApplier, 
 	return nil
 }
 
-// Describe implements Describer. The step is prose in the runbook, not
-// commands: its SQL carries the new login's SCRAM verifier, computed by
-// bootstrap (internal/dbrole), which no shell one-liner reproduces; a
-// script that ran a second, hand-written SQL would be a second rule.
-func (s KeepAppDatabaseRole) Describe(_ context.Context, st *State) (Description, error) {
-	secret := st.Profile.SecretNames()[0]
-	p := st.Profile
-	role := p.Database.AppRole
-	return Description{Summary: []string{
-		fmt.Sprintf("only when the current version of %s is missing, not the app role's, connects elsewhere or is %d days old (database.passwordRotationDays)", secret, p.Database.PasswordRotationDays),
-		fmt.Sprintf("write a new version of %s labelled AWSPENDING (aws secretsmanager put-secret-value --version-stages AWSPENDING): engine, host, port, dbname, sslmode, group %s, username (the login the current version does not name: %s_1 or %s_2) and a new password of letters and digits", secret, role, role, role),
-		fmt.Sprintf("run the role SQL as the RDS master user from inside the VPC: bootstrap runs it as Job app-db-roles-<first 8 characters of the version id> in namespace %s (image %s), with the master password, the app password and the SQL in a Secret the Job owns; the SQL makes group %s and its two logins, grants them the app database, and sets the pending login's password (docs/layout.md, \"The app's database roles\")", addons.RoleJobNamespace, addons.RoleJobImage, role),
-		"sign in as the pending login; then move AWSCURRENT to the pending version (aws secretsmanager update-secret-version-stage --version-stage AWSCURRENT --move-to-version-id ... --remove-from-version-id ...) and remove AWSPENDING from it",
-		fmt.Sprintf("not scripted here: `bootstrap addons --env %s` does exactly this and nothing else when the tool can run; the previous login keeps working until the next rotation", p.Name),
-	}}, nil
-}
-
 // RoleJob runs the role SQL in the cluster: the Job and its namespace, then
 // the Secret owned by the Job, then waits until the Job ends, and deletes
 // both whatever happened. The Secret goes to kubectl on standard input.

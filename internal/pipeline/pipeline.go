@@ -40,6 +40,16 @@ type Action struct {
 	// when If (a command line, tool first) succeeds, only when Unless fails.
 	If     []string `json:"if,omitempty"`
 	Unless []string `json:"unless,omitempty"`
+	// Script, when set, is what the action runs instead of Tool and Args:
+	// bash lines, for a decision the tool makes in Go that the runbook's
+	// script must make the same way (read the state once, then act on
+	// it). Placeholders in it become variables read before, as in Args.
+	Script string `json:"script,omitempty"`
+	// While gates the action around If and Unless: a thing the action
+	// acts in (the cluster), which a resumed run may find gone. When While
+	// fails the script prints Skipped (if set) and goes on.
+	While   []string `json:"while,omitempty"`
+	Skipped string   `json:"skipped,omitempty"`
 	// Each is a command line (tool first) that lists, one line per item,
 	// the values of the placeholders EachOf names, separated by blanks: the
 	// action runs once per line ("for each load balancer ...").

@@ -3,10 +3,12 @@ package pipeline
 import (
 	"context"
 	"slices"
+	"strings"
 
 	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 
 	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/shell"
 )
 
 // RedisAuthAPI is what the Redis AUTH step needs from AWS; *cloud.Clients is
@@ -135,4 +137,93 @@ func waitRedisAvailable(ctx context.Context, api RedisAuthAPI, st *State, group 
 		a, err := api.RedisAuthStatus(ctx, group)
 		return a.Status == "available", err
 	})
+}
+
+// Describe implements Describer: syncRedisAuth as bash. The script reads
+// the group's AUTH flag and the secret's labels once, picks the same plan
+// as planRedisAuth (a test runs both against moto), and acts on it; the
+// token goes from Secrets Manager to ElastiCache through a pipe (the aws
+// CLI reads --auth-token file:///dev/stdin), never on a command line.
+func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) {
+	secret := st.Profile.Secrets.Prefix + "/redis"
+	region, group := st.Profile.Region, st.Profile.Redis.ReplicationGroupID
+	q := func(s string) string { return shell.Quote([]string{s}) }
+	aws := func(args ...string) string { return shell.Quote(append([]string{"aws"}, args...)) }
+	wait := aws("elasticache", "wait", "replication-group-available", "--region", region, "--replication-group-id", group)
+	stage := func(args ...string) string {
+		return aws(append([]string{"secretsmanager", "update-secret-version-stage", "--region", region, "--secret-id", secret}, args...)...)
+	}
+	holder := func(label string) string {
+		return "$(jq -r " + q(`(. // {}) | to_entries[] | select(.value | index("`+label+`")) | .key`) + ` <<<"${REDIS_STAGES}")`
+	}
+	lines := []string{
+		"# The state, read once: AUTH on, and which versions of " + secret + " carry the labels.",
+		"REDIS_AUTH_ENABLED=$(" + aws("elasticache", "describe-replication-groups", "--region", region, "--replication-group-id", group,
+			"--query", "ReplicationGroups[0].AuthTokenEnabled", "--output", "text") + ")",
+		"REDIS_STAGES=$(" + aws("secretsmanager", "describe-secret", "--region", region, "--secret-id", secret, "--query", "VersionIdsToStages", "--output", "json") + ")",
+		"REDIS_TOKEN_VERSION_ID=" + holder("AWSCURRENT"),
+		"REDIS_SET_ON=" + holder(RedisTokenSet),
+		"REDIS_ROTATED_ON=" + holder(RedisTokenRotated),
+		`if [ -z "${REDIS_TOKEN_VERSION_ID}" ]; then`,
+		"  echo " + q(secret+" has no current version: apply the data tier first") + " >&2",
+		"  exit 1",
+		"fi",
+		"# The plan, as bootstrap picks it.",
+		`if [ "${REDIS_AUTH_ENABLED}" != True ]; then`,
+		"  REDIS_AUTH_PLAN=enable # no AUTH yet: ROTATE gives the first token, SET at once (no client holds an older one)",
+		`elif [ "${REDIS_SET_ON}" = "${REDIS_TOKEN_VERSION_ID}" ]; then`,
+		"  REDIS_AUTH_PLAN=nothing # Redis holds the current token, alone",
+		`elif [ "${REDIS_ROTATED_ON}" = "${REDIS_TOKEN_VERSION_ID}" ]; then`,
+		"  REDIS_AUTH_PLAN=finish # rotated by an earlier run: SET retires the old token",
+		`elif [ -z "${REDIS_SET_ON}${REDIS_ROTATED_ON}" ]; then`,
+		"  REDIS_AUTH_PLAN=adopt # AUTH set before the labels were kept: the current version is the token Redis holds",
+		"else",
+		"  REDIS_AUTH_PLAN=rotate # a new token (generated_secrets_version raised): ROTATE, old and new both valid until the next run",
+		"fi",
+		`case "${REDIS_AUTH_PLAN}" in`,
+		"  enable) REDIS_STRATEGIES=(ROTATE SET) ;;",
+		"  finish) REDIS_STRATEGIES=(SET) ;;",
+		"  rotate) REDIS_STRATEGIES=(ROTATE) ;;",
+		"  adopt)",
+		"    echo " + q("Redis AUTH is on and "+secret+" carries no "+RedisTokenSet+" label: taking its current version as the token Redis holds") + " >&2",
+		"    REDIS_STRATEGIES=()",
+		"    ;;",
+		"  *) REDIS_STRATEGIES=() ;;",
+		"esac",
+		`for REDIS_STRATEGY in "${REDIS_STRATEGIES[@]}"; do`,
+		"  " + wait,
+		"  " + aws("secretsmanager", "get-secret-value", "--region", region, "--secret-id", secret, "--version-id", "${REDIS_TOKEN_VERSION_ID}", "--query", "SecretString", "--output", "text") + " |",
+		"    jq -j .auth_token |",
+		"    " + aws("elasticache", "modify-replication-group", "--region", region, "--replication-group-id", group, "--auth-token", "file:///dev/stdin",
+			"--auth-token-update-strategy", "${REDIS_STRATEGY}", "--apply-immediately", "--query", "ReplicationGroup.Status", "--output", "text"),
+		"  " + wait,
+		"done",
+		`case "${REDIS_AUTH_PLAN}" in`,
+		"  nothing) echo " + q("Redis holds the current token of "+secret+": nothing to do") + " ;;",
+		"  enable | finish | adopt)",
+		"    # The label says Redis holds the current version's token, alone.",
+		"    REDIS_FROM=()",
+		`    if [ -n "${REDIS_SET_ON}" ]; then REDIS_FROM=(--remove-from-version-id "${REDIS_SET_ON}"); fi`,
+		"    " + stage("--version-stage", RedisTokenSet, "--move-to-version-id", "${REDIS_TOKEN_VERSION_ID}") + ` "${REDIS_FROM[@]}" >/dev/null`,
+		`    if [ -n "${REDIS_ROTATED_ON}" ]; then`,
+		"      " + stage("--version-stage", RedisTokenRotated, "--remove-from-version-id", "${REDIS_ROTATED_ON}") + " >/dev/null",
+		"    fi",
+		"    ;;",
+		"  rotate)",
+		"    REDIS_FROM=()",
+		`    if [ -n "${REDIS_ROTATED_ON}" ]; then REDIS_FROM=(--remove-from-version-id "${REDIS_ROTATED_ON}"); fi`,
+		"    " + stage("--version-stage", RedisTokenRotated, "--move-to-version-id", "${REDIS_TOKEN_VERSION_ID}") + ` "${REDIS_FROM[@]}" >/dev/null`,
+		"    echo " + q("Redis now accepts the old and the new AUTH token of "+secret+": once the app's pods run with the new one (the ExternalSecret refreshes within its refresh interval; restart the pods), run this step again to retire the old token (SET)") + " >&2",
+		"    ;;",
+		"esac",
+	}
+	script := strings.Join(lines, "\n") + "\n"
+	// shell.Quote single-quotes ${...}: the script's variables must expand.
+	script = strings.NewReplacer("'${REDIS_TOKEN_VERSION_ID}'", `"${REDIS_TOKEN_VERSION_ID}"`,
+		"'${REDIS_SET_ON}'", `"${REDIS_SET_ON}"`, "'${REDIS_STRATEGY}'", `"${REDIS_STRATEGY}"`, "'${REDIS_ROTATED_ON}'", `"${REDIS_ROTATED_ON}"`).Replace(script)
+	return Description{Actions: []Action{{
+		Tool: "bash", Script: script,
+		Note: "the token goes from Secrets Manager to Redis and stays out of Terraform state, as bootstrap does it: read the group's AUTH flag and the labels of " + secret +
+			" (" + RedisTokenSet + ": Redis holds that version's token alone; " + RedisTokenRotated + ": beside the previous one), then ROTATE and SET (first token), SET (after a rotation), or ROTATE alone (a new token: SET at the next run, once the app's pods hold it)",
+	}}}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/config"
+	"github.com/sovd/bootstrap/internal/dbrole"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/testenv"
 	"github.com/sovd/bootstrap/test/charts"
@@ -111,7 +114,7 @@ func TestRunbookScript(t *testing.T) {
 		}
 		return s
 	}
-	runScript := func(what, text string) {
+	runScript := func(what, text string) string {
 		t.Helper()
 		path := filepath.Join(t.TempDir(), what+".sh")
 		if err := os.WriteFile(path, []byte(text), 0o755); err != nil {
@@ -127,6 +130,7 @@ func TestRunbookScript(t *testing.T) {
 			os.WriteFile(filepath.Join(os.TempDir(), "bootstrap-TestRunbookScript-"+what+".log"), out.Bytes(), 0o644)
 			t.Fatalf("the %s script: %v\n%s", what, err, lastLines(out.String(), 60))
 		}
+		return out.String()
 	}
 
 	ctx := context.Background()
@@ -158,6 +162,23 @@ func TestRunbookScript(t *testing.T) {
 		if before[ch.Release] == "" || !strings.HasPrefix(before[ch.Release], ch.NameVersion()+" ") {
 			t.Errorf("after the up script, release %s: %q, want chart %s", ch.Release, before[ch.Release], ch.NameVersion())
 		}
+	}
+
+	// The app's database login, as bootstrap makes it: AWSCURRENT of the
+	// database secret names login _1 of the app's group, nothing is
+	// pending. (Its SQL and the Job's command run against a real
+	// PostgreSQL server in runbook's TestAppDatabaseRoleScript; kwok only
+	// completes the Job here.)
+	dbSecret := config.Builtin("staging").SecretNames()[0]
+	dbVersions, err := c.VersionsLabelled(ctx, dbSecret, "AWSCURRENT", "AWSPENDING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cred, ok := dbrole.ParseSecret(dbVersions["AWSCURRENT"].Value); !ok || cred.Username != "sovd_app_1" || cred.Group != "sovd_app" {
+		t.Errorf("after the up script, %s holds no credentials of the app's login sovd_app_1 (%v, %s)", dbSecret, ok, cred.Username)
+	}
+	if _, ok := dbVersions["AWSPENDING"]; ok {
+		t.Errorf("after the up script, %s has a pending version", dbSecret)
 	}
 
 	// bootstrap up afterwards: converges on what the script made.
@@ -202,12 +223,33 @@ func TestRunbookScript(t *testing.T) {
 			}
 		}
 	}
+	if v, err := c.VersionsLabelled(ctx, dbSecret, "AWSCURRENT"); err != nil || v["AWSCURRENT"].ID != dbVersions["AWSCURRENT"].ID {
+		t.Errorf("bootstrap up after the script wrote a new version of %s (%v): the script's login was not what bootstrap keeps", dbSecret, err)
+	}
 	if again := resourceSet(t, ctx, c, "staging"); !equalCounts(again, made) {
 		t.Errorf("bootstrap up after the script changed what exists:\n%v\nwas\n%v", again, made)
 	}
 
-	// The teardown script, in a fresh shell.
-	runScript("teardown", script("--teardown"))
+	// The teardown script, in a fresh shell, stopped right after eksctl
+	// deleted the cluster (as if interrupted there), then run again whole
+	// in another fresh shell: what needs the cluster says it is skipped,
+	// and the rest finishes.
+	teardown := script("--teardown")
+	stop := strings.Index(teardown, "\n# "+fmt.Sprint(stepIndex(t, TeardownSteps(), DeleteCluster{}.Name())+1)+". ")
+	if stop < 0 {
+		t.Fatalf("no step after %q in the teardown script", DeleteCluster{}.Name())
+	}
+	runScript("teardown-until-the-cluster-is-deleted", teardown[:stop+1])
+	if ok, err := c.ClusterExists(ctx, st.Profile.Cluster.Name); err != nil || ok {
+		t.Fatalf("the first part of the teardown script left cluster %s (%v)", st.Profile.Cluster.Name, err)
+	}
+	resumed := runScript("teardown", teardown)
+	for _, want := range []string{"cluster " + st.Profile.Cluster.Name + " does not exist: skipping \"Uninstalling metrics-server\"",
+		"cluster " + st.Profile.Cluster.Name + " does not exist: skipping \"Deleting the CRDs Helm leaves behind\""} {
+		if !strings.Contains(resumed, want) {
+			t.Errorf("the resumed teardown script did not say %q:\n%s", want, lastLines(resumed, 60))
+		}
+	}
 	for what, n := range resourceSet(t, ctx, c, "staging") {
 		if n != 0 {
 			t.Errorf("after the teardown script: %d %s left", n, what)
@@ -275,4 +317,22 @@ func equalStrings(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// stepIndex is the number (from 1) of the step named name in the runbook
+// of steps: the described steps, lanes flattened, as Describe lists them.
+func stepIndex(t *testing.T, steps []Step, name string) int {
+	t.Helper()
+	n := 0
+	for _, s := range Flatten(steps) {
+		if _, ok := s.(Describer); !ok {
+			continue
+		}
+		n++
+		if s.Name() == name {
+			return n
+		}
+	}
+	t.Fatalf("no step %q", name)
+	return 0
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 )
 
 // UpSteps is `bootstrap up`. The cluster and the data tier are made side by
@@ -124,10 +125,13 @@ func (s ifClusterExists) Run(ctx context.Context, st *State) error {
 func (s ifClusterExists) Describe(ctx context.Context, st *State) (Description, error) {
 	if d, ok := s.Step.(Describer); ok {
 		desc, err := d.Describe(ctx, st)
+		// Beside the action's own condition (helm status, say): a run
+		// resumed after eksctl deleted the cluster skips it and says why.
 		for i := range desc.Actions {
-			if desc.Actions[i].If == nil {
-				desc.Actions[i].If = describeCluster(st)
-			}
+			desc.Actions[i].While = describeCluster(st)
+		}
+		if len(desc.Actions) > 0 {
+			desc.Actions[0].Skipped = fmt.Sprintf("cluster %s does not exist: skipping %q", st.Profile.Cluster.Name, s.Step.Name())
 		}
 		return desc, err
 	}

@@ -375,9 +375,14 @@ func (s DeleteLoadBalancers) Describe(_ context.Context, st *State) (Description
 		Action{Tool: "aws", Args: TaggedLoadBalancersCheck(p.Cluster.Name, p.Region),
 			Note: fmt.Sprintf("repeat until it prints [] (bootstrap waits up to %s); with the cluster gone nothing deletes them: aws elbv2 delete-load-balancer, then delete-target-group, for each ARN", addons.Timeout(orDefault(s.Wait, DefaultLoadBalancerWait)))},
 	)
+	skipped := false
 	for i := range actions {
 		if actions[i].Tool != "aws" { // what works in the cluster, while it exists
-			actions[i].If = describeCluster(st)
+			actions[i].While = describeCluster(st)
+			if !skipped {
+				actions[i].Skipped = fmt.Sprintf("cluster %s does not exist: no Ingress or Service is left in it", p.Cluster.Name)
+				skipped = true
+			}
 		}
 	}
 	return Description{Actions: actions}, nil

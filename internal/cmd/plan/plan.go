@@ -207,6 +207,9 @@ func writeSteps(w io.Writer, steps []pipeline.Description) {
 				fmt.Fprintf(w, "   # %s\n", a.Note)
 			}
 			cmd := shell.Quote(append([]string{a.Tool}, a.Args...))
+			if a.Script != "" {
+				cmd = strings.ReplaceAll(strings.TrimSuffix(a.Script, "\n"), "\n", "\n     ")
+			}
 			if a.Dir != "" {
 				cmd = "(cd " + a.Dir + " && " + cmd + ")"
 			}

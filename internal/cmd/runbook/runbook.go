@@ -248,6 +248,9 @@ func (m *writer) text(s string) {
 
 // section writes one list of steps.
 func (m *writer) section(title string, steps []pipeline.Description) {
+	// Each section runs in a fresh checkout too (a teardown by another
+	// machine): it makes its own directories.
+	m.sh.dirs = map[string]bool{}
 	if !m.script {
 		m.printf("\n### %s\n", title)
 	}

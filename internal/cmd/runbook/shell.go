@@ -55,18 +55,12 @@ func reader(p *config.Profile, name string) string {
 		// The VPC eksctl made, also once the cluster is gone (None when it is too).
 		return "$(" + shellquote.Quote([]string{"aws", "ec2", "describe-vpcs", "--region", r, "--filters", "Name=tag:alpha.eksctl.io/cluster-name,Values=" + c,
 			"--query", "Vpcs[0].VpcId", "--output", "text"}) + ")"
-	case "redis-token-version-id":
-		return "$(" + shellquote.Quote([]string{"aws", "secretsmanager", "get-secret-value", "--region", r, "--secret-id", p.Secrets.Prefix + "/redis",
-			"--query", "VersionId", "--output", "text"}) + ")"
 	case "vpc-id":
 		return eks("cluster.resourcesVpcConfig.vpcId")
 	case "cluster-security-group-id":
 		return eks("cluster.resourcesVpcConfig.clusterSecurityGroupId")
-	case "db-host", "redis-host", "db-master-user-secret-arn", "certificate-arn":
+	case "db-host", "db-port", "db-username", "redis-host", "db-master-user-secret-arn", "certificate-arn":
 		return tfOutput(strings.ReplaceAll(name, "-", "_"))
-	case "redis-auth-token":
-		return "$(" + shellquote.Quote([]string{"aws", "secretsmanager", "get-secret-value", "--region", r, "--secret-id", p.Secrets.Prefix + "/redis",
-			"--query", "SecretString", "--output", "text"}) + " | jq -r .auth_token)"
 	case "hosted-zone-id":
 		// The public zone whose name is the longest suffix of app.domain, at
 		// a label boundary: the rule CheckOwnership applies (a missing or
@@ -113,9 +107,12 @@ func (s *shell) lines(a pipeline.Action) []string {
 	// Values the action needs, read once per step: those of its condition
 	// before it, the others inside it (a step that does not apply reads
 	// nothing it cannot read, such as a deleted cluster's VPC).
-	cond := pipeline.Action{If: a.If, Unless: a.Unless}
-	out := s.reads(cond, loop)
-	body := s.reads(pipeline.Action{Args: a.Args, Files: a.Files, Each: a.Each}, loop)
+	// The guard's values first, then the condition's inside the guard.
+	out := s.reads(pipeline.Action{If: a.While}, loop)
+	cond := s.reads(pipeline.Action{If: a.If, Unless: a.Unless}, loop)
+	// A loop's list is read before the loop, its body's values in it.
+	each := s.reads(pipeline.Action{Each: a.Each}, loop)
+	body := s.reads(pipeline.Action{Args: append(a.Args, a.Script), Files: a.Files}, loop)
 	for _, f := range a.Files {
 		if dir := path.Dir(f.Path); dir != "." && dir != "/" && !s.dirs[dir] {
 			body = append(body, "mkdir -p "+s.arg(dir))
@@ -124,23 +121,34 @@ func (s *shell) lines(a pipeline.Action) []string {
 		body = append(body, s.heredoc(f)...)
 	}
 	cmd := s.command(append([]string{a.Tool}, a.Args...))
+	if a.Script != "" {
+		cmd = strings.TrimSuffix(expand(a.Script, ""), "\n")
+	}
 	if a.Dir != "" {
 		cmd = "(cd " + s.arg(a.Dir) + " && " + cmd + ")"
 	}
-	body = append(body, cmd)
+	body = append(body, strings.Split(cmd, "\n")...)
 	if len(a.Each) > 0 {
 		vars := make([]string, len(a.EachOf))
 		for i, ph := range a.EachOf {
 			vars[i] = variable(strings.Trim(ph, "<>"))
 		}
-		body = append(append([]string{"while read -r " + strings.Join(vars, " ") + "; do"}, indent(body)...),
-			"done < <("+s.command(a.Each)+")")
+		body = append(append(each, "while read -r "+strings.Join(vars, " ")+"; do"), indent(body)...)
+		body = append(body, "done < <("+s.command(a.Each)+")")
 	}
 	switch {
 	case len(a.If) > 0:
 		body = append(append([]string{"if found " + s.command(a.If) + "; then"}, indent(body)...), "fi")
 	case len(a.Unless) > 0:
 		body = append(append([]string{"if ! found " + s.command(a.Unless) + "; then"}, indent(body)...), "fi")
+	}
+	body = append(cond, body...)
+	if len(a.While) > 0 {
+		guarded := append([]string{"if found " + s.command(a.While) + "; then"}, indent(body)...)
+		if a.Skipped != "" {
+			guarded = append(guarded, "else", "  echo "+shellquote.Quote([]string{a.Skipped})+" >&2")
+		}
+		body = append(guarded, "fi")
 	}
 	return append(out, body...)
 }
