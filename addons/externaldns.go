@@ -17,7 +17,7 @@ import "github.com/sovd/bootstrap/internal/config"
 // /.name/.annotations) is in the chart's values table of the 1.21 line
 // (the one with sourceNamespace and namespaceOverride, added in 1.21); the
 // flags in extraArgs (--zone-id-filter, --aws-zone-type) are external-dns's
-// own. The TXT registry's format that teardown reads (pipeline/dns.go) is
+// own. The TXT registry's format that teardown reads (pipeline/records.go) is
 // registry/txt/registry.go, registry/mapper/mapper.go and
 // endpoint/labels.go of the same line. Not read at the tag itself: the
 // Chart.yaml and values.yaml files of the external-dns-helm-chart-1.21.1

@@ -113,9 +113,12 @@ func (s *shell) lines(a pipeline.Action) []string {
 	// Values the action needs, read once per step: those of its condition
 	// before it, the others inside it (a step that does not apply reads
 	// nothing it cannot read, such as a deleted cluster's VPC).
+	// The loop's command runs before the loop's body: what it reads is read
+	// before the loop (inside the condition).
 	cond := pipeline.Action{If: a.If, Unless: a.Unless}
 	out := s.reads(cond, loop)
-	body := s.reads(pipeline.Action{Args: a.Args, Files: a.Files, Each: a.Each}, loop)
+	each := s.reads(pipeline.Action{Each: a.Each}, loop)
+	body := s.reads(pipeline.Action{Args: a.Args, Files: a.Files}, loop)
 	for _, f := range a.Files {
 		if dir := path.Dir(f.Path); dir != "." && dir != "/" && !s.dirs[dir] {
 			body = append(body, "mkdir -p "+s.arg(dir))
@@ -133,7 +136,7 @@ func (s *shell) lines(a pipeline.Action) []string {
 		for i, ph := range a.EachOf {
 			vars[i] = variable(strings.Trim(ph, "<>"))
 		}
-		body = append(append([]string{"while read -r " + strings.Join(vars, " ") + "; do"}, indent(body)...),
+		body = append(append(append(each, "while read -r "+strings.Join(vars, " ")+"; do"), indent(body)...),
 			"done < <("+s.command(a.Each)+")")
 	}
 	switch {
