@@ -5,7 +5,7 @@
 // argv it builds.
 //
 // Each add-on is one record (Addon) in a file of its own
-// (metricsserver.go, loadbalancercontroller.go, externalsecrets.go): its
+// (metricsserver.go, loadbalancercontroller.go, externalsecrets.go, externaldns.go): its
 // pin, its values, what its values need from the live environment, its IRSA
 // role and policy, and its CRD handling. All lists them in install order;
 // the pipeline, eksctl's ClusterConfig (through IRSARoles and
