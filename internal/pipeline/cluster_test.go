@@ -500,7 +500,7 @@ func runClusterProcess(t *testing.T, env string) {
 	if p.Cluster.NAT == "Single" {
 		nats = 1
 	}
-	if (first != clusterCounts{vpcs: 1, subnets: 6, nats: nats, roles: 3, oidc: 1, nodegroups: 1}) {
+	if (first != clusterCounts{vpcs: 1, subnets: 6, nats: nats, roles: len(mustIRSARoles(t, p)), oidc: 1, nodegroups: 1}) {
 		t.Errorf("made %+v", first)
 	}
 
