@@ -33,6 +33,10 @@ import "github.com/sovd/bootstrap/internal/config"
 // before external-dns need have seen the Ingress go): DeleteOwnedRecords
 // removes this cluster's records by the same TXT proof.
 //
+// One replica and no PodDisruptionBudget, as upstream's chart has it
+// (external-dns has no leader election, the chart no replica count): a
+// node drain only delays its next sync; the records stay in Route53.
+//
 // Without app.domain there is nothing to point: external-dns still runs
 // (every environment has the same add-ons) but its domain filter is a name
 // under the reserved top-level domain .invalid (RFC 2606), which no hosted
