@@ -175,7 +175,7 @@ func TestUpThenTeardown(t *testing.T) {
 		}
 	}
 	checkUpResourceSet(t, after)
-	if got := releasesNow(); got != "aws-load-balancer-controller\nexternal-secrets\nmetrics-server" {
+	if got := releasesNow(); got != allReleases() {
 		t.Errorf("after up, helm releases:\n%s", got)
 	}
 	if first.Data["db_host"] == nil {

@@ -209,6 +209,17 @@ func TestTeardownDeletesOwnedRecords(t *testing.T) {
 	}
 }
 
+// allReleases are the add-ons' release names, sorted, one a line: what
+// `helm list --short` shows once every add-on is installed.
+func allReleases() string {
+	var names []string
+	for _, a := range addons.All {
+		names = append(names, a.Release)
+	}
+	slices.Sort(names)
+	return strings.Join(names, "\n")
+}
+
 func subst(args []string, zoneID string) []string {
 	out := slices.Clone(args)
 	for i, a := range out {
