@@ -217,6 +217,13 @@ func TestUpgrade(t *testing.T) {
 			t.Errorf("release %s after the upgrade: %s, %v; want %s, moved from %s", c.Release, out, err, c.NameVersion(), previousPins[c.Release])
 		}
 	}
+	// The role of the add-on the upgrade installed exists now too.
+	stNow, _ := newState()
+	for _, role := range addons.IRSARoleNames(stNow.Profile) {
+		if arn, err := c.RoleARN(ctx, role); err != nil || arn == "" {
+			t.Errorf("IRSA role %s after the upgrade: %q, %v", role, arn, err)
+		}
+	}
 	t.Logf("upgrade checks done after %s", time.Since(began).Round(time.Second))
 
 	// 2. A node group behind its control plane, and a budget that blocks its drain.
