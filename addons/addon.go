@@ -5,7 +5,7 @@
 // argv it builds.
 //
 // Each add-on is one record (Addon) in a file of its own
-// (metricsserver.go, loadbalancercontroller.go, externalsecrets.go): its
+// (metricsserver.go, loadbalancercontroller.go, externalsecrets.go, externaldns.go): its
 // pin, its values, what its values need from the live environment, its IRSA
 // role and policy, and its CRD handling. All lists them in install order;
 // the pipeline, eksctl's ClusterConfig (through IRSARoles and
@@ -37,6 +37,9 @@ type Needs struct {
 	AccountID string
 	// VPCID: the cluster's VPC.
 	VPCID string
+	// HostedZoneID: the hosted zone of app.domain, needed only when the
+	// profile has a domain.
+	HostedZoneID string
 }
 
 // IRSA is an add-on's IAM role for a Kubernetes ServiceAccount. eksctl makes
@@ -50,8 +53,10 @@ type IRSA struct {
 	Namespace string
 	// ServiceAccount is the name of the ServiceAccount that carries the role.
 	ServiceAccount string
-	// Policy is the role's inline policy for an environment.
-	Policy func(p *config.Profile) (map[string]any, error)
+	// Policy is the role's inline policy for an environment; live holds
+	// what only the live system knows (the hosted zone), placeholders
+	// offline.
+	Policy func(p *config.Profile, live Live) (map[string]any, error)
 }
 
 // Chart is one pinned Helm chart and the release bootstrap makes of it.

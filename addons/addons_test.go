@@ -19,7 +19,7 @@ import (
 	"github.com/sovd/bootstrap/terraform/stateful"
 )
 
-var live = Live{AccountID: "123456789012", VPCID: "vpc-0123456789abcdef0"}
+var live = Live{AccountID: "123456789012", VPCID: "vpc-0123456789abcdef0", HostedZoneID: "Z0123456789ABCDEFGHIJ"}
 
 // outputs is what terraform output -json gives for the production data tier
 // (values invented, shapes as terraform/stateful/outputs.tf declares).

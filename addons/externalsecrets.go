@@ -34,7 +34,7 @@ var ExternalSecrets = Addon{
 	IRSA: &IRSA{
 		Role:           config.RoleExternalSecrets,
 		ServiceAccount: ExternalSecretsStoreServiceAccount,
-		Policy: func(p *config.Profile) (map[string]any, error) {
+		Policy: func(p *config.Profile, _ Live) (map[string]any, error) {
 			return ExternalSecretsPolicy(p), nil
 		},
 	},

@@ -36,14 +36,16 @@ func AddonRoleNames(p *config.Profile) []string {
 }
 
 // IRSARoles are the environment's IRSA roles with their policies, built from
-// the add-ons' records (in install order) and the app's role last.
-func IRSARoles(p *config.Profile) ([]IRSARole, error) {
+// the add-ons' records (in install order) and the app's role last. live
+// holds what a policy needs from the live system (the hosted zone of
+// app.domain), or placeholders.
+func IRSARoles(p *config.Profile, live Live) ([]IRSARole, error) {
 	var out []IRSARole
 	for _, a := range All {
 		if a.IRSA == nil {
 			continue
 		}
-		doc, err := a.IRSA.Policy(p)
+		doc, err := a.IRSA.Policy(p, live)
 		if err != nil {
 			return nil, fmt.Errorf("the IAM policy of %s: %w", a.Release, err)
 		}

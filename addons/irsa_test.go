@@ -43,7 +43,7 @@ func TestIRSARecords(t *testing.T) {
 		}
 	}
 	p := config.Builtin("production")
-	got, err := IRSARoles(p)
+	got, err := IRSARoles(p, Live{HostedZoneID: "Z0TEST"})
 	if err != nil {
 		t.Fatal(err)
 	}

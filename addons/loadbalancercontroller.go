@@ -46,7 +46,7 @@ var loadBalancerControllerIRSA = IRSA{
 	Role:           config.RoleLoadBalancerController,
 	ServiceAccount: "aws-load-balancer-controller",
 	// The pinned policy, scoped to this cluster's resources.
-	Policy: func(p *config.Profile) (map[string]any, error) {
+	Policy: func(p *config.Profile, _ Live) (map[string]any, error) {
 		return ScopedLoadBalancerControllerPolicy(p.Cluster.Name)
 	},
 }

@@ -9,10 +9,13 @@ import (
 )
 
 // Live is what the add-ons' values need from the live environment. Describe
-// fills it with placeholders (<account-id>, <vpc-id>).
+// fills it with placeholders (<account-id>, <vpc-id>, <hosted-zone-id>).
 type Live struct {
 	AccountID string
 	VPCID     string
+	// HostedZoneID is the Route53 zone of app.domain (found by name at
+	// run time); "" without a domain.
+	HostedZoneID string
 }
 
 // RoleARN is the ARN of an IAM role: eksctl makes the IRSA roles with fixed

@@ -32,7 +32,7 @@ func profile(t *testing.T, env string) *config.Profile {
 // ClusterConfig bootstrap writes. Only the tests import addons.
 func inputs(t *testing.T, p *config.Profile) Inputs {
 	t.Helper()
-	roles, err := addons.IRSARoles(p)
+	roles, err := addons.IRSARoles(p, addons.Live{HostedZoneID: "<hosted-zone-id>"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -261,11 +261,12 @@ type AddonRole struct {
 var (
 	RoleLoadBalancerController = AddonRole{"aws-load-balancer-controller", "IRSA role of the load balancer controller"}
 	RoleExternalSecrets        = AddonRole{"external-secrets", "IRSA role of External Secrets"}
+	RoleExternalDNS            = AddonRole{"external-dns", "IRSA role of external-dns"}
 )
 
 // AddonRoles are every add-on's IRSA role, in the add-ons' install order.
 func AddonRoles() []AddonRole {
-	return []AddonRole{RoleLoadBalancerController, RoleExternalSecrets}
+	return []AddonRole{RoleLoadBalancerController, RoleExternalSecrets, RoleExternalDNS}
 }
 
 // Role is the name of an add-on's IRSA role in this environment.

@@ -492,7 +492,7 @@ func (e *estimator) assumptions() {
 		fmt.Sprintf("usage.nodeCPUPercent %s, usage.databaseCPUPercent %s: average CPU; burstable (t3/t4g) types bill surplus credits above their baseline (unlimited mode)", Quantity(u.NodeCPUPercent), Quantity(u.DatabaseCPUPercent)),
 		fmt.Sprintf("usage.kmsRequests %s: requests a month to the customer-managed keys", Quantity(u.KMSRequests)),
 		fmt.Sprintf("range: low takes every usage value at ×%s, high at ×%s (CPU ×%s, at most 100%%)", Quantity(LowFactor), Quantity(HighFactor), Quantity(HighCPUFactor)),
-		"not included: data transfer (cross-AZ, internet), backups beyond the free allowance (RDS: up to the allocated storage), CloudWatch Logs storage after ingestion, KMS key rotation's extra key material, API calls, Route53",
+		"not included: data transfer (cross-AZ, internet), backups beyond the free allowance (RDS: up to the allocated storage), CloudWatch Logs storage after ingestion, KMS key rotation's extra key material, API calls, Route53 (the hosted zone is the account's own; external-dns's records are an alias to the load balancer, whose queries Route53 does not bill, and a TXT ownership record, billed per query like any standard record)",
 	}
 }
 

@@ -142,7 +142,7 @@ func writeFile(path string, content []byte) error {
 // needs what the add-on's record says it needs (addons.Needs) known;
 // Describe shows placeholders.
 func live(st *State, a addons.Addon, describe bool) (addons.Live, error) {
-	l := addons.Live{AccountID: st.AccountID, VPCID: "<vpc-id>"}
+	l := addons.Live{AccountID: st.AccountID, VPCID: "<vpc-id>", HostedZoneID: clusterLive(st).HostedZoneID}
 	if st.Network != nil && st.Network.VPCID != "" {
 		l.VPCID = st.Network.VPCID
 	}
@@ -151,6 +151,9 @@ func live(st *State, a addons.Addon, describe bool) (addons.Live, error) {
 		return l, nil
 	}
 	var errs []error
+	if why := a.Needs.HostedZoneID; why != "" && st.Profile.App.Domain != "" && st.HostedZoneID == "" {
+		errs = append(errs, fmt.Errorf("the hosted zone of app.domain %s is not known (%s): set app.hostedZoneID, or create the zone", st.Profile.App.Domain, why))
+	}
 	if why := a.Needs.AccountID; why != "" && st.AccountID == "" {
 		errs = append(errs, fmt.Errorf("the AWS account ID is not known (%s)", why))
 	}
@@ -211,6 +214,9 @@ func (WriteKubeconfig) Describe(_ context.Context, st *State) (Description, erro
 // Changes nothing.
 type ReadAddonInputs struct {
 	AWS ClusterAPI
+	// Zones finds the hosted zone of app.domain (external-dns's values and
+	// role name it) unless an earlier step did; nil means the run's handle.
+	Zones HostedZoneAPI
 }
 
 // Name implements Step.
@@ -218,6 +224,15 @@ func (ReadAddonInputs) Name() string { return "Reading the account and the clust
 
 // Run implements Step.
 func (s ReadAddonInputs) Run(ctx context.Context, st *State) error {
+	if st.Profile.App.Domain != "" && st.HostedZoneID == "" {
+		zones, err := apiOf(ctx, st, s.Zones)
+		if err != nil {
+			return err
+		}
+		if err := ResolveHostedZone(ctx, zones, st); err != nil {
+			return err
+		}
+	}
 	if st.AccountID != "" && st.Network != nil {
 		return nil
 	}

@@ -64,9 +64,10 @@ func addonState(t *testing.T, r proc.Runner) *State {
 			Tools:  map[string]string{},
 		},
 		Facts: Facts{
-			AccountID: "123456789012",
-			Network:   &Network{VPCID: "vpc-0123456789abcdef0"},
-			Data:      dataTier(),
+			AccountID:    "123456789012",
+			HostedZoneID: "Z0123456789ABCDEFGHIJ",
+			Network:      &Network{VPCID: "vpc-0123456789abcdef0"},
+			Data:         dataTier(),
 		},
 	}
 }
@@ -84,7 +85,7 @@ func transcript(st *State, r *proctest.Runner) []byte {
 
 func valuesJSON(t *testing.T, c addons.Addon, st *State) string {
 	t.Helper()
-	v := c.Values(st.Profile, addons.Live{AccountID: st.AccountID, VPCID: st.Network.VPCID})
+	v := c.Values(st.Profile, addons.Live{AccountID: st.AccountID, VPCID: st.Network.VPCID, HostedZoneID: st.HostedZoneID})
 	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			want, _ := addons.ValuesYAML(c, st.Profile, addons.Live{AccountID: st.AccountID, VPCID: st.Network.VPCID})
+			want, _ := addons.ValuesYAML(c, st.Profile, addons.Live{AccountID: st.AccountID, VPCID: st.Network.VPCID, HostedZoneID: st.HostedZoneID})
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s: values file differs from the rendered values", c.Release)
 			}
@@ -672,4 +673,30 @@ func TestReadAddonInputs(t *testing.T) {
 	if st.AccountID != "123456789012" || st.Network.VPCID != "vpc-1" || len(aws.calls) != 2 {
 		t.Errorf("account %q, network %+v, calls %v", st.AccountID, st.Network, aws.calls)
 	}
+	// The hosted zone of app.domain (external-dns's values and role name
+	// it), found by name when no earlier step did; a missing zone stops
+	// the run here, before helm.
+	st.HostedZoneID = ""
+	zones := &fakeZones{zones: []cloud.ZoneCandidate{{ID: "/hostedzone/Z0PROD", Name: "production.com."}, {ID: "/hostedzone/Z0OTHER", Name: "example.com."}}}
+	if err := (ReadAddonInputs{AWS: aws, Zones: zones}).Run(context.Background(), st); err != nil || st.HostedZoneID != "Z0PROD" {
+		t.Errorf("zone %q, err %v", st.HostedZoneID, err)
+	}
+	st.HostedZoneID = ""
+	zones.zones = zones.zones[1:]
+	err := (ReadAddonInputs{AWS: aws, Zones: zones}).Run(context.Background(), st)
+	if err == nil || !strings.Contains(err.Error(), "app.domain sovd.production.com") {
+		t.Errorf("no zone holds the domain: err %v", err)
+	}
+}
+
+// fakeZones is the hosted zones of an account, found as cloud/dns.go finds
+// them (PickHostedZone over ListHostedZones).
+type fakeZones struct{ zones []cloud.ZoneCandidate }
+
+func (f *fakeZones) FindHostedZone(_ context.Context, domain string) (cloud.HostedZone, error) {
+	return cloud.PickHostedZone(domain, f.zones)
+}
+
+func (f *fakeZones) HostedZoneExists(context.Context, string) (cloud.HostedZone, error) {
+	return cloud.HostedZone{}, errors.New("not used")
 }

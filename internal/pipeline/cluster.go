@@ -55,8 +55,10 @@ func ClusterTeardownSteps() []Step {
 // RenderCluster renders the profile's ClusterConfig with the IRSA roles and
 // the Helm-replaced EKS add-ons of the add-ons' records, built once here and
 // handed to eksctl/ as data; eksctl's own validation runs as part of Render.
-func RenderCluster(p *config.Profile) (*api.ClusterConfig, error) {
-	roles, err := addons.IRSARoles(p)
+// live holds what the roles' policies need from the live system (the hosted
+// zone of app.domain: clusterLive).
+func RenderCluster(p *config.Profile, live addons.Live) (*api.ClusterConfig, error) {
+	roles, err := addons.IRSARoles(p, live)
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +69,30 @@ func RenderCluster(p *config.Profile) (*api.ClusterConfig, error) {
 	return eksctl.Render(p, in)
 }
 
+// clusterLive is what the IRSA policies need from the live system: the
+// hosted zone of app.domain (external-dns's role is limited to it), found by
+// CheckOwnership; <hosted-zone-id> while it is not known (plan, runbook).
+func clusterLive(st *State) addons.Live {
+	l := addons.Live{AccountID: st.Account(), HostedZoneID: st.HostedZoneID}
+	if l.HostedZoneID == "" {
+		l.HostedZoneID = "<hosted-zone-id>"
+	}
+	return l
+}
+
+// zoneKnown is the error of a run that would write an IRSA policy without
+// the hosted zone it names.
+func zoneKnown(st *State) error {
+	if st.Profile.App.Domain != "" && st.HostedZoneID == "" {
+		return fmt.Errorf("the hosted zone of app.domain %s is not known (external-dns's IRSA role is limited to it): "+
+			"the run finds it by name before anything is made; set app.hostedZoneID, or create the zone", st.Profile.App.Domain)
+	}
+	return nil
+}
+
 // renderClusterFile renders the profile's ClusterConfig (RenderCluster).
 func renderClusterFile(st *State) (path string, content []byte, err error) {
-	cfg, err := RenderCluster(st.Profile)
+	cfg, err := RenderCluster(st.Profile, clusterLive(st))
 	if err != nil {
 		return "", nil, err
 	}
@@ -82,6 +105,9 @@ func renderClusterFile(st *State) (path string, content []byte, err error) {
 
 // writeClusterFile renders and writes .bootstrap/<env>/cluster.yaml.
 func writeClusterFile(st *State) (string, error) {
+	if err := zoneKnown(st); err != nil {
+		return "", err
+	}
 	path, content, err := renderClusterFile(st)
 	if err != nil {
 		return "", err

@@ -72,7 +72,7 @@ func (f *fakeAWS) RoleInlinePolicies(_ context.Context, role string) (map[string
 
 func clusterState(t *testing.T, env string, r proc.Runner) *State {
 	t.Helper()
-	return &State{
+	st := &State{
 		Profile: config.Builtin(env),
 		Dir:     filepath.Join(t.TempDir(), ".bootstrap", env),
 		Services: Services{
@@ -80,6 +80,10 @@ func clusterState(t *testing.T, env string, r proc.Runner) *State {
 			Tools:  map[string]string{},
 		},
 	}
+	if st.Profile.App.Domain != "" {
+		st.HostedZoneID = "Z0CLUSTERTEST" // CheckOwnership found it, before the cluster steps
+	}
+	return st
 }
 
 func TestCreateClusterWhenAbsent(t *testing.T) {
@@ -94,7 +98,7 @@ func TestCreateClusterWhenAbsent(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		cfg, err := RenderCluster(st.Profile)
+		cfg, err := RenderCluster(st.Profile, clusterLive(st))
 		if err != nil {
 			return err
 		}
@@ -406,6 +410,9 @@ func runClusterProcess(t *testing.T, env string) {
 	t.Setenv("FAKE_EKSCTL_RECORD", rec)
 	p := st.Profile
 	path := st.Path(ClusterFile)
+	if p.App.Domain != "" {
+		st.HostedZoneID = "Z0CLUSTERTEST" // what CheckOwnership finds, before the cluster steps
+	}
 
 	if err := Run(ctx, st, "bootstrap cluster", ClusterSteps()); err != nil {
 		t.Fatalf("%v\nrun log:\n%s", err, log)
@@ -417,7 +424,7 @@ func runClusterProcess(t *testing.T, env string) {
 	if got := argvLines(calls); strings.Join(got, "\n") != strings.Join(wantArgv, "\n") {
 		t.Fatalf("eksctl calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantArgv, "\n"))
 	}
-	cfg, err := RenderCluster(p)
+	cfg, err := RenderCluster(p, clusterLive(st))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,7 +500,7 @@ func runClusterProcess(t *testing.T, env string) {
 	if p.Cluster.NAT == "Single" {
 		nats = 1
 	}
-	if (first != clusterCounts{vpcs: 1, subnets: 6, nats: nats, roles: 3, oidc: 1, nodegroups: 1}) {
+	if (first != clusterCounts{vpcs: 1, subnets: 6, nats: nats, roles: len(mustIRSARoles(t, p)), oidc: 1, nodegroups: 1}) {
 		t.Errorf("made %+v", first)
 	}
 
@@ -680,7 +687,7 @@ func withHostedZone(t *testing.T, domain string) {
 // mustIRSARoles are the environment's IRSA roles, from the add-ons' records.
 func mustIRSARoles(t *testing.T, p *config.Profile) []addons.IRSARole {
 	t.Helper()
-	roles, err := addons.IRSARoles(p)
+	roles, err := addons.IRSARoles(p, addons.Live{HostedZoneID: "<hosted-zone-id>"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/testenv"
 	"github.com/sovd/bootstrap/test/charts"
@@ -196,7 +198,7 @@ func TestUpThenTeardown(t *testing.T) {
 		}
 	}
 	checkUpResourceSet(t, after)
-	if got := releasesNow(); got != "aws-load-balancer-controller\nexternal-secrets\nmetrics-server" {
+	if got := releasesNow(); got != allReleases() {
 		t.Errorf("after up, helm releases:\n%s", got)
 	}
 	if first.Data == nil || first.Data.DBHost == "" {
@@ -338,7 +340,7 @@ func resourceSet(t *testing.T, ctx context.Context, c *cloud.Clients, env string
 // makes, which teardown must delete.
 func checkUpResourceSet(t *testing.T, n map[string]int) {
 	t.Helper()
-	for what, want := range map[string]int{"vpcs": 1, "subnets": 6, "clusters": 1, "databases": 1, "redis": 1, "repositories": 2, "secrets": 3, "irsa roles": 3, "data-tier roles": 1, "buckets": 1, "eks add-ons": 3, "log groups": 1} {
+	for what, want := range map[string]int{"vpcs": 1, "subnets": 6, "clusters": 1, "databases": 1, "redis": 1, "repositories": 2, "secrets": 3, "irsa roles": len(addons.IRSARoleNames(config.Builtin("staging"))), "data-tier roles": 1, "buckets": 1, "eks add-ons": 3, "log groups": 1} {
 		if n[what] != want {
 			t.Errorf("after up: %d %s, want %d", n[what], what, want)
 		}

@@ -231,7 +231,10 @@ func tagsQuery(tags map[string]string) string {
 // the rendered ClusterConfig's (eksctl names it <stack>-Policy1). A role that
 // does not exist yet is not reported: create iamserviceaccount makes it.
 func irsaPoliciesDiffer(ctx context.Context, api ClusterAPI, st *State) ([]string, error) {
-	cfg, err := RenderCluster(st.Profile)
+	if err := zoneKnown(st); err != nil {
+		return nil, err
+	}
+	cfg, err := RenderCluster(st.Profile, clusterLive(st))
 	if err != nil {
 		return nil, err
 	}

@@ -146,7 +146,7 @@ func TestLogGroupClaimedThenDeleted(t *testing.T) {
 func TestCreateClusterUpdatesChangedIRSAPolicies(t *testing.T) {
 	t.Parallel()
 	live := func(st *State, stale string) map[string]map[string]string {
-		cfg, err := RenderCluster(st.Profile)
+		cfg, err := RenderCluster(st.Profile, clusterLive(st))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,7 @@ func TestUpConvergesOverEksctlMetricsServer(t *testing.T) {
 	opts := AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 30 * time.Second}
 
 	// The old environment: eksctl's defaults on.
-	cfg, err := RenderCluster(st.Profile)
+	cfg, err := RenderCluster(st.Profile, clusterLive(st))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,6 +71,7 @@ func TeardownStepsWith(o AddonOptions) []Step {
 	steps = append(steps, CheckOwnership{ZoneOptional: true})            // nothing is deleted unless its tags say it is this environment's
 	steps = append(steps, DeleteLoadBalancers{Kubeconfig: o.Kubeconfig}) // while the controller can still delete their load balancers
 	steps = append(steps, WhileClusterExists(AddonTeardownSteps(o))...)  // ESO manifests, helm uninstall, CRDs
+	steps = append(steps, DeleteOwnedRecords{})                          // external-dns is gone: its records for this cluster, proven by its TXT records
 	steps = append(steps, Parallel{Title: "Destroying the data tier and the node groups side by side", Lanes: []Lane{
 		{Name: "data", Steps: DataTeardownSteps()},         // production: protection lifted, final snapshot named
 		{Name: "nodes", Steps: []Step{DeleteNodeGroups{}}}, // eksctl delete nodegroup --wait

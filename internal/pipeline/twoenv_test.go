@@ -206,7 +206,7 @@ func TestTwoEnvironmentsOneAccount(t *testing.T) {
 		}
 	}
 	before := take(prod)
-	if before.releases != "aws-load-balancer-controller\nexternal-secrets\nmetrics-server" {
+	if before.releases != allReleases() {
 		t.Errorf("production's releases after up:\n%s", before.releases)
 	}
 	stagingBefore := take(stg)

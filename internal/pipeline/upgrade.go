@@ -741,11 +741,49 @@ func (s UpdateIRSAPolicies) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
+	// A role the ClusterConfig has and the account lacks is an add-on's
+	// added since the cluster was made (external-dns's on an environment
+	// an older bootstrap made): create iamserviceaccount makes it and
+	// skips the roles that exist.
+	missing, err := irsaRolesMissing(ctx, api, st)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		st.Progress.Info("IRSA role %s does not exist: creating it", strings.Join(missing, ", "))
+		if err := st.Runner.Run(ctx, eksctlCmd(st, eksctl.CreateIAMServiceAccounts(path))); err != nil {
+			return fmt.Errorf("creating the IRSA roles: %w", err)
+		}
+	}
 	return reconcileIRSAPolicies(ctx, api, st, path)
+}
+
+// irsaRolesMissing are the IRSA roles of the rendered ClusterConfig that do
+// not exist.
+func irsaRolesMissing(ctx context.Context, api ClusterAPI, st *State) ([]string, error) {
+	cfg, err := RenderCluster(st.Profile, clusterLive(st))
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, sa := range cfg.IAM.ServiceAccounts {
+		_, exists, err := api.RoleInlinePolicies(ctx, sa.RoleName)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			missing = append(missing, sa.RoleName)
+		}
+	}
+	return missing, nil
 }
 
 // Describe implements Describer.
 func (UpdateIRSAPolicies) Describe(_ context.Context, st *State) (Description, error) {
-	return Description{Actions: []Action{eksctlAction(eksctl.UpdateIAMServiceAccounts(st.RelPath(ClusterFile)),
-		"when a role's inline policy differs from the ClusterConfig's (cluster.yaml as the cluster step renders it)")}}, nil
+	path := st.RelPath(ClusterFile)
+	return Description{Actions: []Action{
+		eksctlAction(eksctl.CreateIAMServiceAccounts(path),
+			"when an IRSA role of the ClusterConfig does not exist (an add-on added since the cluster was made); it skips the roles that exist"),
+		eksctlAction(eksctl.UpdateIAMServiceAccounts(path),
+			"when a role's inline policy differs from the ClusterConfig's (cluster.yaml as the cluster step renders it)")}}, nil
 }

@@ -68,6 +68,7 @@ var upMinutes = map[string]float64{
 	pipeline.DeleteLoadBalancers{}.Name():   1,
 	pipeline.DeleteSecretManifests{}.Name(): 0.1,
 	pipeline.DeleteChartCRDs{}.Name():       0.05,
+	pipeline.DeleteOwnedRecords{}.Name():    0.05, // one list and one change batch in Route53, estimated, not measured
 	pipeline.DestroyData{}.Name():           10,
 	pipeline.DeleteNodeGroups{}.Name():      5,
 	pipeline.DeleteCluster{}.Name():         8,
