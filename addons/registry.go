@@ -4,8 +4,9 @@ package addons
 // needs it, it needs nothing), then the load balancer controller (its
 // mutating webhook sees every Service created after it, so it must be
 // running before the charts that make Services), then External Secrets
-// (whose webhook must be ready before the ClusterSecretStore is applied).
-// Teardown goes in the reverse order.
+// (whose webhook must be ready before the ClusterSecretStore is applied),
+// then Reloader (it restarts the app when External Secrets rewrites its
+// Secret; nothing depends on it). Teardown goes in the reverse order.
 //
 // A new add-on is a file of its own beside these (its record, values and
 // policy) and one line here; docs/layout.md, "Adding an add-on".
@@ -13,4 +14,5 @@ var All = []Addon{
 	MetricsServer,
 	LoadBalancerController,
 	ExternalSecrets,
+	Reloader,
 }

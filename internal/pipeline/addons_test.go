@@ -117,6 +117,19 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 	r.Expect(`kubectl apply .*/charts/aws-load-balancer-controller-3.5.0/aws-load-balancer-controller/crds .*`)
 	for _, c := range addons.All {
 		r.Expect(listRE(c)).Stdout("[]")
+		if c.NeedsAppNamespace {
+			// The app's namespace exists before the chart puts objects in it.
+			r.Expect(`kubectl apply .* --filename \S+/manifests/app-namespace.yaml .*`).Do(func(cmd proc.Cmd) error {
+				got, err := os.ReadFile(cmd.Args[indexOf(cmd.Args, "--filename")+1])
+				if err != nil {
+					return err
+				}
+				if !bytes.Contains(got, []byte("kind: Namespace")) || !bytes.Contains(got, []byte("name: "+st.Profile.App.Namespace)) {
+					t.Errorf("app namespace file:\n%s", got)
+				}
+				return nil
+			})
+		}
 		r.Expect(`helm upgrade --install ` + c.Release + ` .*`).Do(func(cmd proc.Cmd) error {
 			// The values file is written before helm reads it.
 			path := cmd.Args[indexOf(cmd.Args, "--values")+1]
