@@ -550,3 +550,27 @@ func execTemplate(t *testing.T, text string, vars map[string]string) string {
 	}
 	return b.String()
 }
+
+// The rotation timing holds: External Secrets rewrites the app's Secret
+// (and Reloader then restarts the backend) well within the shortest
+// rotation period a profile may set (passwordRotationDays 1), so the login
+// the old pods hold is never changed before every pod has the new one
+// (docs/layout.md, "Reaching running pods").
+func TestSecretRefreshWithinRotationPeriod(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("production")
+	es := AppExternalSecret(p, stateful.DataOutputs{})
+	refresh, err := time.ParseDuration(es.Spec.RefreshInterval)
+	if err != nil {
+		t.Fatalf("refreshInterval %q: %v", es.Spec.RefreshInterval, err)
+	}
+	const shortestPeriod = 24 * time.Hour // passwordRotationDays: 1
+	// A rollout of the backend after the refresh: minutes. Half the period
+	// leaves room for it and for a run that rotates late.
+	if refresh <= 0 || refresh > shortestPeriod/2 {
+		t.Errorf("the app's Secret refreshes every %s: a rotation every %s could change the login old pods hold before they restart", refresh, shortestPeriod)
+	}
+	if es.Spec.Target.Name != AppSecretName {
+		t.Errorf("ExternalSecret writes %s, Reloader watches %s", es.Spec.Target.Name, AppSecretName)
+	}
+}

@@ -542,7 +542,21 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 			t.Errorf("%s ready replicas = %q, want 2", obj, got)
 		}
 	}
-	for _, pdb := range []string{"kube-system/aws-load-balancer-controller", "kube-system/metrics-server", "external-secrets/external-secrets-pdb", "external-secrets/external-secrets-webhook-pdb"} {
+	// Reloader: two replicas, and it may read Secrets in the app's namespace
+	// only (a Role there, no ClusterRole), as its ServiceAccount.
+	if got := k.must("get", "deployment/reloader-reloader", "-n", addons.Reloader.Namespace, "-o", "jsonpath={.status.readyReplicas}"); got != "2" {
+		t.Errorf("reloader ready replicas = %q, want 2", got)
+	}
+	sa := "system:serviceaccount:" + addons.Reloader.Namespace + ":reloader-reloader"
+	for ns, want := range map[string]string{"production": "yes", "kube-system": "no", "external-secrets": "no"} {
+		if got, _ := k.run("", "auth", "can-i", "list", "secrets", "-n", ns, "--as", sa); strings.TrimSpace(got) != want {
+			t.Errorf("reloader may list secrets in %s: %q, want %s", ns, strings.TrimSpace(got), want)
+		}
+	}
+	if got := k.must("get", "clusterrolebindings", "-l", "release=reloader", "-o", "name"); got != "" {
+		t.Errorf("reloader has cluster-wide bindings: %s", got)
+	}
+	for _, pdb := range []string{"kube-system/aws-load-balancer-controller", "kube-system/metrics-server", "external-secrets/external-secrets-pdb", "external-secrets/external-secrets-webhook-pdb", "reloader/reloader-reloader"} {
 		ns, name, _ := strings.Cut(pdb, "/")
 		k.must("get", "poddisruptionbudget", name, "-n", ns)
 	}
