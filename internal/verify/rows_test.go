@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/proc/proctest"
@@ -184,5 +185,62 @@ func TestMetricsAPIRow(t *testing.T) {
 				t.Errorf("a failed row names what to look at: %q", c.Next)
 			}
 		})
+	}
+}
+
+// Run, with the app's Secret incomplete: the in-cluster checks (which read
+// it) are skipped with the reason and no Job is made, while the rows after
+// them still run; every row is there, in order. Each read is answered as
+// kubectl and helm answer it (proctest fails the test for any other
+// command, such as a Job being applied).
+func TestRunSkipsInClusterChecksWithoutTheSecret(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("staging")
+	r := proctest.New(t)
+	r.Expect(`kubectl get --raw /readyz`).Stdout("ok")
+	r.Expect(`kubectl get nodes -o json`).Stdout(`{"items":[{"metadata":{"name":"ip-10-0-1-10.ec2.internal"},"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady"}]}}]}`)
+	for _, c := range addons.Charts() {
+		r.Expect(`helm list --namespace ` + c.Namespace + ` --filter '\^` + c.Release + `\$' --all --output json`).
+			Stdout(`[{"name":"` + c.Release + `","namespace":"` + c.Namespace + `","revision":"1","status":"deployed","chart":"` + c.NameVersion() + `","app_version":"` + c.AppVersion + `"}]`)
+	}
+	r.Expect(`kubectl get externalsecret sovd-webapp-secrets --namespace staging -o json`).
+		Stdout(`{"status":{"conditions":[{"type":"Ready","status":"False","reason":"SecretSyncedError","message":"could not get secret data from provider"}]}}`)
+	r.Expect(`kubectl get secret sovd-webapp-secrets --namespace staging -o .*`).Stdout("DATABASE_URL\nJWT_SECRET\n")
+	r.Expect(`kubectl get --raw /apis/metrics.k8s.io/v1beta1/nodes`).Stdout(`{"kind":"NodeMetricsList","items":[{"metadata":{"name":"ip-10-0-1-10.ec2.internal"}}]}`)
+	r.Expect(`kubectl get ingress --namespace staging -o json`).Stdout(`{"items":[]}`)
+	rows := Run(context.Background(), p, Options{Kube: Kube{Runner: r, Kubectl: "kubectl", Helm: "helm"}}, fakeAWS{addons: activeAddons}, Net{}, t.TempDir())
+
+	var got []string
+	status := map[string]Check{}
+	for _, c := range rows {
+		got = append(got, c.ID)
+		status[c.ID] = c
+	}
+	var inCluster []string
+	for _, g := range Groups() {
+		for _, c := range ParseResults(g, "") {
+			inCluster = append(inCluster, c.ID)
+		}
+	}
+	want := append([]string{"api-server", "nodes-ready", "eks-addons", "helm-addons", "external-secret", "app-secret"}, inCluster...)
+	want = append(want, "metrics-api", "load-balancer", "dns", "https")
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("rows:\n got %v\nwant %v", got, want)
+	}
+	for _, id := range []string{"api-server", "nodes-ready", "eks-addons", "helm-addons", "metrics-api"} {
+		if status[id].Status != Passed {
+			t.Errorf("%s: %+v", id, status[id])
+		}
+	}
+	if c := status["external-secret"]; c.Status != Failed || !strings.Contains(c.Detail, "SecretSyncedError") {
+		t.Errorf("external-secret: %+v", c)
+	}
+	if c := status["app-secret"]; c.Status != Failed || !strings.Contains(c.Detail, "REDIS_URL") {
+		t.Errorf("app-secret: %+v", c)
+	}
+	for _, id := range inCluster {
+		if c := status[id]; c.Status != Skipped || !strings.Contains(c.Detail, "the app's Secret is not complete") {
+			t.Errorf("%s ran without the Secret: %+v", id, c)
+		}
 	}
 }
