@@ -34,9 +34,13 @@ import "github.com/sovd/bootstrap/internal/config"
 //     other takes over within the lease) and a PDB of minAvailable 1, as
 //     the other add-ons; a rotation that lands while the only replica is
 //     being rescheduled would otherwise wait for the next Secret change.
-//   - resources: requests of 10m CPU and 128Mi (upstream's own example in
-//     values.yaml) and a memory limit of 512Mi (the same example); no CPU
-//     limit, which would throttle a controller that idles.
+//   - resources: requests of 10m CPU and 128Mi and a memory limit of 512Mi,
+//     the figures Reloader's README gives as its defaults ("Default Resource
+//     Requests and Limits"; the chart's values.yaml leaves resources empty);
+//     its CPU limit of 150m is left out, as it would throttle a controller
+//     that idles between Secret changes.
+//   - Secrets External Secrets rewrites unchanged (each refresh) restart
+//     nothing: Reloader compares a hash of the Secret's data.
 //   - reloader.readOnlyRootFileSystem: the chart mounts an emptyDir on /tmp
 //     for it.
 //
