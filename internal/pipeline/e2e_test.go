@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/testenv"
@@ -173,8 +175,14 @@ func TestUpThenTeardown(t *testing.T) {
 		}
 	}
 	checkUpResourceSet(t, after)
-	if got := releasesNow(); got != "aws-load-balancer-controller\nexternal-secrets\nmetrics-server" {
-		t.Errorf("after up, helm releases:\n%s", got)
+	// Every pinned release, as helm list -q sorts them (by name).
+	var pinned []string
+	for _, c := range addons.All {
+		pinned = append(pinned, c.Release)
+	}
+	sort.Strings(pinned)
+	if got := releasesNow(); got != strings.Join(pinned, "\n") {
+		t.Errorf("after up, helm releases:\n%s\nwant\n%s", got, strings.Join(pinned, "\n"))
 	}
 	if first.Data["db_host"] == nil {
 		t.Error("up did not read the data tier's outputs")
