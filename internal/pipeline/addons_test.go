@@ -417,7 +417,7 @@ func releases(t *testing.T, helm, kubeconfig string) map[string]string {
 	return out
 }
 
-// TestAddonsOnLocalControlPlane installs the three releases from charts of
+// TestAddonsOnLocalControlPlane installs the pinned releases from charts of
 // the upstream shape with the real helm on a real API server: a chart that
 // fails in the middle leaves the releases before it deployed and a re-run
 // completes; another re-run changes nothing; the ClusterSecretStore and the
