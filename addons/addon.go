@@ -28,6 +28,11 @@ type Addon struct {
 	// IRSA is the role eksctl makes for the add-on (roleOnly), nil when it
 	// needs no AWS identity.
 	IRSA *IRSA
+	// NeedsAppNamespace says the chart makes objects in the app's namespace
+	// (the profile's app.namespace), which must exist before helm runs:
+	// the add-ons phase applies it (AppNamespace, the object the External
+	// Secrets manifests hold) before the release.
+	NeedsAppNamespace bool
 }
 
 // Needs is what an add-on's values need from the live environment, each

@@ -97,6 +97,92 @@ func TestValuesContract(t *testing.T) {
 	if dig(ms, "replicas") != float64(2) || dig(ms, "podDisruptionBudget.enabled") != true {
 		t.Errorf("metrics-server values: %v", ms)
 	}
+	// Reloader watches the app's namespace only (a Role there, no
+	// ClusterRole), Secrets only, and restarts by annotating the pod
+	// template; two replicas under leader election, a PDB.
+	rl := get(Reloader)
+	for path, want := range map[string]any{
+		"reloader.watchGlobally":                        false,
+		"reloader.ignoreConfigMaps":                     true,
+		"reloader.reloadStrategy":                       "annotations",
+		"reloader.enableHA":                             true,
+		"reloader.readOnlyRootFileSystem":               true,
+		"reloader.deployment.replicas":                  float64(2),
+		"reloader.deployment.resources.requests.cpu":    "10m",
+		"reloader.deployment.resources.requests.memory": "128Mi",
+		"reloader.deployment.resources.limits.memory":   "512Mi",
+		"reloader.podDisruptionBudget.enabled":          true,
+		"reloader.podDisruptionBudget.minAvailable":     float64(1),
+	} {
+		if got := dig(rl, path); got != want {
+			t.Errorf("reloader %s = %v, want %v", path, got, want)
+		}
+	}
+	if got := dig(rl, "reloader.namespaces"); !reflect.DeepEqual(got, []any{p.App.Namespace}) {
+		t.Errorf("reloader watches %v, want only the app's namespace %s", got, p.App.Namespace)
+	}
+	if Reloader.IRSA != nil || !Reloader.NeedsAppNamespace {
+		t.Errorf("reloader needs no AWS role (IRSA %v) and its Role lives in the app's namespace (NeedsAppNamespace %v)", Reloader.IRSA, Reloader.NeedsAppNamespace)
+	}
+}
+
+// Every key bootstrap sets in the reloader chart's values is a key of the
+// upstream chart's values.yaml at the pin: test/charts/reloader/values.yaml
+// holds upstream's defaults of those keys (reloader.namespaces, which is
+// commented out upstream, as the empty list its helpers default to), so a
+// key that upstream does not have (a typo, or one renamed by a pin move)
+// fails here instead of being ignored by helm.
+func TestReloaderKeysAreUpstreams(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../test/charts/reloader/values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var upstream map[string]any
+	if err := yaml.Unmarshal(data, &upstream); err != nil {
+		t.Fatal(err)
+	}
+	b, err := ValuesYAML(Reloader, config.Builtin("production"), live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ours map[string]any
+	if err := yaml.Unmarshal(b, &ours); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	walk("", ours, &paths)
+	for _, p := range paths {
+		// Below resources and podDisruptionBudget the keys are Kubernetes'
+		// (requests, limits) or read by the template only (minAvailable is
+		// commented out upstream): their parent must exist.
+		check := p
+		for prefix, parent := range map[string]string{
+			"reloader.deployment.resources.":            "reloader.deployment.resources",
+			"reloader.podDisruptionBudget.minAvailable": "reloader.podDisruptionBudget",
+		} {
+			if strings.HasPrefix(p, prefix) {
+				check = parent
+			}
+		}
+		if !has(upstream, check) {
+			t.Errorf("reloader value %s: upstream's values.yaml has no %s", p, check)
+		}
+	}
+}
+
+func has(m map[string]any, path string) bool {
+	var cur any = m
+	for _, k := range strings.Split(path, ".") {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		if cur, ok = mm[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func dig(m map[string]any, path string) any {
@@ -325,6 +411,7 @@ func TestAppOverlay(t *testing.T) {
 	var paths []string
 	walk("", m, &paths)
 	want := []string{
+		"backend.annotations.secret.reloader.stakater.com/reload",
 		"backend.image.repository",
 		"config.database.host", "config.database.name", "config.database.port", "config.database.user",
 		"config.redis.host", "config.redis.port",
@@ -341,6 +428,17 @@ func TestAppOverlay(t *testing.T) {
 	}
 	if !reflect.DeepEqual(paths, want) {
 		t.Errorf("overlay keys:\n got %v\nwant %v", paths, want)
+	}
+
+	// Reloader restarts the backend when the Secret the app's ExternalSecret
+	// writes changes: the annotation names that Secret, taken from the
+	// ExternalSecret's target, and no other.
+	es := AppExternalSecret(p, out)
+	if got := dig(m, SecretReader+".annotations"); !reflect.DeepEqual(got, map[string]any{ReloadAnnotation: es.Spec.Target.Name}) {
+		t.Errorf("%s annotations = %v, want only %s: %s (the ExternalSecret's target)", SecretReader, got, ReloadAnnotation, es.Spec.Target.Name)
+	}
+	if dig(m, "frontend.annotations") != nil {
+		t.Errorf("frontend reads no Secret, yet is annotated: %v", dig(m, "frontend.annotations"))
 	}
 
 	if a := v.Ingress.Annotations; a[SchemeAnnotation] != "internet-facing" || a[TargetTypeAnnotation] != "ip" ||
@@ -451,4 +549,28 @@ func execTemplate(t *testing.T, text string, vars map[string]string) string {
 		t.Fatalf("template %q: %v", text, err)
 	}
 	return b.String()
+}
+
+// The rotation timing holds: External Secrets rewrites the app's Secret
+// (and Reloader then restarts the backend) well within the shortest
+// rotation period a profile may set (passwordRotationDays 1), so the login
+// the old pods hold is never changed before every pod has the new one
+// (docs/layout.md, "Reaching running pods").
+func TestSecretRefreshWithinRotationPeriod(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("production")
+	es := AppExternalSecret(p, stateful.DataOutputs{})
+	refresh, err := time.ParseDuration(es.Spec.RefreshInterval)
+	if err != nil {
+		t.Fatalf("refreshInterval %q: %v", es.Spec.RefreshInterval, err)
+	}
+	const shortestPeriod = 24 * time.Hour // passwordRotationDays: 1
+	// A rollout of the backend after the refresh: minutes. Half the period
+	// leaves room for it and for a run that rotates late.
+	if refresh <= 0 || refresh > shortestPeriod/2 {
+		t.Errorf("the app's Secret refreshes every %s: a rotation every %s could change the login old pods hold before they restart", refresh, shortestPeriod)
+	}
+	if es.Spec.Target.Name != AppSecretName {
+		t.Errorf("ExternalSecret writes %s, Reloader watches %s", es.Spec.Target.Name, AppSecretName)
+	}
 }

@@ -37,15 +37,33 @@ const (
 // HTTPSListenPorts are an HTTPS listener and an HTTP one that redirects.
 const HTTPSListenPorts = `[{"HTTP": 80}, {"HTTPS": 443}]`
 
+// ReloadAnnotation is Reloader's annotation on a Deployment that names the
+// Secrets (comma-separated) whose change restarts it (stakater/Reloader
+// README; the chart's --secret-annotation default). It is narrower than
+// reloader.stakater.com/auto, which restarts on any Secret or ConfigMap the
+// pods reference.
+const ReloadAnnotation = "secret.reloader.stakater.com/reload"
+
+// SecretReader is the app's component whose pods read the app's Secret as
+// environment variables: the backend (backend/app/config.py in the seed
+// reads DATABASE_URL, REDIS_URL and JWT_SECRET).
+const SecretReader = "backend"
+
 // AppValues is the overlay.
 type AppValues struct {
 	// Images holds <component>.image.repository for each ECR repository
 	// named sovd-<component> (backend, frontend); marshalled inline.
-	Images         map[string]ImageValues `json:"-"`
-	Global         *AppGlobal             `json:"global,omitempty"`
-	Config         AppConfig              `json:"config"`
-	Ingress        *AppIngress            `json:"ingress,omitempty"`
-	ServiceAccount AppServiceAccount      `json:"serviceAccount"`
+	Images map[string]ImageValues `json:"-"`
+	// Annotations holds <component>.annotations, the annotations of the
+	// component's Deployment: Reloader's on the SecretReader, naming the
+	// Secret the app's ExternalSecret writes (AppSecretName), so that a
+	// password or token rotation restarts the pods that read it once.
+	// Marshalled inline, beside the component's image.
+	Annotations    map[string]map[string]string `json:"-"`
+	Global         *AppGlobal                   `json:"global,omitempty"`
+	Config         AppConfig                    `json:"config"`
+	Ingress        *AppIngress                  `json:"ingress,omitempty"`
+	ServiceAccount AppServiceAccount            `json:"serviceAccount"`
 }
 
 // AppGlobal is global.domain, the app's host name (values-production.yaml
@@ -108,6 +126,8 @@ type AppServiceAccount struct {
 func AppOverlay(p *config.Profile, out stateful.DataOutputs, accountID string) (AppValues, error) {
 	v := AppValues{
 		Images: map[string]ImageValues{},
+		// The Secret's name is the ExternalSecret's target (AppExternalSecret).
+		Annotations: map[string]map[string]string{SecretReader: {ReloadAnnotation: AppSecretName}},
 		Config: AppConfig{
 			// The app's own role (its sessions run as it, whichever of its
 			// two logins DATABASE_URL names), not the RDS master user.
@@ -185,16 +205,32 @@ func (v AppValues) Map() (map[string]any, error) {
 	if err := yaml.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
-	keys := make([]string, 0, len(v.Images))
+	keys := make([]string, 0, len(v.Images)+len(v.Annotations))
 	for k := range v.Images {
 		keys = append(keys, k)
+	}
+	for k := range v.Annotations {
+		if _, ok := v.Images[k]; !ok {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
 		if _, clash := m[k]; clash {
-			return nil, fmt.Errorf("ECR repository for component %q clashes with the values key %s", k, k)
+			return nil, fmt.Errorf("component %q clashes with the values key %s", k, k)
 		}
-		m[k] = map[string]any{"image": map[string]any{"repository": v.Images[k].Image.Repository}}
+		block := map[string]any{}
+		if img, ok := v.Images[k]; ok {
+			block["image"] = map[string]any{"repository": img.Image.Repository}
+		}
+		if ann := v.Annotations[k]; len(ann) > 0 {
+			a := map[string]any{}
+			for name, value := range ann {
+				a[name] = value
+			}
+			block["annotations"] = a
+		}
+		m[k] = block
 	}
 	return m, nil
 }

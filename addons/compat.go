@@ -38,6 +38,9 @@ var Compats = map[string]Compat{
 	"external-dns-1.21.1": {
 		Checked: "kubernetes-sigs/external-dns charts/external-dns/Chart.yaml: no kubeVersion in the revision readable here (chart 1.10.1, commit e2c5063232d9c10bbf2103b0d23e585587526c25, older than the pin); the 1.21.1 file itself was not readable here",
 	},
+	"reloader-2.2.17": {
+		Checked: "stakater/Reloader deployments/kubernetes/chart/reloader/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none; the 2.2.17 file was not readable here)",
+	},
 	"metrics-server-3.13.1": {
 		Checked: "kubernetes-sigs/metrics-server charts/metrics-server/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none)",
 	},

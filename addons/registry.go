@@ -6,7 +6,8 @@ package addons
 // running before the charts that make Services), then External Secrets
 // (whose webhook must be ready before the ClusterSecretStore is applied),
 // then external-dns (it reads the Ingresses' load balancers, which the
-// controller makes). Teardown goes in the reverse order.
+// controller makes), then Reloader (it restarts the app when External Secrets
+// rewrites its Secret; nothing depends on it). Teardown goes in the reverse order.
 //
 // A new add-on is a file of its own beside these (its record, values and
 // policy) and one line here; docs/layout.md, "Adding an add-on".
@@ -15,4 +16,5 @@ var All = []Addon{
 	LoadBalancerController,
 	ExternalSecrets,
 	ExternalDNS,
+	Reloader,
 }

@@ -10,6 +10,14 @@
 // secret name that login. The other login keeps its password until the next
 // rotation, so pods that still hold it keep connecting (AWS's "alternating
 // users" strategy; docs/layout.md, "The app's database roles").
+//
+// How a rotation reaches the pods, and why none loses the database: the new
+// version becomes AWSCURRENT only after the database holds its password;
+// External Secrets rewrites the app's Secret within its refresh interval (15
+// minutes); Reloader (the add-on in addons/reloader.go) then rolls the
+// Deployment that reads the Secret, old pods serving until new ones are
+// ready. The login the old pods hold is changed only by the next rotation,
+// a rotation period (at least a day) later, long after every pod restarted.
 package dbrole
 
 import (

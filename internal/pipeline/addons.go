@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/proc"
@@ -445,6 +447,11 @@ func (s InstallRelease) Run(ctx context.Context, st *State) error {
 			return nil
 		}
 	}
+	if a.NeedsAppNamespace {
+		if err := s.applyAppNamespace(ctx, st, kc); err != nil {
+			return err
+		}
+	}
 	args := addons.UpgradeInstall(c, s.Options.Charts.Ref(c), path, s.Options.Timeout, kc)
 	if err := st.Runner.Run(ctx, helmCmd(st, args, nil)); err != nil {
 		return fmt.Errorf("helm upgrade --install %s (rolled back by --atomic; the releases before it are untouched): %w", c.Release, err)
@@ -470,7 +477,52 @@ func (s InstallRelease) Describe(_ context.Context, st *State) (Description, err
 		Note: fmt.Sprintf("chart %s %s, app %s; skipped when `helm list` shows it deployed at this version and `helm get values` shows these values",
 			c.Chart, c.Version, c.AppVersion),
 	}
-	return Description{Actions: []Action{install}}, nil
+	if !a.NeedsAppNamespace {
+		return Description{Actions: []Action{install}}, nil
+	}
+	content, err = appNamespaceYAML(st)
+	if err != nil {
+		return Description{}, err
+	}
+	nsPath := st.RelPath(AppNamespaceFile)
+	ns := Action{
+		Tool:  "kubectl",
+		Args:  addons.KubectlApply(nsPath, kc),
+		Files: []File{{Path: nsPath, Content: string(content)}},
+		Note:  fmt.Sprintf("namespace %s first: %s's chart makes objects in it", st.Profile.App.Namespace, c.Release),
+	}
+	return Description{Actions: []Action{ns, install}}, nil
+}
+
+// AppNamespaceFile is the app's namespace alone, in the run directory: an
+// add-on whose chart makes objects there (addons.Addon.NeedsAppNamespace)
+// is installed after it exists, before the External Secrets manifests
+// (which hold the same object) are applied.
+const AppNamespaceFile = "manifests/app-namespace.yaml"
+
+func appNamespaceYAML(st *State) ([]byte, error) {
+	b, err := yaml.Marshal(addons.AppNamespace(st.Profile))
+	if err != nil {
+		return nil, fmt.Errorf("rendering namespace %s: %w", st.Profile.App.Namespace, err)
+	}
+	return b, nil
+}
+
+// applyAppNamespace applies the app's namespace server-side; applying it
+// again changes nothing.
+func (s InstallRelease) applyAppNamespace(ctx context.Context, st *State, kubeconfig string) error {
+	content, err := appNamespaceYAML(st)
+	if err != nil {
+		return err
+	}
+	path := st.Path(AppNamespaceFile)
+	if err := writeFile(path, content); err != nil {
+		return err
+	}
+	if err := st.Runner.Run(ctx, kubectlCmd(st, addons.KubectlApply(path, kubeconfig))); err != nil {
+		return fmt.Errorf("applying namespace %s (%s's chart makes objects in it): %w", st.Profile.App.Namespace, s.Chart.Release, err)
+	}
+	return nil
 }
 
 // ManifestsFile is the External Secrets manifests' file in the run directory.

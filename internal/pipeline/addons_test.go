@@ -123,6 +123,19 @@ func TestAddonsFirstRunTranscript(t *testing.T) {
 	r.Expect(`kubectl apply .*/charts/aws-load-balancer-controller-3.5.0/aws-load-balancer-controller/crds .*`)
 	for _, c := range addons.All {
 		r.Expect(listRE(c)).Stdout("[]")
+		if c.NeedsAppNamespace {
+			// The app's namespace exists before the chart puts objects in it.
+			r.Expect(`kubectl apply .* --filename \S+/manifests/app-namespace.yaml .*`).Do(func(cmd proc.Cmd) error {
+				got, err := os.ReadFile(cmd.Args[indexOf(cmd.Args, "--filename")+1])
+				if err != nil {
+					return err
+				}
+				if !bytes.Contains(got, []byte("kind: Namespace")) || !bytes.Contains(got, []byte("name: "+st.Profile.App.Namespace)) {
+					t.Errorf("app namespace file:\n%s", got)
+				}
+				return nil
+			})
+		}
 		r.Expect(`helm upgrade --install ` + c.Release + ` .*`).Do(func(cmd proc.Cmd) error {
 			// The values file is written before helm reads it.
 			path := cmd.Args[indexOf(cmd.Args, "--values")+1]
@@ -410,7 +423,7 @@ func releases(t *testing.T, helm, kubeconfig string) map[string]string {
 	return out
 }
 
-// TestAddonsOnLocalControlPlane installs the three releases from charts of
+// TestAddonsOnLocalControlPlane installs the pinned releases from charts of
 // the upstream shape with the real helm on a real API server: a chart that
 // fails in the middle leaves the releases before it deployed and a re-run
 // completes; another re-run changes nothing; the ClusterSecretStore and the
@@ -535,7 +548,21 @@ func TestAddonsOnLocalControlPlane(t *testing.T) {
 			t.Errorf("%s ready replicas = %q, want 2", obj, got)
 		}
 	}
-	for _, pdb := range []string{"kube-system/aws-load-balancer-controller", "kube-system/metrics-server", "external-secrets/external-secrets-pdb", "external-secrets/external-secrets-webhook-pdb"} {
+	// Reloader: two replicas, and it may read Secrets in the app's namespace
+	// only (a Role there, no ClusterRole), as its ServiceAccount.
+	if got := k.must("get", "deployment/reloader-reloader", "-n", addons.Reloader.Namespace, "-o", "jsonpath={.status.readyReplicas}"); got != "2" {
+		t.Errorf("reloader ready replicas = %q, want 2", got)
+	}
+	sa := "system:serviceaccount:" + addons.Reloader.Namespace + ":reloader-reloader"
+	for ns, want := range map[string]string{"production": "yes", "kube-system": "no", "external-secrets": "no"} {
+		if got, _ := k.run("", "auth", "can-i", "list", "secrets", "-n", ns, "--as", sa); strings.TrimSpace(got) != want {
+			t.Errorf("reloader may list secrets in %s: %q, want %s", ns, strings.TrimSpace(got), want)
+		}
+	}
+	if got := k.must("get", "clusterrolebindings", "-l", "release=reloader", "-o", "name"); got != "" {
+		t.Errorf("reloader has cluster-wide bindings: %s", got)
+	}
+	for _, pdb := range []string{"kube-system/aws-load-balancer-controller", "kube-system/metrics-server", "external-secrets/external-secrets-pdb", "external-secrets/external-secrets-webhook-pdb", "reloader/reloader-reloader"} {
 		ns, name, _ := strings.Cut(pdb, "/")
 		k.must("get", "poddisruptionbudget", name, "-n", ns)
 	}

@@ -133,35 +133,30 @@ func Nodes(ctx context.Context, k Kube) Check {
 	return row(id, name, err, fmt.Sprintf("%d nodes Ready", len(l.Items)), next)
 }
 
-// HelmAddons: each pinned release is deployed at its pinned chart.
+// HelmAddons: each pinned release is deployed at its pinned chart. It reads
+// `helm list --output json`, whose chart column is chart-version (the pin's
+// NameVersion), as the add-ons phase does: `helm status -o json` of helm
+// 3.22 carries no chart (measured: name, info, manifest, version,
+// namespace), so a release at another version would pass on it.
 func HelmAddons(ctx context.Context, k Kube) Check {
 	const id, name = "helm-addons", "The Helm add-ons are deployed at their pinned versions"
 	var bad, good []string
 	for _, c := range addons.Charts() {
-		out, err := k.helm(ctx, "status", c.Release, "--namespace", c.Namespace, "-o", "json")
+		out, err := k.helm(ctx, "list", "--namespace", c.Namespace, "--filter", "^"+c.Release+"$", "--all", "--output", "json")
 		if err != nil {
 			bad = append(bad, c.Release+": "+err.Error())
 			continue
 		}
-		var st struct {
-			Info struct {
-				Status string `json:"status"`
-			} `json:"info"`
-			Chart struct {
-				Metadata struct {
-					Version string `json:"version"`
-				} `json:"metadata"`
-			} `json:"chart"`
-		}
-		if err := json.Unmarshal(out, &st); err != nil {
-			bad = append(bad, c.Release+": "+err.Error())
-			continue
-		}
+		rel, err := addons.ParseList(c, out)
 		switch {
-		case st.Info.Status != "deployed":
-			bad = append(bad, fmt.Sprintf("%s is %s", c.Release, st.Info.Status))
-		case st.Chart.Metadata.Version != "" && st.Chart.Metadata.Version != c.Version:
-			bad = append(bad, fmt.Sprintf("%s is chart %s, pinned %s", c.Release, st.Chart.Metadata.Version, c.Version))
+		case err != nil:
+			bad = append(bad, c.Release+": "+err.Error())
+		case rel == nil:
+			bad = append(bad, fmt.Sprintf("%s is not installed in namespace %s", c.Release, c.Namespace))
+		case rel.Status != addons.StatusDeployed:
+			bad = append(bad, fmt.Sprintf("%s is %s (revision %s)", c.Release, rel.Status, rel.Revision))
+		case rel.Chart != c.NameVersion():
+			bad = append(bad, fmt.Sprintf("%s is chart %s, pinned %s", c.Release, strings.TrimPrefix(rel.Chart, c.Chart+"-"), c.Version))
 		default:
 			good = append(good, c.Release+" "+c.Version)
 		}

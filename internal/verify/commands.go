@@ -26,7 +26,7 @@ func Commands(p *config.Profile) (string, error) {
 		"  xargs -n1 aws eks describe-addon --region "+p.Region+" --cluster-name "+p.Cluster.Name+" --query 'addon.[addonName,status,health.issues]' --addon-name")
 	var helm []string
 	for _, c := range addons.Charts() {
-		helm = append(helm, fmt.Sprintf("helm status %s --namespace %s -o json %s | jq -r '[.info.status, .chart.metadata.version] | join(\" \")'   # deployed %s", c.Release, c.Namespace, kc, c.Version))
+		helm = append(helm, fmt.Sprintf("helm list --namespace %s --filter '^%s$' --all %s   # STATUS deployed, CHART %s", c.Namespace, c.Release, kc, c.NameVersion()))
 	}
 	step("The Helm add-ons are deployed at their pins:", helm...)
 	step("External Secrets has synced the app's Secret, and it holds "+strings.Join(AppSecretKeys, ", ")+" (the template prints key names, never values):",

@@ -86,6 +86,24 @@ func TestChartsRenderBootstrapValues(t *testing.T) {
 						t.Errorf("external-dns args lack %s:\n%s", arg, out)
 					}
 				}
+			case addons.Reloader.Release:
+				// Scoped: a Role and RoleBinding in the app's namespace (and
+				// one in its own for its ConfigMap), no ClusterRole; Secrets
+				// only, restarts by annotation, leader election.
+				roles := map[string]bool{}
+				for _, o := range objs {
+					if o["kind"] == "Role" {
+						roles[o["metadata"].(map[string]any)["namespace"].(string)] = true
+					}
+				}
+				if kinds["ClusterRole"] != 0 || kinds["ClusterRoleBinding"] != 0 || !roles[p.App.Namespace] || !roles[c.Namespace] || len(roles) != 2 {
+					t.Errorf("reloader RBAC: %v, Roles in %v; want Roles in %s and %s only", kinds, roles, p.App.Namespace, c.Namespace)
+				}
+				for _, arg := range []string{"--namespaces=" + p.App.Namespace, "--resources-to-ignore=configMaps", "--reload-strategy=annotations", "--enable-ha=true"} {
+					if !bytes.Contains(out, []byte(arg)) {
+						t.Errorf("reloader's args lack %s", arg)
+					}
+				}
 			case addons.ExternalSecrets.Release:
 				if kinds["CustomResourceDefinition"] != 3 || kinds["ValidatingWebhookConfiguration"] != 2 || kinds["PodDisruptionBudget"] != 2 {
 					t.Errorf("external-secrets objects: %v", kinds)
