@@ -5,7 +5,7 @@
 // argv it builds.
 //
 // Each add-on is one record (Addon) in a file of its own
-// (metricsserver.go, loadbalancercontroller.go, externalsecrets.go, externaldns.go): its
+// (metricsserver.go, loadbalancercontroller.go, externalsecrets.go, externaldns.go, reloader.go): its
 // pin, its values, what its values need from the live environment, its IRSA
 // role and policy, and its CRD handling. All lists them in install order;
 // the pipeline, eksctl's ClusterConfig (through IRSARoles and
@@ -96,6 +96,10 @@ type Chart struct {
 	// it (EKSAddonsReplaced) and a cluster that has it loses it before the
 	// release is installed.
 	EKSAddon string
+	// Compat is what the chart says about the Kubernetes versions it runs
+	// on, read from the chart at Version (compat.go); `bootstrap upgrade`'s
+	// preflight checks it against the target minor.
+	Compat Compat
 }
 
 // Ref is the chart as helm names it in its repository: repo/chart.

@@ -20,36 +20,33 @@ type Compat struct {
 	// tests the release on, when it says so; "" when it does not. Beyond
 	// it the preflight warns, it does not refuse.
 	TestedOn string
+	// Version is the chart version the facts were read at. It must be
+	// the pin's: a pin bumped without reading its chart again has facts
+	// of another version, which CompatOf does not return.
+	Version string
 	// Checked says where the facts were read.
 	Checked string
 }
 
-// Compats holds the facts of every pin, by chart-version (Chart.NameVersion).
-// A pin without an entry is refused by the upgrade's preflight: moving a
+// Compats are the facts of every pin in All, by chart-version
+// (Chart.NameVersion); a pin whose facts were read at another version than
+// its own is not in it, and the upgrade's preflight refuses it: moving a
 // pin means reading its chart again.
-var Compats = map[string]Compat{
-	"aws-load-balancer-controller-3.5.0": {
-		Checked: "aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none)",
-	},
-	"external-secrets-2.9.0": {
-		KubeVersion: ">= 1.19.0-0", TestedOn: "1.34",
-		Checked: "external-secrets/external-secrets deploy/charts/external-secrets/Chart.yaml at 2.0.0 (kubeVersion >= 1.19.0-0; the 2.9.0 file was not readable here); docs/introduction/stability-support.md there lists ESO 2.0 with Kubernetes 1.34",
-	},
-	"external-dns-1.21.1": {
-		Checked: "kubernetes-sigs/external-dns charts/external-dns/Chart.yaml: no kubeVersion in the revision readable here (chart 1.10.1, commit e2c5063232d9c10bbf2103b0d23e585587526c25, older than the pin); the 1.21.1 file itself was not readable here",
-	},
-	"reloader-2.2.17": {
-		Checked: "stakater/Reloader deployments/kubernetes/chart/reloader/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none; the 2.2.17 file was not readable here)",
-	},
-	"metrics-server-3.13.1": {
-		Checked: "kubernetes-sigs/metrics-server charts/metrics-server/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none)",
-	},
+func Compats() map[string]Compat {
+	out := map[string]Compat{}
+	for _, c := range Charts() {
+		if cp, ok := CompatOf(c); ok {
+			out[c.NameVersion()] = cp
+		}
+	}
+	return out
 }
 
-// CompatOf returns the facts of a pin, and false when there are none.
+// CompatOf returns the facts of a pin, and false when there are none or
+// they were read at another chart version.
 func CompatOf(c Chart) (Compat, bool) {
-	cp, ok := Compats[c.NameVersion()]
-	return cp, ok
+	cp := c.Compat
+	return cp, cp.Version == c.Version && cp.Checked != ""
 }
 
 // Allows reports whether the chart's kubeVersion admits a Kubernetes minor

@@ -32,7 +32,7 @@ func TestEveryPinHasCompat(t *testing.T) {
 	for _, c := range Charts() {
 		cp, ok := CompatOf(c)
 		if !ok || cp.Checked == "" {
-			t.Errorf("pin %s has no compatibility facts in Compats (read its Chart.yaml at the tag and say what was checked)", c.NameVersion())
+			t.Errorf("pin %s has no compatibility facts (Chart.Compat read at its own version: read its Chart.yaml at the tag and say what was checked)", c.NameVersion())
 		}
 	}
 }

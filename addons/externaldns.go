@@ -46,6 +46,10 @@ var ExternalDNS = Addon{
 		Release: "external-dns", Namespace: "external-dns",
 		RepoName: "bootstrap-external-dns", RepoURL: "https://kubernetes-sigs.github.io/external-dns/",
 		Chart: "external-dns", Version: "1.21.1", AppVersion: "v0.21.0",
+		Compat: Compat{
+			Version: "1.21.1",
+			Checked: "kubernetes-sigs/external-dns charts/external-dns/Chart.yaml: no kubeVersion in the revision readable here (chart 1.10.1, commit e2c5063232d9c10bbf2103b0d23e585587526c25, older than the pin); the 1.21.1 file itself was not readable here",
+		},
 	},
 	Values: externalDNSValues,
 	Needs: Needs{

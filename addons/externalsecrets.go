@@ -26,6 +26,10 @@ var ExternalSecrets = Addon{
 		Release: "external-secrets", Namespace: "external-secrets",
 		RepoName: "bootstrap-external-secrets", RepoURL: "https://charts.external-secrets.io",
 		Chart: "external-secrets", Version: "2.9.0", AppVersion: "v2.9.0",
+		Compat: Compat{
+			Version: "2.9.0", KubeVersion: ">= 1.19.0-0", TestedOn: "1.34",
+			Checked: "external-secrets/external-secrets deploy/charts/external-secrets/Chart.yaml at 2.0.0 (kubeVersion >= 1.19.0-0; the 2.9.0 file was not readable here); docs/introduction/stability-support.md there lists ESO 2.0 with Kubernetes 1.34",
+		},
 	},
 	Values: externalSecretsValues,
 	// Its values name no role; its store's ServiceAccount, applied after it

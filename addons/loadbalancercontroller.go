@@ -29,6 +29,10 @@ var LoadBalancerController = Addon{
 		RepoName: "bootstrap-eks", RepoURL: "https://aws.github.io/eks-charts",
 		Chart: "aws-load-balancer-controller", Version: "3.5.0", AppVersion: loadBalancerControllerVersion,
 		CRDsDir: true,
+		Compat: Compat{
+			Version: "3.5.0",
+			Checked: "aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none)",
+		},
 	},
 	Values: loadBalancerControllerValues,
 	Needs: Needs{

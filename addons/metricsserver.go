@@ -12,7 +12,7 @@ import "github.com/sovd/bootstrap/internal/config"
 // --strict at 3.13.0 and 3.13.1 with no unknown key (DESIGN.md, "Upstream
 // chart versions", measured 2026-12-02); the chart has no CRDs; its
 // Chart.yaml in kubernetes-sigs/metrics-server charts/metrics-server states
-// no kubeVersion in the revisions readable here (addons.Compats). Not read
+// no kubeVersion in the revisions readable here (its Compat). Not read
 // at the tag here: the 3.13.1 Chart.yaml itself (its appVersion is kept at
 // 0.8.0, the 3.13.0 one, unverified for 3.13.1).
 var MetricsServer = Addon{
@@ -21,6 +21,10 @@ var MetricsServer = Addon{
 		RepoName: "bootstrap-metrics-server", RepoURL: "https://kubernetes-sigs.github.io/metrics-server/",
 		Chart: "metrics-server", Version: "3.13.1", AppVersion: "0.8.0",
 		EKSAddon: "metrics-server",
+		Compat: Compat{
+			Version: "3.13.1",
+			Checked: "kubernetes-sigs/metrics-server charts/metrics-server/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none)",
+		},
 	},
 	Values: metricsServerValues,
 }

@@ -73,6 +73,10 @@ var Reloader = Addon{
 		Release: "reloader", Namespace: "reloader",
 		RepoName: "bootstrap-stakater", RepoURL: "https://stakater.github.io/stakater-charts",
 		Chart: "reloader", Version: "2.2.17", AppVersion: "v1.4.22",
+		Compat: Compat{
+			Version: "2.2.17",
+			Checked: "stakater/Reloader deployments/kubernetes/chart/reloader/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none; the 2.2.17 file was not readable here)",
+		},
 	},
 	Values:            reloaderValues,
 	NeedsAppNamespace: true,

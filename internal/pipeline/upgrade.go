@@ -302,7 +302,7 @@ const MaxKubeletSkew = 3
 // version of an EKS add-on for the target minor.
 // allowMajor is --allow-database-major.
 func Preflight(p *config.Profile, live LiveVersions, deprecated []DeprecatedAPI, addonFor func(addon string) error, allowMajor bool) (refusals []Refusal, warnings []string) {
-	return preflightWith(p, live, deprecated, addonFor, addons.Compats, allowMajor)
+	return preflightWith(p, live, deprecated, addonFor, addons.Compats(), allowMajor)
 }
 
 func preflightWith(p *config.Profile, live LiveVersions, deprecated []DeprecatedAPI, addonFor func(addon string) error, compats map[string]addons.Compat, allowMajor bool) (refusals []Refusal, warnings []string) {
@@ -342,8 +342,8 @@ func preflightWith(p *config.Profile, live LiveVersions, deprecated []Deprecated
 		cp, ok := compats[c.NameVersion()]
 		if !ok {
 			refusals = append(refusals, Refusal{
-				Reason: fmt.Sprintf("chart %s has no compatibility facts (addons.Compats)", c.NameVersion()),
-				Fix:    "read the chart's Chart.yaml kubeVersion at its tag and add it to addons.Compats",
+				Reason: fmt.Sprintf("chart %s has no compatibility facts read at its version (its Chart.Compat)", c.NameVersion()),
+				Fix:    "read the chart's Chart.yaml kubeVersion at its tag and set the pin's Compat (Version, KubeVersion, Checked) in its file in addons/",
 			})
 			continue
 		}

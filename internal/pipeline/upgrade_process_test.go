@@ -359,15 +359,18 @@ func TestUpgrade(t *testing.T) {
 
 	// 4. Preflight refusals against the live environment: nothing changes.
 	refuse("a PostgreSQL major", "from major 16 to 17", func(st *State) { st.Profile.Database.EngineVersion = "17" })
-	saved := addons.Compats
-	addons.Compats = map[string]addons.Compat{}
-	for k, v := range saved {
-		addons.Compats[k] = v
+	// A pin whose chart excludes 1.35: metrics-server's facts, swapped on a
+	// copy of All (restored after).
+	saved := addons.All
+	addons.All = slices.Clone(saved)
+	for i := range addons.All {
+		if addons.All[i].Release == addons.MetricsServer.Release {
+			addons.All[i].Compat = addons.Compat{Version: addons.All[i].Version, KubeVersion: ">= 1.25.0-0, < 1.35.0-0", Checked: "TestUpgrade"}
+		}
 	}
 	ms := addons.MetricsServer.NameVersion()
-	addons.Compats[ms] = addons.Compat{KubeVersion: ">= 1.25.0-0, < 1.35.0-0", Checked: "TestUpgrade"}
 	refuse("a pin that excludes 1.35", "the pinned chart "+ms+" does not support Kubernetes 1.35", func(*State) {})
-	addons.Compats = saved
+	addons.All = saved
 	if _, err := eks.NewFromConfig(c.Config).UpdateNodegroupVersion(ctx, &eks.UpdateNodegroupVersionInput{
 		ClusterName: aws.String(cluster), NodegroupName: aws.String(mustNodeGroup(t, newState)), Version: aws.String("1.31"),
 	}); err != nil {

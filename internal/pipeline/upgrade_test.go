@@ -81,7 +81,7 @@ func TestPreflight(t *testing.T) {
 			var deprecated []DeprecatedAPI
 			tt.edit(p, &live, &deprecated)
 			addonFor := func(string) error { return tt.addonErr }
-			saved := addons.Compats
+			saved := addons.Compats()
 			if tt.compat != nil {
 				// Compats is package state: swap one entry on a copy.
 				cp := map[string]addons.Compat{}
