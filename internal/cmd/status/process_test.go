@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/addons"
+	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/cmd/factory"
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/pipeline"
