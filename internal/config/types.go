@@ -242,6 +242,21 @@ func (p *Profile) StorageBucketName(accountID string) string {
 	return p.Prefix() + "-backups-" + accountID
 }
 
+// AccessLogSuffix makes the name of the bucket that receives the storage
+// bucket's server access logs: <storage bucket>-access-logs, as
+// terraform/stateful/s3.tf's local.access_log_bucket names it.
+const AccessLogSuffix = "-access-logs"
+
+// MaxStorageBucketLen is the longest storage bucket name whose access-log
+// bucket still fits S3's 63 characters (terraform/stateful/variables.tf
+// bucket_name's second validation says the same; agree_test proves it).
+const MaxStorageBucketLen = 63 - len(AccessLogSuffix)
+
+// AccessLogBucketName is the bucket of the storage bucket's access logs.
+func (p *Profile) AccessLogBucketName(accountID string) string {
+	return p.StorageBucketName(accountID) + AccessLogSuffix
+}
+
 // AddonRole is the IRSA role an add-on (addons/) has eksctl make for it:
 // <prefix>-<Suffix>, fixed so that its ARN is known before it exists. The
 // roles are listed here, in AddonRoles, because the checks of a profile

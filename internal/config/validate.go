@@ -370,6 +370,9 @@ func checkRedis(v *validator, p *Profile, _ time.Time) {
 func checkNames(v *validator, p *Profile, _ time.Time) {
 	if p.Storage.Bucket != "" {
 		v.bucket("storage.bucket", p.Storage.Bucket)
+		v.check(len(p.Storage.Bucket) <= MaxStorageBucketLen || !bucketRE.MatchString(p.Storage.Bucket), "storage.bucket",
+			fmt.Sprintf("%s is %d characters: its access-log bucket %s would pass S3's 63", quote(p.Storage.Bucket), len(p.Storage.Bucket), p.Storage.Bucket+AccessLogSuffix),
+			fmt.Sprintf("at most %d characters, or leave it unset for <prefix>-backups-<account id>", MaxStorageBucketLen))
 	}
 	if p.State.Bucket != "" {
 		v.bucket("state.bucket", p.State.Bucket)

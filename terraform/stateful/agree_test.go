@@ -69,7 +69,9 @@ func agreeCases() []agreeCase {
 			p.App.Domain, p.App.HostedZoneID = d, "Z0123456789ABCDEFGHIJ"
 		})
 	}
-	for _, b := range []string{"sovd-backups-1", "sthree-x", "xn--abc", "amzn-s3-demo-x", "x-s3alias", "x--ol-s3", "x--x-s3", "x--table-s3", "a.b.c", "ab", "Ab1", "-ab"} {
+	for _, b := range []string{"sovd-backups-1", "sthree-x", "xn--abc", "amzn-s3-demo-x", "x-s3alias", "x--ol-s3", "x--x-s3", "x--table-s3", "a.b.c", "ab", "Ab1", "-ab",
+		// 51 and 52 characters: the longest whose access-log bucket fits, and one more.
+		"sovd-production-backups-123456789012-" + strings.Repeat("b", 14), "sovd-production-backups-123456789012-" + strings.Repeat("b", 15)} {
 		add("bucket "+b, "storage.bucket", "bucket_name", func(p *config.Profile) { p.Storage.Bucket = b })
 	}
 	for _, n := range []int{0, 1, 6, 7} {

@@ -163,12 +163,7 @@ resource "aws_s3_bucket" "access_logs" {
   bucket        = local.access_log_bucket
   force_destroy = var.bucket_force_destroy
 
-  lifecycle {
-    precondition {
-      condition     = length(local.access_log_bucket) <= 63
-      error_message = "The access log bucket name ${local.access_log_bucket} is longer than 63 characters: set access_log_bucket_name, or a shorter bucket_name."
-    }
-  }
+  # Its name's length is bucket_name's second validation (variables.tf).
 }
 
 resource "aws_s3_bucket_ownership_controls" "access_logs" {

@@ -400,6 +400,15 @@ variable "bucket_name" {
     condition     = can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.bucket_name)) && !can(regex("^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3)$", var.bucket_name))
     error_message = "The bucket_name must be 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit, without S3's reserved prefixes (xn--, sthree-, amzn-s3-demo-) and suffixes (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)."
   }
+
+  validation {
+    # Its access-log bucket, <bucket_name>-access-logs unless
+    # access_log_bucket_name is set, must fit S3's 63 characters too: the
+    # name is refused here, before anything is made, rather than at the
+    # access-log bucket's create (s3.tf).
+    condition     = var.access_log_bucket_name != null || length(var.bucket_name) <= 51
+    error_message = "The bucket_name must be at most 51 characters when access_log_bucket_name is not set: its access-log bucket <bucket_name>-access-logs must fit S3's 63."
+  }
 }
 
 variable "access_log_bucket_name" {
