@@ -492,7 +492,7 @@ func TestUpToDate(t *testing.T) {
 	t.Parallel()
 	want := MetricsServer.Values(config.Builtin("production"), live)
 	same, _ := json.Marshal(want)
-	list := []byte(`[{"name":"metrics-server","namespace":"kube-system","revision":"1","status":"deployed","chart":"metrics-server-3.13.1","app_version":"0.8.0"}]`)
+	list := []byte(`[{"name":"metrics-server","namespace":"kube-system","revision":"1","status":"deployed","chart":"metrics-server-3.13.1","app_version":"0.8.1"}]`)
 	r, err := ParseList(MetricsServer.Chart, list)
 	if err != nil || r == nil {
 		t.Fatalf("ParseList: %v %v", r, err)

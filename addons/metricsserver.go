@@ -12,18 +12,21 @@ import "github.com/sovd/bootstrap/internal/config"
 // --strict at 3.13.0 and 3.13.1 with no unknown key (DESIGN.md, "Upstream
 // chart versions", measured 2026-12-02); the chart has no CRDs; its
 // Chart.yaml in kubernetes-sigs/metrics-server charts/metrics-server states
-// no kubeVersion in the revisions readable here (its Compat). Not read
-// at the tag here: the 3.13.1 Chart.yaml itself (its appVersion is kept at
-// 0.8.0, the 3.13.0 one, unverified for 3.13.1).
+// no kubeVersion in the revisions readable here (its Compat). The chart's
+// CHANGELOG.md (kubernetes-sigs/metrics-server charts/metrics-server at
+// commit 03997999324b20398a98f417dec76fbf3b773e51) says 3.13.1 (2026-02-27)
+// moved the image to 0.8.1 and otherwise fixed APIService rendering: no
+// value bootstrap sets changed. Not read at the tag here: the 3.13.1
+// Chart.yaml itself.
 var MetricsServer = Addon{
 	Chart: Chart{
 		Release: "metrics-server", Namespace: "kube-system",
 		RepoName: "bootstrap-metrics-server", RepoURL: "https://kubernetes-sigs.github.io/metrics-server/",
-		Chart: "metrics-server", Version: "3.13.1", AppVersion: "0.8.0",
+		Chart: "metrics-server", Version: "3.13.1", AppVersion: "0.8.1",
 		EKSAddon: "metrics-server",
 		Compat: Compat{
 			Version: "3.13.1",
-			Checked: "kubernetes-sigs/metrics-server charts/metrics-server/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none)",
+			Checked: "kubernetes-sigs/metrics-server charts/metrics-server/Chart.yaml: no kubeVersion (the revisions of the file readable here, older than the pin, state none); CHANGELOG.md at 03997999324b20398a98f417dec76fbf3b773e51: 3.13.1 changed the image (0.8.1) and APIService rendering only",
 		},
 	},
 	Values: metricsServerValues,

@@ -81,7 +81,13 @@ resource "aws_db_instance" "this" {
   apply_immediately          = var.apply_immediately
   # A major version change (engine_version "15" -> "16") is refused by RDS
   # unless allowed; it comes with parameter_group_name of the new family in
-  # the same ModifyDBInstance, as RDS requires for a custom group.
+  # the same ModifyDBInstance, as RDS requires for a custom group. The
+  # provider's docs (hashicorp/terraform-provider-aws
+  # website/docs/r/db_instance.html.markdown at commit
+  # 0130d51a023089f30aa9082530b4bfe08980278a): "When upgrading the major
+  # version of an engine, allow_major_version_upgrade must be set to true";
+  # they say nothing of the parameter group, whose order (new group, modify,
+  # old group deleted) is checked against moto only (TestUpgrade).
   allow_major_version_upgrade = var.allow_major_version_upgrade
 
   # Teardown first applies deletion_protection = false and a unique
