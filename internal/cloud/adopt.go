@@ -339,6 +339,16 @@ func (c *Clients) FindRole(ctx context.Context, name string) (Found, error) {
 	return Found{Kind: KindRole, Name: name, ID: name, ARN: aws.ToString(out.Role.Arn), Tags: tags}, nil
 }
 
+// FindLogGroup finds a CloudWatch log group (its ID is its name, as
+// Terraform imports aws_cloudwatch_log_group).
+func (c *Clients) FindLogGroup(ctx context.Context, name string) (Found, error) {
+	g, err := c.LogGroupFacts(ctx, name)
+	if err != nil || !g.Exists {
+		return Found{}, err
+	}
+	return Found{Kind: KindLogGroup, Name: name, ID: name, ARN: g.ARN, Tags: g.Tags}, nil
+}
+
 // CacheSubnetGroupExists reports whether an ElastiCache subnet group exists.
 func (c *Clients) CacheSubnetGroupExists(ctx context.Context, name string) (bool, error) {
 	f, err := c.FindCacheSubnetGroup(ctx, name)

@@ -156,6 +156,7 @@ const (
 	KindRepository       Kind = "ECR repository"
 	KindCluster          Kind = "EKS cluster"
 	KindRole             Kind = "IAM role"
+	KindLogGroup         Kind = "log group"
 )
 
 // accountCache is the caller's account, read once per Clients (AccountID):

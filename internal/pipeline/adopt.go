@@ -34,6 +34,8 @@ type AdoptAPI interface {
 	FindBucket(ctx context.Context, name string) (cloud.Found, error)
 	FindDBInstance(ctx context.Context, id string) (cloud.Found, error)
 	FindReplicationGroup(ctx context.Context, id string) (cloud.Found, error)
+	FindRole(ctx context.Context, name string) (cloud.Found, error)
+	FindLogGroup(ctx context.Context, name string) (cloud.Found, error)
 }
 
 // orphan is a resource address and a way to find its object. needsNetwork
@@ -106,6 +108,21 @@ func orphans(st *State, in tfdriver.Inputs) []orphan {
 		{"aws_s3_bucket.data", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
 			return api.FindBucket(ctx, p.StorageBucketName(st.AccountID))
 		}},
+		{"aws_s3_bucket.access_logs", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindBucket(ctx, p.AccessLogBucketName(st.AccountID))
+		}},
+		{"aws_iam_role.rds_monitoring", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindRole(ctx, n.MonitoringRole)
+		}},
+	}
+	// The log groups come before the instance in the root (RDS would make
+	// an untagged one on its first export); one left by an interrupted
+	// create would fail the next with ResourceAlreadyExistsException.
+	for _, e := range tfdriver.DBLogExports {
+		group := n.DBLogGroups[e]
+		list = append(list, orphan{fmt.Sprintf("aws_cloudwatch_log_group.db[%q]", e), false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindLogGroup(ctx, group)
+		}})
 	}
 	for _, repo := range p.Registry.Repositories {
 		repo := repo

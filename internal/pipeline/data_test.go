@@ -13,16 +13,21 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/testenv"
+	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
 // TestDataProcess is the data tier for real: the fake eksctl makes the
@@ -70,7 +75,7 @@ func TestDataProcess(t *testing.T) {
 	if err := os.MkdirAll(st.Dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := Run(ctx, st, "bootstrap cluster", ClusterSteps()); err != nil {
+	if err := Run(ctx, st, "bootstrap cluster", ClusterPhase()); err != nil {
 		t.Fatalf("cluster phase: %v\n%s", err, log)
 	}
 	c, err := cloud.New(ctx, st.Profile.Region)
@@ -263,7 +268,7 @@ func TestDataInterruptedApplyConverges(t *testing.T) {
 	st.Progress = NewProgress(st.Log, false, false)
 	st.Out = &bytes.Buffer{}
 	st.Now = func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	if err := Run(ctx, st, "bootstrap cluster", ClusterSteps()); err != nil {
+	if err := Run(ctx, st, "bootstrap cluster", ClusterPhase()); err != nil {
 		t.Fatalf("cluster phase: %v", err)
 	}
 	c, err := cloud.New(ctx, st.Profile.Region)
@@ -273,6 +278,11 @@ func TestDataInterruptedApplyConverges(t *testing.T) {
 	if err := Run(ctx, st, "bootstrap data", []Step{EnsureStateBucket{}}); err != nil {
 		t.Fatal(err)
 	}
+	// Objects a create made and the state never recorded, by the names the
+	// root gives them, tagged as the root tags them: the access-log bucket,
+	// the monitoring role, a database log group. Whichever apply meets them
+	// first must import them (adopt.go), not fail on "already exists".
+	unrecorded := makeUnrecorded(ctx, t, c, st)
 	ictx, cancel := context.WithCancelCause(ctx)
 	go func() {
 		for ictx.Err() == nil {
@@ -323,7 +333,44 @@ func TestDataInterruptedApplyConverges(t *testing.T) {
 	if sum.Changed() {
 		t.Errorf("after the converging re-run a plan still shows changes: %s %v", sum, sum.Resources)
 	}
+	for _, address := range unrecorded {
+		if !strings.Contains(log.String(), address+" exists in AWS") {
+			t.Errorf("%s, made before any apply, was not imported:\n%s", address, lastLines(log.String(), 40))
+		}
+	}
 	if strings.Contains(log.String(), "importing it") || strings.Contains(log.String(), "keeping it") {
 		t.Logf("the re-run adopted what the interruption left (see the run log)")
 	}
+}
+
+// makeUnrecorded makes, as an interrupted create would leave them, the
+// access-log bucket, the RDS monitoring role and the postgresql log group
+// under the root's names with the environment's tags, and returns their
+// resource addresses.
+func makeUnrecorded(ctx context.Context, t *testing.T, c *cloud.Clients, st *State) []string {
+	t.Helper()
+	p := st.Profile
+	n := tfdriver.NamesOf(p)
+	own := envOwnership(p)
+	bucket := p.AccessLogBucketName(st.AccountID)
+	if _, err := c.S3().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	var s3Tags []s3types.Tag
+	var iamTags []iamtypes.Tag
+	for k, v := range own {
+		s3Tags = append(s3Tags, s3types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		iamTags = append(iamTags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	if _, err := c.S3().PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(bucket), Tagging: &s3types.Tagging{TagSet: s3Tags}}); err != nil {
+		t.Fatal(err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"monitoring.rds.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	if _, err := iam.NewFromConfig(c.Config).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(n.MonitoringRole), AssumeRolePolicyDocument: aws.String(trust), Tags: iamTags}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cloudwatchlogs.NewFromConfig(c.Config).CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(n.DBLogGroups["postgresql"]), Tags: own}); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"aws_s3_bucket.access_logs", "aws_iam_role.rds_monitoring", `aws_cloudwatch_log_group.db["postgresql"]`}
 }

@@ -44,6 +44,9 @@ func (c *countingOwner) total() int {
 func (c *countingOwner) FindRole(_ context.Context, n string) (cloud.Found, error) {
 	return c.answer(cloud.KindRole, n)
 }
+func (c *countingOwner) FindLogGroup(_ context.Context, n string) (cloud.Found, error) {
+	return c.answer(cloud.KindLogGroup, n)
+}
 func (c *countingOwner) FindCluster(_ context.Context, n string) (cloud.Found, error) {
 	return c.answer(cloud.KindCluster, n)
 }

@@ -3,7 +3,11 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +79,18 @@ func TestCustomIdentifiersReachThePlan(t *testing.T) {
 	for _, rc := range plan.ResourceChanges {
 		after[rc.Address] = rc.Change.After
 	}
+	names := tfdriver.NamesOf(p)
+	for _, e := range tfdriver.DBLogExports {
+		if got := after[fmt.Sprintf("aws_cloudwatch_log_group.db[%q]", e)]["name"]; got != names.DBLogGroups[e] {
+			t.Errorf("plan: log group %s is named %v, want %s", e, got, names.DBLogGroups[e])
+		}
+	}
+	for addr := range after {
+		key, ok := strings.CutPrefix(addr, "aws_cloudwatch_log_group.db[")
+		if ok && !slices.Contains(tfdriver.DBLogExports, strings.Trim(key, `"]`)) {
+			t.Errorf("plan makes log group %s, which tfdriver.DBLogExports does not list", addr)
+		}
+	}
 	for _, c := range []struct {
 		address, attr string
 		want          any
@@ -87,6 +103,13 @@ func TestCustomIdentifiersReachThePlan(t *testing.T) {
 		{"aws_vpc_security_group_ingress_rule.db_from_cluster[0]", "to_port", 5433.0},
 		{"aws_vpc_security_group_ingress_rule.redis_from_cluster[0]", "from_port", 6380.0},
 		{"aws_vpc_security_group_ingress_rule.redis_from_cluster[0]", "to_port", 6380.0},
+		// The names adoption and the ownership check look up (adopt.go).
+		{"aws_s3_bucket.data", "bucket", p.StorageBucketName(st.AccountID)},
+		{"aws_s3_bucket.access_logs", "bucket", p.AccessLogBucketName(st.AccountID)},
+		{"aws_iam_role.rds_monitoring", "name", names.MonitoringRole},
+		{"aws_db_subnet_group.this", "name", names.DBSubnetGroup},
+		{"aws_db_parameter_group.this", "name", names.DBParameterGroup},
+		{"aws_elasticache_subnet_group.this", "name", names.CacheSubnetGroup},
 	} {
 		if got := after[c.address][c.attr]; got != c.want {
 			t.Errorf("plan: %s.%s = %v, want %v", c.address, c.attr, got, c.want)
@@ -100,27 +123,31 @@ func TestCustomIdentifiersReachThePlan(t *testing.T) {
 	if got := plan.OutputChanges["redis_port"].After; got != 6380.0 {
 		t.Errorf("output redis_port = %v, want 6380", got)
 	}
-	// What the AUTH step and the final snapshot name.
-	// (ROTATE, then SET: two commands, both on the custom group.)
+	// What the AUTH step and the final snapshot name. The AUTH step is a
+	// script (read the group, then ROTATE and SET as it decides): every
+	// replication group it names is the custom one, and it modifies it
+	// with both strategies.
 	desc, err := (SetRedisAuth{}).Describe(ctx, st)
 	if err != nil || len(desc.Actions) == 0 {
 		t.Errorf("the Redis AUTH step describes %v (%v)", desc.Actions, err)
 	}
-	// Every action that names a replication group names the custom one,
-	// and both modifications (ROTATE, SET) are among them.
-	modify := 0
+	var text strings.Builder
 	for _, a := range desc.Actions {
-		for i, arg := range a.Args {
-			if arg == "--replication-group-id" && (i+1 >= len(a.Args) || a.Args[i+1] != "stg-orders-cache") {
-				t.Errorf("the Redis AUTH step targets %v", a.Args)
-			}
-		}
-		if len(a.Args) > 1 && a.Args[1] == "modify-replication-group" {
-			modify++
+		text.WriteString(strings.Join(a.Args, " ") + "\n" + a.Script + "\n")
+	}
+	groups := regexp.MustCompile(`--replication-group-id[ =]'?([^ '\n]+)`).FindAllStringSubmatch(text.String(), -1)
+	if len(groups) == 0 {
+		t.Errorf("the Redis AUTH step names no replication group:\n%s", text.String())
+	}
+	for _, g := range groups {
+		if g[1] != "stg-orders-cache" {
+			t.Errorf("the Redis AUTH step targets %s, want stg-orders-cache", g[1])
 		}
 	}
-	if modify != 2 {
-		t.Errorf("the Redis AUTH step modifies the group %d times, want 2 (ROTATE, SET): %v", modify, desc.Actions)
+	for _, want := range []string{"modify-replication-group", "ROTATE", "SET"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the Redis AUTH step lacks %s:\n%s", want, text.String())
+		}
 	}
 	if id := FinalSnapshotID(st); id[:len("stg-orders-pg-final-")] != "stg-orders-pg-final-" {
 		t.Errorf("final snapshot %s", id)

@@ -159,17 +159,33 @@ type Names struct {
 	DBSubnetGroup      string
 	DBParameterGroup   string
 	CacheSubnetGroup   string
+	// MonitoringRole is RDS enhanced monitoring's role (rds.tf).
+	MonitoringRole string
+	// DBLogGroups are the database's log groups by their key in
+	// aws_cloudwatch_log_group.db (rds.tf's local.db_log_exports):
+	// /aws/rds/instance/<identifier>/<export>.
+	DBLogGroups map[string]string
 }
+
+// DBLogExports are the log types the instance exports to CloudWatch, as
+// rds.tf's local.db_log_exports lists them.
+var DBLogExports = []string{"postgresql", "upgrade"}
 
 // NamesOf computes Names as the root does.
 func NamesOf(p *config.Profile) Names {
 	name := Application + "-" + p.Name
 	major, _, _ := strings.Cut(p.Database.EngineVersion, ".")
+	logGroups := map[string]string{}
+	for _, e := range DBLogExports {
+		logGroups[e] = "/aws/rds/instance/" + p.Database.Identifier + "/" + e
+	}
 	return Names{
 		DBSecurityGroup:    name + "-postgres",
 		RedisSecurityGroup: name + "-redis",
 		DBSubnetGroup:      name,
 		DBParameterGroup:   name + "-postgres" + major,
 		CacheSubnetGroup:   name,
+		MonitoringRole:     name + "-rds-monitoring",
+		DBLogGroups:        logGroups,
 	}
 }
