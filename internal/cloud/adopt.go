@@ -188,7 +188,7 @@ func (c *Clients) FindDBInstance(ctx context.Context, id string) (Found, error) 
 	}
 	db := out.DBInstances[0]
 	return Found{Kind: KindDBInstance, Name: id, ID: id, ARN: aws.ToString(db.DBInstanceArn),
-		Tags: rdsTagMap(db.TagList), Status: aws.ToString(db.DBInstanceStatus)}, nil
+		Tags: rdsTagMap(db.TagList), Status: aws.ToString(db.DBInstanceStatus), Version: aws.ToString(db.EngineVersion)}, nil
 }
 
 func (c *Clients) cacheTags(ctx context.Context, arn string) (map[string]string, error) {

@@ -105,6 +105,8 @@ type Found struct {
 	ARN    string
 	Tags   map[string]string
 	Status string
+	// Version is a DB instance's engine version ("" for other kinds).
+	Version string
 }
 
 // Exists reports whether the object was found.

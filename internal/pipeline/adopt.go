@@ -67,6 +67,24 @@ func liveOnly(f cloud.Found, err error) (cloud.Found, error) {
 	return f, nil
 }
 
+// addrDBInstance is the database's address in terraform/stateful.
+const addrDBInstance = "aws_db_instance.this"
+
+// liveDBInstance finds the database, nothing when AWS is deleting it or
+// failed to make it.
+func liveDBInstance(ctx context.Context, api AdoptAPI, id string) (cloud.Found, error) {
+	return liveOnly(api.FindDBInstance(ctx, id))
+}
+
+// foundDBInstance is the database as the run last read it (the ownership
+// check's lookup when it ran, else a fresh one, then kept): its engine
+// version for the major guard, read once per run.
+func foundDBInstance(ctx context.Context, st *State, api AdoptAPI) (cloud.Found, error) {
+	return st.found(ctx, foundData+addrDBInstance, func(ctx context.Context) (cloud.Found, error) {
+		return liveDBInstance(ctx, api, st.Profile.Database.Identifier)
+	})
+}
+
 // orphans lists the adoptable resources of terraform/stateful for a state,
 // in dependency order (security groups before their rules). ids holds the
 // ids of resources found so far, by address.
@@ -96,8 +114,8 @@ func orphans(st *State, in tfdriver.Inputs) []orphan {
 		{"aws_db_parameter_group.this", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
 			return api.FindDBParameterGroup(ctx, n.DBParameterGroup)
 		}},
-		{"aws_db_instance.this", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
-			return liveOnly(api.FindDBInstance(ctx, p.Database.Identifier))
+		{addrDBInstance, false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return liveDBInstance(ctx, api, p.Database.Identifier)
 		}},
 		{"aws_elasticache_subnet_group.this", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
 			return api.FindCacheSubnetGroup(ctx, n.CacheSubnetGroup)

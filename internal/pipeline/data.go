@@ -37,7 +37,6 @@ type DataAPI interface {
 	RedisAuthAPI // the AUTH token's rotation (redisauth.go)
 	BucketExists(ctx context.Context, name string) (bool, error)
 	DBInstanceStatus(ctx context.Context, id string) (string, error)
-	DBFacts(ctx context.Context, id string) (cloud.DBFacts, error) // the engine version, for the major guard
 	ReplicationGroupStatus(ctx context.Context, id string) (string, error)
 	AdoptAPI      // FindBucket, FindDBInstance, ... by predictable names, with tags
 	HostedZoneAPI // the zone of app.domain, when CheckOwnership did not run
@@ -131,11 +130,11 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	if !s.AllowDatabaseMajor {
-		db, err := api.DBFacts(ctx, st.Profile.Database.Identifier)
+		db, err := foundDBInstance(ctx, st, api)
 		if err != nil {
 			return err
 		}
-		if err := checkDatabaseMajor(st.Profile, db.EngineVersion); err != nil {
+		if err := checkDatabaseMajor(st.Profile, db.Version); err != nil {
 			return err
 		}
 	}

@@ -199,3 +199,39 @@ func TestCheckDatabaseMajor(t *testing.T) {
 		}
 	}
 }
+
+// majorData is a DataAPI whose database runs PostgreSQL 15.10; a method not
+// overridden here is not expected (the nil DataAPI would panic).
+type majorData struct {
+	DataAPI
+	finds int
+}
+
+func (*majorData) AccountID(context.Context) (string, error) { return "123456789012", nil }
+func (f *majorData) FindDBInstance(_ context.Context, id string) (cloud.Found, error) {
+	f.finds++
+	return cloud.Found{Kind: cloud.KindDBInstance, Name: id, ID: id, Status: "available", Version: "15.10"}, nil
+}
+
+// TestApplyDataStopsBeforeAMajor: with the profile at 16 and the instance
+// at 15, the data step stops, naming the flag, before Terraform (nothing
+// else of the API is called), and it reads the instance once per run: the
+// ownership check's lookup when it ran.
+func TestApplyDataStopsBeforeAMajor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	api := &majorData{}
+	st := &State{Profile: config.Builtin("staging"), Dir: t.TempDir()}
+	st.Profile.Database.EngineVersion = "16"
+	err := ApplyData{AWS: api}.Run(ctx, st)
+	if err == nil || !strings.Contains(err.Error(), AllowDatabaseMajorFlag) || !strings.Contains(err.Error(), "runs PostgreSQL 15.10") {
+		t.Fatalf("ApplyData at a major: %v", err)
+	}
+	if api.finds != 1 {
+		t.Errorf("the instance was read %d times, want 1", api.finds)
+	}
+	// Read again in the same run: served from what was read.
+	if err := (ApplyData{AWS: api}).Run(ctx, st); err == nil || api.finds != 1 {
+		t.Errorf("second step in the run: %v, %d reads", err, api.finds)
+	}
+}
