@@ -47,6 +47,7 @@ def apply() -> None:
     _patch_ec2()
     _patch_route53()
     _patch_acm()
+    _patch_logs()
     _patch_sts()
 
 
@@ -1235,6 +1236,39 @@ def _patch_acm() -> None:
     # records are written by the same apply before it waits.
     from moto import settings
     settings.ACM_VALIDATION_WAIT = -1
+
+
+# ---------------------------------------------------------------------------
+# CloudWatch Logs
+# ---------------------------------------------------------------------------
+
+def _patch_logs() -> None:
+    # AssociateKmsKey and DisassociateKmsKey (CloudWatch Logs API Reference)
+    # set and clear a log group's KMS key after it was made; the AWS
+    # provider's aws_cloudwatch_log_group calls them when kms_key_id
+    # changes, as on a group imported without the key. moto 5.2.1 keeps a
+    # group's kmsKeyId from CreateLogGroup but has neither action: its
+    # server answered 500, which the provider retried for many minutes.
+    from moto.logs.exceptions import ResourceNotFoundException
+    from moto.logs.responses import LogsResponse
+
+    def _group(self):
+        name = self._get_param("logGroupName")
+        group = self.logs_backend.groups.get(name)
+        if group is None:
+            raise ResourceNotFoundException()
+        return group
+
+    def associate_kms_key(self):
+        _group(self).kms_key_id = self._get_param("kmsKeyId")
+        return ""
+
+    def disassociate_kms_key(self):
+        _group(self).kms_key_id = None
+        return ""
+
+    LogsResponse.associate_kms_key = associate_kms_key
+    LogsResponse.disassociate_kms_key = disassociate_kms_key
 
 
 # ---------------------------------------------------------------------------
