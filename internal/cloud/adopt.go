@@ -16,6 +16,8 @@ import (
 	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -347,6 +349,87 @@ func (c *Clients) FindLogGroup(ctx context.Context, name string) (Found, error) 
 		return Found{}, err
 	}
 	return Found{Kind: KindLogGroup, Name: name, ID: name, ARN: g.ARN, Tags: g.Tags}, nil
+}
+
+// FindKMSKeyByAlias finds the KMS key an alias points at, with the key's
+// tags; nothing when there is no such alias or the key is pending deletion
+// (a torn-down environment's, which nothing may adopt). Its ID is the key
+// ID, as Terraform imports aws_kms_key.
+func (c *Clients) FindKMSKeyByAlias(ctx context.Context, alias string) (Found, error) {
+	target, err := c.aliasTarget(ctx, alias)
+	if err != nil || target == "" {
+		return Found{}, err
+	}
+	k := kms.NewFromConfig(c.Config)
+	d, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(target)})
+	if err != nil {
+		var nf *kmstypes.NotFoundException
+		if errors.As(err, &nf) {
+			return Found{}, nil
+		}
+		return Found{}, fmt.Errorf("describing KMS key %s (%s): %w", target, alias, err)
+	}
+	if d.KeyMetadata.KeyState == kmstypes.KeyStatePendingDeletion {
+		return Found{}, nil
+	}
+	tags, err := c.kmsTags(ctx, target)
+	if err != nil {
+		return Found{}, err
+	}
+	return Found{Kind: KindKMSKey, Name: alias, ID: target, ARN: aws.ToString(d.KeyMetadata.Arn), Tags: tags,
+		Status: string(d.KeyMetadata.KeyState)}, nil
+}
+
+// FindKMSAlias finds a KMS alias. An alias carries no tags of its own: the
+// tags given are those of the key it points at, which prove whose it is.
+// Its ID is the alias name, as Terraform imports aws_kms_alias.
+func (c *Clients) FindKMSAlias(ctx context.Context, alias string) (Found, error) {
+	target, err := c.aliasTarget(ctx, alias)
+	if err != nil || target == "" {
+		return Found{}, err
+	}
+	tags, err := c.kmsTags(ctx, target)
+	var nf *kmstypes.NotFoundException
+	if errors.As(err, &nf) {
+		tags, err = map[string]string{}, nil
+	}
+	if err != nil {
+		return Found{}, err
+	}
+	return Found{Kind: KindKMSAlias, Name: alias, ID: alias, Tags: tags}, nil
+}
+
+// aliasTarget is the key ID an alias points at, "" when there is no alias
+// of that name.
+func (c *Clients) aliasTarget(ctx context.Context, alias string) (string, error) {
+	p := kms.NewListAliasesPaginator(kms.NewFromConfig(c.Config), &kms.ListAliasesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("listing KMS aliases: %w", err)
+		}
+		for _, a := range page.Aliases {
+			if aws.ToString(a.AliasName) == alias {
+				return aws.ToString(a.TargetKeyId), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+func (c *Clients) kmsTags(ctx context.Context, keyID string) (map[string]string, error) {
+	tags := map[string]string{}
+	p := kms.NewListResourceTagsPaginator(kms.NewFromConfig(c.Config), &kms.ListResourceTagsInput{KeyId: aws.String(keyID)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the tags of KMS key %s: %w", keyID, err)
+		}
+		for _, t := range page.Tags {
+			tags[aws.ToString(t.TagKey)] = aws.ToString(t.TagValue)
+		}
+	}
+	return tags, nil
 }
 
 // CacheSubnetGroupExists reports whether an ElastiCache subnet group exists.

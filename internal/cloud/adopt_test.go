@@ -5,7 +5,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/sovd/bootstrap/internal/testenv"
@@ -50,5 +53,49 @@ func TestAdoptLookupsAgainstMoto(t *testing.T) {
 	}
 	if arn, err := c.SecretARNByName(ctx, "sovd/x/jwt"); err != nil || arn != "" {
 		t.Fatalf("absent secret: %v %v", arn, err)
+	}
+
+	// The data key, found through its alias with the key's tags; the
+	// alias carries the key's tags; a key pending deletion is not there.
+	const alias = "alias/sovd-x-data"
+	if f, err := c.FindKMSKeyByAlias(ctx, alias); err != nil || f.Exists() {
+		t.Fatalf("absent alias: %+v %v", f, err)
+	}
+	k := kms.NewFromConfig(c.Config)
+	key, err := k.CreateKey(ctx, &kms.CreateKeyInput{Tags: []kmstypes.Tag{{TagKey: aws.String("Environment"), TagValue: aws.String("x")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID := aws.ToString(key.KeyMetadata.KeyId)
+	if _, err := k.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: aws.String(keyID)}); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := c.FindKMSKeyByAlias(ctx, alias); err != nil || f.ID != keyID || f.Tags["Environment"] != "x" || f.Kind != KindKMSKey {
+		t.Errorf("key by alias: %+v %v", f, err)
+	}
+	if f, err := c.FindKMSAlias(ctx, alias); err != nil || f.ID != alias || f.Tags["Environment"] != "x" || f.Kind != KindKMSAlias {
+		t.Errorf("alias: %+v %v", f, err)
+	}
+	if _, err := k.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(keyID), PendingWindowInDays: aws.Int32(7)}); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := c.FindKMSKeyByAlias(ctx, alias); err != nil || f.Exists() {
+		t.Errorf("a key pending deletion was found: %+v %v", f, err)
+	}
+
+	// A log group by its name, with its tags.
+	if f, err := c.FindLogGroup(ctx, "/aws/rds/instance/sovd-x/postgresql"); err != nil || f.Exists() {
+		t.Fatalf("absent log group: %+v %v", f, err)
+	}
+	if _, err := cloudwatchlogs.NewFromConfig(c.Config).CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{
+		LogGroupName: aws.String("/aws/rds/instance/sovd-x/postgresql"), Tags: map[string]string{"Environment": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := c.FindLogGroup(ctx, "/aws/rds/instance/sovd-x/postgresql"); err != nil || f.ID != "/aws/rds/instance/sovd-x/postgresql" || f.Tags["Environment"] != "x" {
+		t.Errorf("log group: %+v %v", f, err)
+	}
+	// A prefix of another group's name is not that group.
+	if f, err := c.FindLogGroup(ctx, "/aws/rds/instance/sovd-x/postgres"); err != nil || f.Exists() {
+		t.Errorf("a prefix matched: %+v %v", f, err)
 	}
 }

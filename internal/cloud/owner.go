@@ -159,6 +159,8 @@ const (
 	KindCluster          Kind = "EKS cluster"
 	KindRole             Kind = "IAM role"
 	KindLogGroup         Kind = "log group"
+	KindKMSKey           Kind = "KMS key"
+	KindKMSAlias         Kind = "KMS alias"
 )
 
 // accountCache is the caller's account, read once per Clients (AccountID):

@@ -36,6 +36,8 @@ type AdoptAPI interface {
 	FindReplicationGroup(ctx context.Context, id string) (cloud.Found, error)
 	FindRole(ctx context.Context, name string) (cloud.Found, error)
 	FindLogGroup(ctx context.Context, name string) (cloud.Found, error)
+	FindKMSKeyByAlias(ctx context.Context, alias string) (cloud.Found, error)
+	FindKMSAlias(ctx context.Context, alias string) (cloud.Found, error)
 }
 
 // orphan is a resource address and a way to find its object. needsNetwork
@@ -100,6 +102,16 @@ func orphans(st *State, in tfdriver.Inputs) []orphan {
 		}
 	}
 	list := []orphan{
+		// The data key before its alias; found through the alias, whose
+		// name is predictable (a key made and never aliased has no name to
+		// find it by: KMS deletes it only on request, so it is left, and
+		// costs its monthly fee, until someone schedules its deletion).
+		{"aws_kms_key.data", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindKMSKeyByAlias(ctx, n.KMSAlias)
+		}},
+		{"aws_kms_alias.data", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+			return api.FindKMSAlias(ctx, n.KMSAlias)
+		}},
 		{"aws_security_group.db", true, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
 			return api.FindSecurityGroup(ctx, in.VPCID, n.DBSecurityGroup)
 		}},

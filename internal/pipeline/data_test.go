@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -344,7 +346,8 @@ func TestDataInterruptedApplyConverges(t *testing.T) {
 }
 
 // makeUnrecorded makes, as an interrupted create would leave them, the
-// access-log bucket, the RDS monitoring role and the postgresql log group
+// access-log bucket, the RDS monitoring role, the postgresql log group and
+// the data key with its alias
 // under the root's names with the environment's tags, and returns their
 // resource addresses.
 func makeUnrecorded(ctx context.Context, t *testing.T, c *cloud.Clients, st *State) []string {
@@ -372,5 +375,17 @@ func makeUnrecorded(ctx context.Context, t *testing.T, c *cloud.Clients, st *Sta
 	if _, err := cloudwatchlogs.NewFromConfig(c.Config).CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(n.DBLogGroups["postgresql"]), Tags: own}); err != nil {
 		t.Fatal(err)
 	}
-	return []string{"aws_s3_bucket.access_logs", "aws_iam_role.rds_monitoring", `aws_cloudwatch_log_group.db["postgresql"]`}
+	var kmsTags []kmstypes.Tag
+	for k, v := range own {
+		kmsTags = append(kmsTags, kmstypes.Tag{TagKey: aws.String(k), TagValue: aws.String(v)})
+	}
+	k := kms.NewFromConfig(c.Config)
+	key, err := k.CreateKey(ctx, &kms.CreateKeyInput{Tags: kmsTags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(n.KMSAlias), TargetKeyId: key.KeyMetadata.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"aws_s3_bucket.access_logs", "aws_iam_role.rds_monitoring", `aws_cloudwatch_log_group.db["postgresql"]`, "aws_kms_key.data", "aws_kms_alias.data"}
 }

@@ -47,6 +47,12 @@ func (c *countingOwner) FindRole(_ context.Context, n string) (cloud.Found, erro
 func (c *countingOwner) FindLogGroup(_ context.Context, n string) (cloud.Found, error) {
 	return c.answer(cloud.KindLogGroup, n)
 }
+func (c *countingOwner) FindKMSKeyByAlias(_ context.Context, n string) (cloud.Found, error) {
+	return c.answer(cloud.KindKMSKey, n)
+}
+func (c *countingOwner) FindKMSAlias(_ context.Context, n string) (cloud.Found, error) {
+	return c.answer(cloud.KindKMSAlias, n)
+}
 func (c *countingOwner) FindCluster(_ context.Context, n string) (cloud.Found, error) {
 	return c.answer(cloud.KindCluster, n)
 }

@@ -107,6 +107,7 @@ func TestCustomIdentifiersReachThePlan(t *testing.T) {
 		{"aws_s3_bucket.data", "bucket", p.StorageBucketName(st.AccountID)},
 		{"aws_s3_bucket.access_logs", "bucket", p.AccessLogBucketName(st.AccountID)},
 		{"aws_iam_role.rds_monitoring", "name", names.MonitoringRole},
+		{"aws_kms_alias.data", "name", names.KMSAlias},
 		{"aws_db_subnet_group.this", "name", names.DBSubnetGroup},
 		{"aws_db_parameter_group.this", "name", names.DBParameterGroup},
 		{"aws_elasticache_subnet_group.this", "name", names.CacheSubnetGroup},

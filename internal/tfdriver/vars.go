@@ -161,6 +161,8 @@ type Names struct {
 	CacheSubnetGroup   string
 	// MonitoringRole is RDS enhanced monitoring's role (rds.tf).
 	MonitoringRole string
+	// KMSAlias is the alias of the environment's data key (kms.tf).
+	KMSAlias string
 	// DBLogGroups are the database's log groups by their key in
 	// aws_cloudwatch_log_group.db (rds.tf's local.db_log_exports):
 	// /aws/rds/instance/<identifier>/<export>.
@@ -186,6 +188,7 @@ func NamesOf(p *config.Profile) Names {
 		DBParameterGroup:   name + "-postgres" + major,
 		CacheSubnetGroup:   name,
 		MonitoringRole:     name + "-rds-monitoring",
+		KMSAlias:           "alias/" + name + "-data",
 		DBLogGroups:        logGroups,
 	}
 }
