@@ -195,6 +195,7 @@ start() { # start NAME BINARY ARGS...: runs detached, output to logs/NAME.log
 	shift
 	# The process writes its own pid, then becomes the component: setsid detaches it
 	# from the caller's session, so it outlives the shell that ran up.sh.
+	# shellcheck disable=SC2016 # $$, $0 and $@ are the inner bash's, expanded there
 	setsid bash -c 'echo $$ >"$0"; exec "$@"' "$DIR/pids/$name.pid" "$@" </dev/null >"$DIR/logs/$name.log" 2>&1 &
 	started+=("$name")
 	local i

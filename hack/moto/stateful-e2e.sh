@@ -183,7 +183,7 @@ print(f"checked {len(values)} generated values: none in the state", file=sys.std
 EOF
 
 step "teardown: lift deletion protection, name the final snapshot, destroy"
-snapshot="sovd-production-final-$(date -u +%Y%m%dT%H%M%SZ | tr 'A-Z' 'a-z')"
+snapshot="sovd-production-final-$(date -u +%Y%m%dT%H%M%SZ | tr '[:upper:]' '[:lower:]')"
 teardown=("${vars[@]}" -var=db_deletion_protection=false -var="db_final_snapshot_identifier=$snapshot")
 t0=$(now)
 tf apply -no-color -auto-approve "${teardown[@]}" >"$work/apply-teardown.log"
