@@ -258,7 +258,7 @@ func TestDeleteLoadBalancersTimeout(t *testing.T) {
 	lb := cloud.Leftover{Kind: cloud.KindLoadBalancer, ID: "k8s-stuck"}
 	aws := &fakeTeardown{exists: []bool{true}, lbs: [][]cloud.Leftover{{lb}}}
 	start := time.Now()
-	err := (DeleteLoadBalancers{AWS: aws, Kubeconfig: "/kc", Wait: 300 * time.Millisecond, Poll: 20 * time.Millisecond, Every: 100 * time.Millisecond}).Run(context.Background(), st)
+	err := (DeleteLoadBalancers{AWS: aws, Kubeconfig: "/kc", Wait: 300 * time.Millisecond, Poll: 20 * time.Millisecond, Every: 40 * time.Millisecond}).Run(context.Background(), st)
 	if err == nil {
 		t.Fatal("no error after the wait")
 	}
