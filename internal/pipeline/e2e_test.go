@@ -155,10 +155,10 @@ func TestUpThenTeardown(t *testing.T) {
 			// up a moment before (found.go): each is described once.
 			t.Logf("its AWS calls (%d):\n%s", calls.Total(), calls)
 			readOnce(t, "the run that applied the data tier", calls)
-			// The Redis group and the backups bucket too (the bucket's
-			// third HEAD is the state bucket's, which EnsureStateBucket
-			// checks itself).
-			for op, want := range map[string]int{"ElastiCache.DescribeReplicationGroups": 1, "S3.HeadBucket": 3} {
+			// The Redis group and the buckets too: one HEAD each for the
+			// backups and access-log buckets, and two for the state
+			// bucket (the ownership check's, and EnsureStateBucket's own).
+			for op, want := range map[string]int{"ElastiCache.DescribeReplicationGroups": 1, "S3.HeadBucket": 4} {
 				if got := calls.Get(op); got != want {
 					t.Errorf("the run that applied the data tier: %s called %d times, want %d", op, got, want)
 				}
