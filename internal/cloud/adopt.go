@@ -380,6 +380,50 @@ func (c *Clients) FindKMSKeyByAlias(ctx context.Context, alias string) (Found, e
 		Status: string(d.KeyMetadata.KeyState)}, nil
 }
 
+// FindKMSKeysByTags finds the customer managed keys of the region that
+// carry every one of tags, not pending deletion; their IDs are key IDs. It
+// reads every key's tags (KMS has no search by tag), so it is for the rare
+// key made and never aliased, after its alias was looked for.
+func (c *Clients) FindKMSKeysByTags(ctx context.Context, tags map[string]string) ([]Found, error) {
+	k := kms.NewFromConfig(c.Config)
+	var out []Found
+	p := kms.NewListKeysPaginator(k, &kms.ListKeysInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing KMS keys: %w", err)
+		}
+		for _, e := range page.Keys {
+			id := aws.ToString(e.KeyId)
+			d, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+			if err != nil {
+				return nil, fmt.Errorf("describing KMS key %s: %w", id, err)
+			}
+			m := d.KeyMetadata
+			if m.KeyManager != kmstypes.KeyManagerTypeCustomer || m.KeyState == kmstypes.KeyStatePendingDeletion {
+				continue
+			}
+			have, err := c.kmsTags(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if hasAll(have, tags) {
+				out = append(out, Found{Kind: KindKMSKey, Name: tags["Name"], ID: id, ARN: aws.ToString(m.Arn), Tags: have, Status: string(m.KeyState)})
+			}
+		}
+	}
+	return out, nil
+}
+
+func hasAll(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
 // FindKMSAlias finds a KMS alias. An alias carries no tags of its own: the
 // tags given are those of the key it points at, which prove whose it is.
 // Its ID is the alias name, as Terraform imports aws_kms_alias.

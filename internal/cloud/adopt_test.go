@@ -76,6 +76,24 @@ func TestAdoptLookupsAgainstMoto(t *testing.T) {
 	if f, err := c.FindKMSAlias(ctx, alias); err != nil || f.ID != alias || f.Tags["Environment"] != "x" || f.Kind != KindKMSAlias {
 		t.Errorf("alias: %+v %v", f, err)
 	}
+	// By tags: every tag asked for must be there; a key without them, or
+	// another value, is not found.
+	other, err := k.CreateKey(ctx, &kms.CreateKeyInput{Tags: []kmstypes.Tag{{TagKey: aws.String("Environment"), TagValue: aws.String("y")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.FindKMSKeysByTags(ctx, map[string]string{"Environment": "x"}); err != nil || len(got) != 1 || got[0].ID != keyID {
+		t.Errorf("keys tagged Environment=x: %+v %v", got, err)
+	}
+	if got, err := c.FindKMSKeysByTags(ctx, map[string]string{"Environment": "x", "Name": "n"}); err != nil || len(got) != 0 {
+		t.Errorf("keys tagged Environment=x and Name=n: %+v %v", got, err)
+	}
+	if _, err := k.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: other.KeyMetadata.KeyId, PendingWindowInDays: aws.Int32(7)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.FindKMSKeysByTags(ctx, map[string]string{"Environment": "y"}); err != nil || len(got) != 0 {
+		t.Errorf("a key pending deletion was found by its tags: %+v %v", got, err)
+	}
 	if _, err := k.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(keyID), PendingWindowInDays: aws.Int32(7)}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/tfdriver"
 )
 
@@ -38,6 +39,7 @@ type AdoptAPI interface {
 	FindLogGroup(ctx context.Context, name string) (cloud.Found, error)
 	FindKMSKeyByAlias(ctx context.Context, alias string) (cloud.Found, error)
 	FindKMSAlias(ctx context.Context, alias string) (cloud.Found, error)
+	FindKMSKeysByTags(ctx context.Context, tags map[string]string) ([]cloud.Found, error)
 }
 
 // orphan is a resource address and a way to find its object. needsNetwork
@@ -87,6 +89,34 @@ func foundDBInstance(ctx context.Context, st *State, api AdoptAPI) (cloud.Found,
 	})
 }
 
+// unaliasedKey finds the data key a create made and the alias never
+// reached: a key has no name, so it is found by the root's tags on it, this
+// environment's and its Name. Only a key those tags prove this
+// environment's is found (one of another's is no obstacle to making ours:
+// KMS keys share no name). Two or more are an error: which one the root
+// made cannot be told, and one would be left billed.
+func unaliasedKey(ctx context.Context, api AdoptAPI, p *config.Profile, n tfdriver.Names) (cloud.Found, error) {
+	tags := map[string]string{"Name": n.KMSKeyName}
+	for k, v := range envOwnership(p) {
+		tags[k] = v
+	}
+	keys, err := api.FindKMSKeysByTags(ctx, tags)
+	if err != nil || len(keys) == 0 {
+		return cloud.Found{}, err
+	}
+	if len(keys) > 1 {
+		ids := make([]string, len(keys))
+		for i, k := range keys {
+			ids[i] = k.ID
+		}
+		return cloud.Found{}, fmt.Errorf("%d KMS keys are tagged %s and none is aliased %s (%s): bootstrap cannot tell which one its Terraform made. "+
+			"Nothing was encrypted with a key that has no alias yet: schedule the deletion of all of them but one "+
+			"(aws kms schedule-key-deletion --key-id <id> --pending-window-in-days 7), then run again",
+			len(keys), cloud.TagsString(tags), n.KMSAlias, strings.Join(ids, ", "))
+	}
+	return keys[0], nil
+}
+
 // orphans lists the adoptable resources of terraform/stateful for a state,
 // in dependency order (security groups before their rules). ids holds the
 // ids of resources found so far, by address.
@@ -103,11 +133,13 @@ func orphans(st *State, in tfdriver.Inputs) []orphan {
 	}
 	list := []orphan{
 		// The data key before its alias; found through the alias, whose
-		// name is predictable (a key made and never aliased has no name to
-		// find it by: KMS deletes it only on request, so it is left, and
-		// costs its monthly fee, until someone schedules its deletion).
+		// name is predictable, else (made and never aliased) by its tags.
 		{"aws_kms_key.data", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
-			return api.FindKMSKeyByAlias(ctx, n.KMSAlias)
+			f, err := api.FindKMSKeyByAlias(ctx, n.KMSAlias)
+			if err != nil || f.Exists() {
+				return f, err
+			}
+			return unaliasedKey(ctx, api, p, n)
 		}},
 		{"aws_kms_alias.data", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
 			return api.FindKMSAlias(ctx, n.KMSAlias)

@@ -53,6 +53,13 @@ func (c *countingOwner) FindKMSKeyByAlias(_ context.Context, n string) (cloud.Fo
 func (c *countingOwner) FindKMSAlias(_ context.Context, n string) (cloud.Found, error) {
 	return c.answer(cloud.KindKMSAlias, n)
 }
+func (c *countingOwner) FindKMSKeysByTags(_ context.Context, tags map[string]string) ([]cloud.Found, error) {
+	f, err := c.answer(cloud.KindKMSKey, tags["Name"])
+	if !f.Exists() {
+		return nil, err
+	}
+	return []cloud.Found{f}, err
+}
 func (c *countingOwner) FindCluster(_ context.Context, n string) (cloud.Found, error) {
 	return c.answer(cloud.KindCluster, n)
 }

@@ -85,6 +85,9 @@ func TestCustomIdentifiersReachThePlan(t *testing.T) {
 			t.Errorf("plan: log group %s is named %v, want %s", e, got, names.DBLogGroups[e])
 		}
 	}
+	if tags, _ := after["aws_kms_key.data"]["tags"].(map[string]any); tags["Name"] != names.KMSKeyName {
+		t.Errorf("plan: the data key's Name tag is %v, want %s", tags["Name"], names.KMSKeyName)
+	}
 	for addr := range after {
 		key, ok := strings.CutPrefix(addr, "aws_cloudwatch_log_group.db[")
 		if ok && !slices.Contains(tfdriver.DBLogExports, strings.Trim(key, `"]`)) {

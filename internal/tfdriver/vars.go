@@ -163,6 +163,9 @@ type Names struct {
 	MonitoringRole string
 	// KMSAlias is the alias of the environment's data key (kms.tf).
 	KMSAlias string
+	// KMSKeyName is the data key's Name tag (kms.tf), by which a key made
+	// and never aliased is found.
+	KMSKeyName string
 	// DBLogGroups are the database's log groups by their key in
 	// aws_cloudwatch_log_group.db (rds.tf's local.db_log_exports):
 	// /aws/rds/instance/<identifier>/<export>.
@@ -189,6 +192,7 @@ func NamesOf(p *config.Profile) Names {
 		CacheSubnetGroup:   name,
 		MonitoringRole:     name + "-rds-monitoring",
 		KMSAlias:           "alias/" + name + "-data",
+		KMSKeyName:         name + "-data",
 		DBLogGroups:        logGroups,
 	}
 }
