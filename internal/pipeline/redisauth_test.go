@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -91,7 +89,7 @@ func TestRedisAuthRotationAgainstMoto(t *testing.T) {
 	}
 	valid := func(step string, want ...string) {
 		t.Helper()
-		got := motoAuthDigests(t, m.Endpoint, group)
+		got := m.AuthDigests(t, group)
 		var wantD []string
 		for _, w := range want {
 			sum := sha256.Sum256([]byte(w))
@@ -137,31 +135,4 @@ func short(ds []string) []string {
 		out = append(out, d[:8])
 	}
 	return out
-}
-
-// motoAuthDigests reads the SHA-256 digests of the tokens moto's patched
-// replication group accepts.
-func motoAuthDigests(t *testing.T, endpoint, group string) []string {
-	t.Helper()
-	resp, err := http.Get(endpoint + "/moto-api/data.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var data map[string]map[string][]map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&data); err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range data["elasticache"]["ReplicationGroup"] {
-		if g["id"] == group || g["replication_group_id"] == group {
-			var out []string
-			ds, _ := g["auth_token_digests"].([]any)
-			for _, d := range ds {
-				out = append(out, d.(string))
-			}
-			return out
-		}
-	}
-	t.Fatalf("replication group %s not in moto's data", group)
-	return nil
 }

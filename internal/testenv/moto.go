@@ -2,9 +2,11 @@ package testenv
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -290,4 +292,33 @@ func slotIn(t testing.TB, dir string, n int) (release func()) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// AuthDigests reads the SHA-256 digests of the AUTH tokens a replication
+// group accepts, from moto's own data (/moto-api/data.json): the patched
+// ElastiCache (hack/moto/patches.py) keeps digests, never tokens, so a test
+// can check which token Redis would take without the token itself.
+func (m *MotoServer) AuthDigests(t testing.TB, group string) []string {
+	t.Helper()
+	resp, err := http.Get(m.Endpoint + "/moto-api/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var data map[string]map[string][]map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&data); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range data["elasticache"]["ReplicationGroup"] {
+		if g["id"] == group || g["replication_group_id"] == group {
+			var out []string
+			ds, _ := g["auth_token_digests"].([]any)
+			for _, d := range ds {
+				out = append(out, d.(string))
+			}
+			return out
+		}
+	}
+	t.Fatalf("replication group %s not in moto's data", group)
+	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,7 +108,7 @@ func TestRedisAuthScriptAgainstMoto(t *testing.T) {
 	}
 	valid := func(step string, want ...string) {
 		t.Helper()
-		got := authDigests(t, m.Endpoint, group)
+		got := m.AuthDigests(t, group)
 		var wantD []string
 		for _, w := range want {
 			sum := sha256.Sum256([]byte(w))
@@ -184,31 +182,4 @@ func TestRedisAuthScriptAgainstMoto(t *testing.T) {
 			t.Error("a token is in the script's output")
 		}
 	}
-}
-
-// authDigests reads the SHA-256 digests of the tokens moto's patched
-// replication group accepts (as the pipeline's TestRedisAuthRotationAgainstMoto).
-func authDigests(t *testing.T, endpoint, group string) []string {
-	t.Helper()
-	resp, err := http.Get(endpoint + "/moto-api/data.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var data map[string]map[string][]map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&data); err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range data["elasticache"]["ReplicationGroup"] {
-		if g["id"] == group || g["replication_group_id"] == group {
-			var out []string
-			ds, _ := g["auth_token_digests"].([]any)
-			for _, d := range ds {
-				out = append(out, d.(string))
-			}
-			return out
-		}
-	}
-	t.Fatalf("replication group %s not in moto's data", group)
-	return nil
 }
