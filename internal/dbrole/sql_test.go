@@ -80,14 +80,8 @@ func TestScriptAgainstPostgres(t *testing.T) {
 	t.Parallel()
 	pg := testenv.Postgres(t)
 	const master, masterPW = "sovd_admin", "master0password0of0the0test"
-	pg.Superuser(t, "postgres", `
-CREATE ROLE rds_superuser NOLOGIN;
-CREATE ROLE sovd_admin LOGIN CREATEROLE CREATEDB PASSWORD 'master0password0of0the0test';
-GRANT rds_superuser TO sovd_admin;
-CREATE DATABASE sovd_staging OWNER sovd_admin;
-CREATE DATABASE "we""ird'db\x" OWNER sovd_admin;
-CREATE DATABASE other;
-`)
+	pg.RDSMaster(t, master, masterPW, "sovd_staging", `we"ird'db\x`)
+	pg.Superuser(t, "postgres", "CREATE DATABASE other;")
 	pg.Superuser(t, "other", `CREATE TABLE private_data (x text); INSERT INTO private_data VALUES ('no');`)
 
 	for _, tc := range []struct {

@@ -97,12 +97,7 @@ func TestAppDatabaseRoleRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	const masterPW = "master0password0of0the0test"
-	pg.Superuser(t, "postgres", `
-CREATE ROLE rds_superuser NOLOGIN;
-CREATE ROLE sovd_admin LOGIN CREATEROLE CREATEDB PASSWORD 'master0password0of0the0test';
-GRANT rds_superuser TO sovd_admin;
-CREATE DATABASE `+p.Database.Name+` OWNER sovd_admin;
-`)
+	pg.RDSMaster(t, "sovd_admin", masterPW, p.Database.Name)
 	sm := c.SecretsManager()
 	master, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name: aws.String("rds!db-test"), SecretString: aws.String(`{"username":"sovd_admin","password":"` + masterPW + `"}`),

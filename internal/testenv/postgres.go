@@ -193,6 +193,24 @@ func (s *PostgresServer) Superuser(t testing.TB, db, sql string) string {
 	return out
 }
 
+// RDSMaster makes the server look as an RDS for PostgreSQL instance does to
+// its master user: the rds_superuser role, the master user (LOGIN
+// CREATEROLE CREATEDB, member of rds_superuser, not superuser) with
+// password, and each database of dbs owned by it.
+func (s *PostgresServer) RDSMaster(t testing.TB, user, password string, dbs ...string) {
+	t.Helper()
+	sql := "CREATE ROLE rds_superuser NOLOGIN;\n" +
+		"CREATE ROLE " + ident(user) + " LOGIN CREATEROLE CREATEDB PASSWORD '" + strings.ReplaceAll(password, "'", "''") + "';\n" +
+		"GRANT rds_superuser TO " + ident(user) + ";\n"
+	for _, db := range dbs {
+		sql += "CREATE DATABASE " + ident(db) + " OWNER " + ident(user) + ";\n"
+	}
+	s.Superuser(t, "postgres", sql)
+}
+
+// ident quotes an SQL identifier.
+func ident(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
 // As runs SQL as user with password over TCP with TLS (sslmode=verify-full
 // against the server's certificate) and returns psql's output and error.
 func (s *PostgresServer) As(user, password, db, sql string) (string, error) {

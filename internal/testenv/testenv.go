@@ -10,6 +10,7 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 )
 
@@ -24,6 +25,16 @@ func Missing(t testing.TB, part, reason string) {
 		t.Fatalf("%s is required in CI: %s", part, reason)
 	}
 	t.Skipf("%s unavailable, skipping: %s", part, reason)
+}
+
+// Tools stops the test (Missing) unless every named program is on PATH.
+func Tools(t testing.TB, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if _, err := exec.LookPath(name); err != nil {
+			Missing(t, name, "not on PATH")
+		}
+	}
 }
 
 // skipShort skips the test under -short: the real parts are for the full run.

@@ -38,11 +38,7 @@ func TestAppDatabaseRoleScript(t *testing.T) {
 	if testenv.OwnProcess(t) {
 		return // it ran, in a test process of its own, beside the other process tests
 	}
-	for _, tool := range []string{"aws", "jq", "bash"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testenv.Missing(t, tool, "not on PATH")
-		}
-	}
+	testenv.Tools(t, "aws", "jq", "bash")
 	m := testenv.Moto(t)
 	m.Use(t)
 	pg := testenv.Postgres(t)
@@ -53,12 +49,7 @@ func TestAppDatabaseRoleScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	const masterPW = "master0password0of0the0script0test"
-	pg.Superuser(t, "postgres", `
-CREATE ROLE rds_superuser NOLOGIN;
-CREATE ROLE sovd_admin LOGIN CREATEROLE CREATEDB PASSWORD '`+masterPW+`';
-GRANT rds_superuser TO sovd_admin;
-CREATE DATABASE `+p.Database.Name+` OWNER sovd_admin;
-`)
+	pg.RDSMaster(t, "sovd_admin", masterPW, p.Database.Name)
 	secret := p.SecretNames()[0]
 	sm := c.SecretsManager()
 	// What the data tier wrote before: where and as whom, no password.

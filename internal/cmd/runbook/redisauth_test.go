@@ -62,11 +62,7 @@ func TestRedisAuthScriptAgainstMoto(t *testing.T) {
 	if testenv.OwnProcess(t) {
 		return // it ran, in a test process of its own, beside the other process tests
 	}
-	for _, tool := range []string{"aws", "jq", "bash"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testenv.Missing(t, tool, "not on PATH")
-		}
-	}
+	testenv.Tools(t, "aws", "jq", "bash")
 	m := testenv.Moto(t)
 	m.Use(t)
 	ctx := context.Background()
