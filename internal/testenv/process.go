@@ -88,6 +88,7 @@ func OwnProcess(t *testing.T) bool {
 	// The child's lines, as this test's log (shown with -v or on failure).
 	// Its own "=== RUN" framing is left out; its results are kept.
 	passed, skipped := false, false
+	var said []string // the child's own test lines, for the failure summary
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
 	for sc.Scan() {
@@ -99,6 +100,8 @@ func OwnProcess(t *testing.T) bool {
 			passed = true
 		case strings.HasPrefix(line, "--- SKIP: "+name+" "):
 			skipped = true
+		case testLine.MatchString(line):
+			said = append(said, line)
 		}
 		t.Log("| " + line)
 	}
@@ -108,7 +111,8 @@ func OwnProcess(t *testing.T) bool {
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
-		t.Fatalf("%s failed in its own process (exit %d after %s): its output is above", name, exit.ExitCode(), took)
+		t.Fatalf("%s failed in its own process (exit %d after %s): its output is above; its last test lines were:\n%s",
+			name, exit.ExitCode(), took, strings.Join(lastLines(said, summaryLines), "\n"))
 	case err != nil:
 		t.Fatalf("%s in its own process: %v", name, err)
 	case skipped:
@@ -165,4 +169,21 @@ func splitRun(s string) []string {
 		}
 	}
 	return append(levels, s[start:])
+}
+
+// testLine matches the first line of what a test said (t.Log, t.Error,
+// t.Fatal: "<indent>file_test.go:N: ..."), a result line or a panic: the
+// lines that say why a test failed, where its full output (run logs,
+// Terraform's lines) can be thousands of lines that a CI log shows only the
+// end of.
+var testLine = regexp.MustCompile(`^(\s+[\w.-]+\.go:\d+: |\s*--- (FAIL|SKIP): |panic: )`)
+
+// summaryLines is how many of the child's test lines a failure repeats.
+const summaryLines = 40
+
+func lastLines(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	return lines
 }

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,6 +91,12 @@ func TestOwnProcessReportsTheResult(t *testing.T) {
 				if !strings.Contains(string(out), w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
+			}
+			// A failure repeats the child's own lines after its output, so
+			// that the end of a long log (all a CI page shows) says why.
+			summary := regexp.MustCompile(`its last test lines were:\n\s+process_test\.go:\d+: the body ran\n\s+process_test\.go:\d+: failing on purpose\n`)
+			if got := summary.MatchString(string(out)); got != (c.result == "fail") {
+				t.Errorf("the failure summary is there: %t, want %t:\n%s", got, c.result == "fail", out)
 			}
 		})
 	}

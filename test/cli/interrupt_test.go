@@ -320,8 +320,12 @@ type process struct {
 	cmd            *exec.Cmd
 	stdout, stderr *syncBuffer
 	done           chan struct{}
-	code           int
-	elapsed        time.Duration
+	// drained, when set, is closed once all the run wrote to a terminal
+	// has been read: done waits for it, so that a test reading stderr
+	// after the exit reads the last lines too.
+	drained chan struct{}
+	code    int
+	elapsed time.Duration
 }
 
 func start(t *testing.T, name, bin, dir string, args ...string) *process {
@@ -359,6 +363,12 @@ func (p *process) run(t *testing.T, args []string) {
 			p.code = exit.ExitCode()
 		} else if err != nil {
 			p.code = -1
+		}
+		if p.drained != nil {
+			select {
+			case <-p.drained:
+			case <-time.After(10 * time.Second): // a child kept the terminal open
+			}
 		}
 		close(p.done)
 	}()

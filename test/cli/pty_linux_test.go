@@ -47,8 +47,12 @@ func startOnTerminal(t *testing.T, name, bin, dir string, args ...string) *proce
 	master, slave := openPTY(t)
 	p := newProcess(t, name, bin, dir, args...)
 	p.cmd.Stderr = slave
+	p.drained = make(chan struct{})
 	go func() {
-		// Reading ends with EIO once every copy of the slave is closed.
+		defer close(p.drained)
+		// Reading ends with EIO once every copy of the slave is closed:
+		// after the exit, so the run's last lines are in p.stderr before
+		// p.done closes.
 		_, err := io.Copy(p.stderr, master)
 		if err != nil && !errors.Is(err, syscall.EIO) && !errors.Is(err, os.ErrClosed) {
 			t.Logf("reading run %s's terminal: %v", name, err)

@@ -46,9 +46,8 @@ done
 // stderr; a first Ctrl-C during `terraform apply` asks it to stop, a second
 // kills it within seconds. Its S3 state lock is then released by bootstrap
 // (which still holds the environment lock), and the environment lock too.
-// What a re-run makes of an apply killed before Terraform wrote any state is
-// not asserted here: today it fails (importing the secret versions and the
-// Redis group that the killed apply made), a known gap.
+// A plain re-run then finishes the job: what the killed apply made and
+// never wrote to its state is imported, proven by its tags, not made twice.
 func TestSecondInterruptKillsTerraform(t *testing.T) {
 	if testenv.OwnProcess(t) {
 		return // it ran, in a test process of its own, beside the other process tests
@@ -111,8 +110,15 @@ func TestSecondInterruptKillsTerraform(t *testing.T) {
 	if code := a.wait(t, 30*time.Second); code != app.ExitCancelled {
 		t.Errorf("run A exited %d after the second interrupt, want %d", code, app.ExitCancelled)
 	}
-	if took := time.Since(second); took > 5*time.Second {
-		t.Errorf("run A took %s to exit after the second interrupt, want within 5 s", took.Round(100*time.Millisecond))
+	// Killed, it exits after two S3 calls (the state lock, the environment
+	// lock); not killed, it would wait out the 60 s terraform ignores the
+	// first interrupt for. The bound sits far from both, so that a loaded
+	// machine (CI runs this beside the pipeline's process tests on 2
+	// cores) cannot fail it and a run that waits cannot pass it.
+	took := time.Since(second)
+	t.Logf("run A exited %s after the second interrupt", took.Round(100*time.Millisecond))
+	if took > 20*time.Second {
+		t.Errorf("run A took %s to exit after the second interrupt, want well under the 60 s terraform ignores the first for (at most 20 s)", took.Round(100*time.Millisecond))
 	}
 	aErr := a.stderr.String()
 	// Every streamed Terraform line starts on a cleared line of its own,
@@ -145,5 +151,24 @@ func TestSecondInterruptKillsTerraform(t *testing.T) {
 		if body, ok := getObject(t, s3c, bucket, key); ok {
 			t.Errorf("s3://%s/%s is still there after the killed run:\n%s", bucket, key, body)
 		}
+	}
+
+	// The next run, with the plain terraform, finishes the job.
+	t.Setenv("BOOTSTRAP_TERRAFORM", realTF)
+	b := run("B", "data", "--env", env)
+	if code := b.wait(t, 8*time.Minute); code != app.ExitOK {
+		t.Fatalf("the re-run after the killed apply exited %d:\n%s", code, b.stderr)
+	}
+	t.Logf("run B took %s; its notes:\n%s", b.elapsed.Round(time.Second), infoLines(b.stderr.String()))
+	assertConverged(t, ctx, c, p)
+	// What was imported is as a create would have left it: the next run
+	// plans nothing (a replication group imported by an import block would
+	// plan its AUTH token strategy again, and fail: tfdriver/adoptredis.go).
+	d := run("C", "data", "--env", env)
+	if code := d.wait(t, 5*time.Minute); code != app.ExitOK {
+		t.Fatalf("a further run exited %d", code)
+	}
+	if got, want := planLine(d.stderr.String()), "plan: 0 to add, 0 to change, 0 to destroy"; got != want {
+		t.Errorf("a further run planned %q, want %q", got, want)
 	}
 }
