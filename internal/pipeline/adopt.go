@@ -164,7 +164,7 @@ func orphans(st *State, in tfdriver.Inputs) []orphan {
 		{"aws_elasticache_subnet_group.this", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
 			return api.FindCacheSubnetGroup(ctx, n.CacheSubnetGroup)
 		}},
-		{"aws_elasticache_replication_group.this", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
+		{tfdriver.RedisGroupAddress, false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
 			return liveOnly(api.FindReplicationGroup(ctx, p.Redis.ReplicationGroupID))
 		}},
 		{"aws_s3_bucket.data", false, func(ctx context.Context, api AdoptAPI, _ map[string]string) (cloud.Found, error) {
@@ -231,6 +231,7 @@ func adoptOrphans(ctx context.Context, api AdoptAPI, d *tfdriver.Driver, st *Sta
 	}
 	var adopted []string
 	var foreign []cloud.Found
+	redisGroup := ""
 	var blocks strings.Builder
 	blocks.WriteString("# Written by bootstrap: objects found in AWS under this root's names but\n# missing from its state (an interrupted run), tagged for this environment.\n# Removed on the next run.\n")
 	own := envOwnership(st.Profile)
@@ -250,6 +251,14 @@ func adoptOrphans(ctx context.Context, api AdoptAPI, d *tfdriver.Driver, st *Sta
 			continue
 		}
 		st.Progress.Info("%s exists in AWS (%s), tagged for %s, but not in the state, likely from an interrupted run: importing it", o.address, f.ID, st.Profile.Name)
+		if o.address == tfdriver.RedisGroupAddress {
+			// Imported alone, not by a block (tfdriver/adoptredis.go), once
+			// every object is known to be this environment's.
+			redisGroup = f.ID
+			ids[o.address] = f.ID
+			adopted = append(adopted, o.address)
+			continue
+		}
 		fmt.Fprintf(&blocks, "\nimport {\n  to = %s\n  id = %q\n}\n", o.address, f.ID)
 		ids[o.address] = f.ID
 		adopted = append(adopted, o.address)
@@ -257,8 +266,13 @@ func adoptOrphans(ctx context.Context, api AdoptAPI, d *tfdriver.Driver, st *Sta
 	if len(foreign) > 0 {
 		return nil, &OwnershipError{Env: st.Profile.Name, Cluster: st.Profile.Cluster.Name, Region: st.Profile.Region, Want: own, Objects: foreign}
 	}
-	if len(adopted) == 0 {
-		return nil, nil
+	if redisGroup != "" {
+		if err := d.ImportRedisGroup(ctx, redisGroup, st.Profile.Region); err != nil {
+			return nil, err
+		}
+	}
+	if !strings.Contains(blocks.String(), "import {") {
+		return adopted, nil
 	}
 	return adopted, os.WriteFile(filepath.Join(d.Dir(), AdoptFile), []byte(blocks.String()), 0o644)
 }
