@@ -59,7 +59,7 @@ func Builtin(env string) *Profile {
 		// ownership"): its teardown deletes them with their images, so no
 		// two environments may share one.
 		Registry: Registry{Repositories: []string{"sovd-" + env + "-backend", "sovd-" + env + "-frontend"}},
-		Secrets:  Secrets{Prefix: "sovd/" + env, RecoveryWindowDays: 30},
+		Secrets:  Secrets{Prefix: "sovd/" + env, RecoveryWindowDays: 30, Generation: 1},
 		App: App{
 			Namespace:      env,
 			ServiceAccount: "sovd-webapp-" + env + "-sa",

@@ -176,6 +176,11 @@ type Secrets struct {
 	Prefix string `json:"prefix"`
 	// RecoveryWindowDays is 0 (delete at once) or 7–30.
 	RecoveryWindowDays int `json:"recoveryWindowDays"`
+	// Generation of the generated JWT and Redis secrets, 1 or more (the
+	// root's generated_secrets_version): raising it by one makes the next
+	// `bootstrap data` write new random values, and hand Redis its new
+	// AUTH token beside the old one (ElastiCache ROTATE) in the same run.
+	Generation int `json:"generation"`
 }
 
 // App is what the SOVD web app's Helm chart needs from the platform.

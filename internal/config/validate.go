@@ -394,6 +394,11 @@ func checkSecrets(v *validator, p *Profile, _ time.Time) {
 	s := p.Secrets
 	v.check(secretPathRE.MatchString(s.Prefix) && len(s.Prefix) <= 400, "secrets.prefix",
 		fmt.Sprintf("%s is not a valid Secrets Manager path", quote(s.Prefix)), "parts of letters, digits and _+=.@- joined by '/', no leading or trailing '/'")
+	if s.Generation < 1 {
+		// terraform/stateful/variables.tf generated_secrets_version: a
+		// whole number of at least 1 (the JSON int is whole already).
+		v.add("secrets.generation", fmt.Sprintf("is %d", s.Generation), "1 or more; raise it by one to rotate the generated JWT and Redis secrets")
+	}
 	if s.RecoveryWindowDays != 0 && (s.RecoveryWindowDays < 7 || s.RecoveryWindowDays > 30) {
 		v.add("secrets.recoveryWindowDays", fmt.Sprintf("is %d", s.RecoveryWindowDays), "0 (delete at once) or 7 to 30 days")
 	}

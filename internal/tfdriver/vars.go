@@ -76,6 +76,7 @@ func Vars(p *config.Profile, in Inputs, td *Teardown) map[string]any {
 		"ecr_force_delete":            !protected,
 		"secrets_prefix":              p.Secrets.Prefix,
 		"secret_recovery_window_days": p.Secrets.RecoveryWindowDays,
+		"generated_secrets_version":   p.Secrets.Generation,
 	}
 	if in.ClusterSecurityGroupID == "" {
 		// Not made by EKS yet: the groups come without their rules.
