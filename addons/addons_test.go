@@ -567,6 +567,9 @@ func TestSecretRefreshWithinRotationPeriod(t *testing.T) {
 	const shortestPeriod = 24 * time.Hour // passwordRotationDays: 1
 	// A rollout of the backend after the refresh: minutes. Half the period
 	// leaves room for it and for a run that rotates late.
+	if refresh != AppSecretRefresh {
+		t.Errorf("refreshInterval %s, AppSecretRefresh %s: the Redis token's retirement waits for the latter", refresh, AppSecretRefresh)
+	}
 	if refresh <= 0 || refresh > shortestPeriod/2 {
 		t.Errorf("the app's Secret refreshes every %s: a rotation every %s could change the login old pods hold before they restart", refresh, shortestPeriod)
 	}

@@ -3,6 +3,7 @@ package addons
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -15,6 +16,12 @@ import (
 // Manager, and the ExternalSecret that builds the app's Secret. Typed here,
 // marshalled with sigs.k8s.io/yaml; the tests apply them to a real API
 // server that has External Secrets' real external-secrets.io/v1 CRDs.
+
+// AppSecretRefresh is how often External Secrets re-reads the app's
+// secrets into its Secret (the ExternalSecret's refreshInterval); Reloader
+// then restarts the pods that read it. pipeline/redisauth.go waits this
+// long (and a rollout) before it retires an old Redis token.
+const AppSecretRefresh = 15 * time.Minute
 
 // ESOAPIVersion is the External Secrets API bootstrap writes.
 const ESOAPIVersion = "external-secrets.io/v1"
@@ -226,7 +233,7 @@ func AppExternalSecret(p *config.Profile, out stateful.DataOutputs) ExternalSecr
 		Kind:       "ExternalSecret",
 		Metadata:   ObjectMeta{Name: AppSecretName, Namespace: p.App.Namespace, Labels: managedBy},
 		Spec: ExternalSecretSpec{
-			RefreshInterval: "15m",
+			RefreshInterval: fmt.Sprintf("%dm", int(AppSecretRefresh/time.Minute)),
 			SecretStoreRef:  StoreRef{Kind: "ClusterSecretStore", Name: SecretStoreName},
 			Target: ExternalSecretTarget{
 				Name:           AppSecretName,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
@@ -21,6 +22,8 @@ type SecretVersion struct {
 	// Labelled is every custom label (not AWSCURRENT, AWSPREVIOUS,
 	// AWSPENDING) that some version of the secret carries.
 	Labelled map[string]string // label -> version ID
+	// Created is when the version was written (by Terraform).
+	Created time.Time
 }
 
 // CurrentSecretVersion reads the current version of a JSON secret.
@@ -38,7 +41,7 @@ func (c *Clients) CurrentSecretVersion(ctx context.Context, secretID, field stri
 	if !ok || v == "" {
 		return SecretVersion{}, fmt.Errorf("secret %s has no %q", secretID, field)
 	}
-	sv := SecretVersion{Value: v, VersionID: aws.ToString(out.VersionId), Labels: out.VersionStages, Labelled: map[string]string{}}
+	sv := SecretVersion{Value: v, VersionID: aws.ToString(out.VersionId), Labels: out.VersionStages, Labelled: map[string]string{}, Created: aws.ToTime(out.CreatedDate)}
 	ids, err := sm.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(secretID)})
 	if err != nil {
 		return SecretVersion{}, fmt.Errorf("listing the versions of secret %s: %w", secretID, err)

@@ -2,11 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 
+	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/shell"
 )
@@ -42,17 +45,31 @@ const (
 	redisAuthRotate                       // a new token: ROTATE, both stay valid until the next run
 	redisAuthFinish                       // rotated before: SET, the old token stops working
 	redisAuthAdopt                        // AUTH on, no label anywhere: set before bootstrap tracked it
+	redisAuthWait                         // rotated, too recently for every pod to hold the new token: not yet
 )
 
+// RedisSetAfter is how long after the new token was written the old one
+// may be retired (SET): External Secrets copies the new token into the
+// app's Secret within its refresh interval, and Reloader then rolls the
+// pods, a few minutes more. A SET before that would cut off every pod
+// still holding the old token.
+const RedisSetAfter = addons.AppSecretRefresh + 5*time.Minute
+
 // planRedisAuth decides from AUTH being on and the labels of the secret's
-// current version (and whether any version carries one).
-func planRedisAuth(enabled bool, current cloud.SecretVersion) redisAuthPlan {
+// current version (and whether any version carries one); now is the time
+// the SET after a rotation waits for (RedisSetAfter).
+func planRedisAuth(enabled bool, current cloud.SecretVersion, now time.Time) redisAuthPlan {
 	switch {
 	case !enabled:
 		return redisAuthEnable
 	case slices.Contains(current.Labels, RedisTokenSet):
 		return redisAuthNothing
 	case slices.Contains(current.Labels, RedisTokenRotated):
+		// A version of unknown age waits as one just written (the script
+		// stops on it).
+		if current.Created.IsZero() || now.Before(current.Created.Add(RedisSetAfter)) {
+			return redisAuthWait
+		}
 		return redisAuthFinish
 	case current.Labelled[RedisTokenSet] == "" && current.Labelled[RedisTokenRotated] == "":
 		return redisAuthAdopt
@@ -101,8 +118,12 @@ func syncRedisAuth(ctx context.Context, api RedisAuthAPI, st *State, group, secr
 		}
 		return api.LabelSecretVersion(ctx, secretID, RedisTokenRotated, "", cur.Labelled[RedisTokenRotated])
 	}
-	switch planRedisAuth(auth.Enabled, cur) {
+	switch planRedisAuth(auth.Enabled, cur, now(st)) {
 	case redisAuthNothing:
+		return nil
+	case redisAuthWait:
+		st.Progress.Info("Redis accepts the old and the new AUTH token of %s: the old one is retired (SET) by a run from %s on, once External Secrets (every %s) and Reloader can have given every pod the new one; run bootstrap data --env %s again then",
+			secretID, cur.Created.Add(RedisSetAfter).UTC().Format("2006-01-02 15:04 MST"), addons.AppSecretRefresh, st.Profile.Name)
 		return nil
 	case redisAuthAdopt:
 		st.Progress.Info("Redis AUTH is on and %s carries no %s label: taking its current version as the token Redis holds", secretID, RedisTokenSet)
@@ -128,7 +149,8 @@ func syncRedisAuth(ctx context.Context, api RedisAuthAPI, st *State, group, secr
 	if err := api.LabelSecretVersion(ctx, secretID, RedisTokenRotated, cur.VersionID, cur.Labelled[RedisTokenRotated]); err != nil {
 		return err
 	}
-	st.Progress.Info("Redis now accepts the old and the new AUTH token of %s: once the app's pods run with the new one (the ExternalSecret refreshes within its refresh interval; restart the pods), run bootstrap data --env %s again to retire the old token (SET)", secretID, st.Profile.Name)
+	st.Progress.Info("Redis now accepts the old and the new AUTH token of %s: once the app's pods run with the new one (External Secrets refreshes every %s, then Reloader restarts them), run bootstrap data --env %s again, from %s on, to retire the old token (SET)",
+		secretID, addons.AppSecretRefresh, st.Profile.Name, cur.Created.Add(RedisSetAfter).UTC().Format("2006-01-02 15:04 MST"))
 	return nil
 }
 
@@ -138,6 +160,10 @@ func waitRedisAvailable(ctx context.Context, api RedisAuthAPI, st *State, group 
 		return a.Status == "available", err
 	})
 }
+
+// jqEpoch is a jq function: a timestamp as the aws CLI prints it (epoch
+// seconds, or ISO 8601 with a zone) in epoch seconds.
+const jqEpoch = `def epoch: if type == "number" then . else (match("^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(\\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})$").captures | map(.string)) as [$t, $f, $z] | (($t + "Z") | fromdateiso8601) - (if $z == "Z" then 0 else ($z | gsub(":"; "")) as $o | (if $o[0:1] == "+" then 1 else -1 end) * (($o[1:3] | tonumber) * 3600 + ($o[3:5] | tonumber) * 60) end) end; `
 
 // Describe implements Describer: syncRedisAuth as bash. The script reads
 // the group's AUTH flag and the secret's labels once, picks the same plan
@@ -175,6 +201,18 @@ func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) 
 		"  REDIS_AUTH_PLAN=nothing # Redis holds the current token, alone",
 		`elif [ "${REDIS_ROTATED_ON}" = "${REDIS_TOKEN_VERSION_ID}" ]; then`,
 		"  REDIS_AUTH_PLAN=finish # rotated by an earlier run: SET retires the old token",
+		fmt.Sprintf("  # Not before every pod can hold the new token: %s after the version was written (External Secrets refreshes every %s, then Reloader rolls the pods).",
+			RedisSetAfter, addons.AppSecretRefresh),
+		"  # The CLI prints CreatedDate as epoch seconds (v1) or ISO 8601 (v2).",
+		"  REDIS_SET_FROM=$(" + aws("secretsmanager", "list-secret-version-ids", "--region", region, "--secret-id", secret, "--output", "json") +
+			` | jq -r --arg id "${REDIS_TOKEN_VERSION_ID}" --argjson after ` + fmt.Sprint(int(RedisSetAfter/time.Second)) + " " + q(jqEpoch+`[.Versions[] | select(.VersionId == $id) | .CreatedDate | epoch + $after | floor][0] // empty`) + ")",
+		`  if [ -z "${REDIS_SET_FROM}" ]; then`,
+		"    echo " + q("cannot read when the current version of "+secret+" was written: the old token stays until it can be") + " >&2",
+		"    exit 1",
+		"  fi",
+		`  if [ "$(date +%s)" -lt "${REDIS_SET_FROM}" ]; then`,
+		"    REDIS_AUTH_PLAN=later",
+		"  fi",
 		`elif [ -z "${REDIS_SET_ON}${REDIS_ROTATED_ON}" ]; then`,
 		"  REDIS_AUTH_PLAN=adopt # AUTH set before the labels were kept: the current version is the token Redis holds",
 		"else",
@@ -200,6 +238,9 @@ func (SetRedisAuth) Describe(_ context.Context, st *State) (Description, error) 
 		"done",
 		`case "${REDIS_AUTH_PLAN}" in`,
 		"  nothing) echo " + q("Redis holds the current token of "+secret+": nothing to do") + " ;;",
+		"  later)",
+		`    echo "Redis accepts the old and the new AUTH token of ` + secret + `: the old one is retired (SET) by a run from $(jq -rn --argjson t "${REDIS_SET_FROM}" '$t | todate') on, once External Secrets and Reloader can have given every pod the new one; run this step again then" >&2`,
+		"    ;;",
 		"  enable | finish | adopt)",
 		"    # The label says Redis holds the current version's token, alone.",
 		"    REDIS_FROM=()",

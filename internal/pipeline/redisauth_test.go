@@ -22,24 +22,34 @@ import (
 
 func TestPlanRedisAuth(t *testing.T) {
 	t.Parallel()
+	written := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	v := func(labels []string, labelled map[string]string) cloud.SecretVersion {
-		return cloud.SecretVersion{VersionID: "v2", Labels: labels, Labelled: labelled}
+		return cloud.SecretVersion{VersionID: "v2", Labels: labels, Labelled: labelled, Created: written}
 	}
 	tests := []struct {
 		name    string
 		enabled bool
 		cur     cloud.SecretVersion
 		want    redisAuthPlan
+		after   time.Duration // since the version was written; RedisSetAfter when 0
 	}{
-		{"fresh group", false, v(nil, nil), redisAuthEnable},
-		{"fresh group, labels from an older group", false, v([]string{RedisTokenSet}, map[string]string{RedisTokenSet: "v2"}), redisAuthEnable},
-		{"current token set", true, v([]string{"AWSCURRENT", RedisTokenSet}, map[string]string{RedisTokenSet: "v2"}), redisAuthNothing},
-		{"new version after a set one", true, v([]string{"AWSCURRENT"}, map[string]string{RedisTokenSet: "v1"}), redisAuthRotate},
-		{"rotated, not yet set", true, v([]string{"AWSCURRENT", RedisTokenRotated}, map[string]string{RedisTokenSet: "v1", RedisTokenRotated: "v2"}), redisAuthFinish},
-		{"on before bootstrap tracked it", true, v([]string{"AWSCURRENT"}, map[string]string{}), redisAuthAdopt},
+		{"fresh group", false, v(nil, nil), redisAuthEnable, 0},
+		{"fresh group, labels from an older group", false, v([]string{RedisTokenSet}, map[string]string{RedisTokenSet: "v2"}), redisAuthEnable, 0},
+		{"current token set", true, v([]string{"AWSCURRENT", RedisTokenSet}, map[string]string{RedisTokenSet: "v2"}), redisAuthNothing, 0},
+		{"new version after a set one", true, v([]string{"AWSCURRENT"}, map[string]string{RedisTokenSet: "v1"}), redisAuthRotate, 0},
+		{"rotated, not yet set", true, v([]string{"AWSCURRENT", RedisTokenRotated}, map[string]string{RedisTokenSet: "v1", RedisTokenRotated: "v2"}), redisAuthFinish, 0},
+		// Not before every pod can hold the new token: External Secrets'
+		// refresh, then Reloader's rollout.
+		{"rotated a minute short of the wait", true, v([]string{"AWSCURRENT", RedisTokenRotated}, map[string]string{RedisTokenSet: "v1", RedisTokenRotated: "v2"}), redisAuthWait, RedisSetAfter - time.Minute},
+		{"rotated just now", true, v([]string{"AWSCURRENT", RedisTokenRotated}, map[string]string{RedisTokenSet: "v1", RedisTokenRotated: "v2"}), redisAuthWait, time.Second},
+		{"on before bootstrap tracked it", true, v([]string{"AWSCURRENT"}, map[string]string{}), redisAuthAdopt, 0},
 	}
 	for _, tt := range tests {
-		if got := planRedisAuth(tt.enabled, tt.cur); got != tt.want {
+		after := tt.after
+		if after == 0 {
+			after = RedisSetAfter
+		}
+		if got := planRedisAuth(tt.enabled, tt.cur, written.Add(after)); got != tt.want {
 			t.Errorf("%s: plan %d, want %d", tt.name, got, tt.want)
 		}
 	}
@@ -118,6 +128,13 @@ func TestRedisAuthRotationAgainstMoto(t *testing.T) {
 	if !strings.Contains(log.String(), "run bootstrap data --env staging again") {
 		t.Errorf("the rotation did not say how to retire the old token:\n%s", log)
 	}
+	// A run at once keeps both: pods may still hold the old token.
+	sync("a run before the pods can hold the new token")
+	valid("no SET before RedisSetAfter", tokens[0], tokens[1])
+	if !strings.Contains(log.String(), "the old one is retired (SET) by a run from") {
+		t.Errorf("the early run did not say when the old token goes:\n%s", log)
+	}
+	st.Now = func() time.Time { return time.Now().Add(RedisSetAfter) }
 	sync("the next run")
 	valid("SET: only the new token", tokens[1])
 	sync("once more")

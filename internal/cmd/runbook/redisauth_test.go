@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,6 +151,24 @@ func TestRedisAuthScriptAgainstMoto(t *testing.T) {
 		t.Errorf("the rotation did not say how to retire the old token:\n%s", out)
 	}
 	valid("ROTATE: old and new both valid", tokens[0], tokens[1])
+	// At once, the old token stays: pods may still hold it.
+	if out := run("a run before the pods can hold the new token"); !strings.Contains(out, "the old one is retired (SET) by a run from") {
+		t.Errorf("the early run did not say when the old token goes:\n%s", out)
+	}
+	valid("no SET before RedisSetAfter", tokens[0], tokens[1])
+	// From here on it is RedisSetAfter later, for the script (its date)
+	// and for bootstrap (its clock).
+	stub := t.TempDir()
+	realDate, err := exec.LookPath("date")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dateStub := "#!/bin/sh\nif [ \"$1\" = +%s ]; then echo $(( $(" + realDate + " +%s) + " + fmt.Sprint(int((pipeline.RedisSetAfter+time.Minute)/time.Second)) + " )); else exec " + realDate + " \"$@\"; fi\n"
+	if err := os.WriteFile(filepath.Join(stub, "date"), []byte(dateStub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", stub+string(os.PathListSeparator)+os.Getenv("PATH"))
+	st.Now = func() time.Time { return time.Now().Add(pipeline.RedisSetAfter + time.Minute) }
 	run("the next run")
 	valid("SET: only the new token", tokens[1])
 	if out := run("once more"); !strings.Contains(out, "nothing to do") {
