@@ -12,7 +12,9 @@ import "github.com/sovd/bootstrap/internal/config"
 // sets (installCRDs, replicaCount, leaderElect, podDisruptionBudget,
 // serviceAccount, webhook.replicaCount, webhook.podDisruptionBudget) render
 // with helm template and helm lint --strict at 1.1.0 and 2.9.0 with no
-// unknown key (DESIGN.md, "Upstream chart versions", measured 2026-12-02);
+// unknown key (the chart as RepoURL serves it, external-secrets/external-secrets
+// deploy/charts/external-secrets; run 2026-12-02, its output not kept in
+// this repository);
 // external-secrets.io/v1, the only API bootstrap's manifests use, is
 // served and stored in both; the CRDs stay templates under
 // templates/crds/ (installCRDs), so Helm upgrades them; Chart.yaml's

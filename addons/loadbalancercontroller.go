@@ -10,10 +10,13 @@ import "github.com/sovd/bootstrap/internal/config"
 // Checked: the values bootstrap sets (clusterName, region, vpcId,
 // replicaCount, serviceAccount, podDisruptionBudget.maxUnavailable) render
 // with helm template and helm lint --strict at 3.4.2 and 3.5.0 with no
-// unknown key, and the IAM policy is byte-identical to upstream's
-// docs/install/iam_policy.json at v3.4.2, v3.4.3 and v3.5.0 (DESIGN.md,
-// "Upstream chart versions", measured 2026-12-02), so iam/ holds it as
-// v3.5.0 unchanged; its CRDs come from the pulled chart's crds/ at the pin
+// unknown key (the chart as RepoURL serves it, aws/eks-charts
+// stable/aws-load-balancer-controller; run 2026-12-02, its output not kept
+// in this repository), and the IAM policy is byte-identical to
+// kubernetes-sigs/aws-load-balancer-controller's
+// docs/install/iam_policy.json at the tags v3.4.2, v3.4.3 and v3.5.0 (read
+// 2026-12-02; iam/README.md gives the command that compares it with the
+// tag), so iam/ holds it as v3.5.0 unchanged; its CRDs come from the pulled chart's crds/ at the pin
 // and are applied before the helm upgrade (ApplyChartCRDs); eks-charts'
 // Chart.yaml states no kubeVersion in the revisions readable here. Changing the version here
 // is the whole upgrade: its IRSA policy is kept beside it

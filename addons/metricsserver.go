@@ -9,9 +9,11 @@ import "github.com/sovd/bootstrap/internal/config"
 // Pin 3.13.1 (2026-06-11; was 3.13.0, moved with `bootstrap upgrade`).
 // Checked: the values bootstrap sets (replicas, podDisruptionBudget.enabled,
 // podDisruptionBudget.minAvailable) render with helm template and helm lint
-// --strict at 3.13.0 and 3.13.1 with no unknown key (DESIGN.md, "Upstream
-// chart versions", measured 2026-12-02); the chart has no CRDs; its
-// Chart.yaml in kubernetes-sigs/metrics-server charts/metrics-server states
+// --strict with no unknown key against the chart at 3.13.0 and 3.13.1, as
+// RepoURL serves it (kubernetes-sigs/metrics-server charts/metrics-server;
+// run 2026-12-02, its output not kept in this repository); the chart has
+// no CRDs; its Chart.yaml in kubernetes-sigs/metrics-server
+// charts/metrics-server states
 // no kubeVersion in the revisions readable here (its Compat). The chart's
 // CHANGELOG.md (kubernetes-sigs/metrics-server charts/metrics-server at
 // commit 03997999324b20398a98f417dec76fbf3b773e51) says 3.13.1 (2026-02-27)

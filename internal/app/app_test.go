@@ -252,7 +252,7 @@ func TestRenderedErrors(t *testing.T) {
 		"interrupted": &pipeline.StepError{Step: "Applying the data tier with Terraform", Next: "bootstrap up --env production", Err: ErrInterrupted},
 		"config": config.Problems{
 			{Path: "environments.production.database.instanceClass", Message: `"db.x" is not a known RDS instance class`, Hint: "one of db.t3.large"},
-			{Path: "environments.production.redis.port", Message: "is 22", Hint: "Redis's port is 6379"},
+			{Path: "environments.production.redis.port", Message: "is 22", Hint: "1024 to 65535; Redis's port is 6379"},
 		},
 	}
 	for name, err := range cases {

@@ -148,9 +148,15 @@ func Resolve(path, env string, now time.Time) (*Profile, error) {
 var (
 	// envNameRE is terraform/stateful's var.environment rule (3–20
 	// characters); TestRulesAgreeWithTerraformRoot keeps the two equal.
-	envNameRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
-	accountIDRE  = regexp.MustCompile(`^\d{12}$`)
-	dnsLabelRE   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	envNameRE   = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
+	accountIDRE = regexp.MustCompile(`^\d{12}$`)
+	dnsLabelRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	// rdsIDRE and redisIDRE, with no "--" and no "-" last, are
+	// terraform/stateful's var.db_identifier and var.redis_replication_group_id
+	// rules: AWS's DBInstanceIdentifier (RDS API Reference, CreateDBInstance:
+	// 1–63) and ReplicationGroupId (ElastiCache API Reference,
+	// CreateReplicationGroup: 1–40), lower-case as both store them.
+	// TestRulesAgreeWithTerraformRoot keeps the two sides equal.
 	rdsIDRE      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 	redisIDRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 	pgIdentRE    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
@@ -363,7 +369,7 @@ func checkRedis(v *validator, p *Profile, _ time.Time) {
 	if r.MultiAZ && !r.AutomaticFailover {
 		v.add("redis.multiAZ", "needs automaticFailover", "turn automaticFailover on")
 	}
-	v.check(r.Port >= 1024 && r.Port <= 65535, "redis.port", fmt.Sprintf("is %d", r.Port), "Redis's port is 6379")
+	v.check(r.Port >= 1024 && r.Port <= 65535, "redis.port", fmt.Sprintf("is %d", r.Port), "1024 to 65535; Redis's port is 6379")
 }
 
 // checkNames checks the buckets and repositories.

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -165,7 +166,13 @@ func TestLookupsReadOnceUntilChanged(t *testing.T) {
 // change), a Parallel lane too; a read-only run works in a directory of its
 // own and so has a driver of its own.
 func TestTerraformOpenedOncePerRun(t *testing.T) {
-	t.Setenv(tfdriver.EnvBinary, "/nonexistent/terraform") // Locate takes it as named; nothing runs
+	// Locate asks the chosen binary its version (tfdriver.checkChosen) and
+	// runs nothing else with it here.
+	fake := filepath.Join(t.TempDir(), "terraform")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho '{\"terraform_version\":\""+tfdriver.MinVersion.String()+"\"}'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(tfdriver.EnvBinary, fake)
 	st := clusterState(t, "staging", nil)
 	var got []*tfdriver.Driver
 	open := Func{Title: "open", Fn: func(ctx context.Context, st *State) error {

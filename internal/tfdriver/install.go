@@ -22,6 +22,8 @@ import (
 // PinnedVersion is the Terraform release bootstrap installs and runs.
 // MinVersion is the oldest a user may choose instead (BOOTSTRAP_TERRAFORM):
 // 1.11 brought the write-only arguments that keep secret values out of state.
+// It is terraform/stateful/versions.tf's required_version (">= 1.11");
+// terraform/stateful's TestMinVersionIsRequiredVersion keeps the two equal.
 var (
 	PinnedVersion = version.Must(version.NewVersion("1.11.4"))
 	MinVersion    = version.Must(version.NewVersion("1.11.0"))
@@ -43,12 +45,16 @@ func DefaultInstallDir() string {
 }
 
 // Locate returns the Terraform binary bootstrap runs, without installing:
-// the one BOOTSTRAP_TERRAFORM names, else the pinned release that hc-install
+// the one BOOTSTRAP_TERRAFORM names (refused, before anything runs with it,
+// when older than MinVersion), else the pinned release that hc-install
 // already put in installDir (it checked HashiCorp's signature and the
 // checksum when it downloaded it). A terraform merely found on PATH is never
 // picked: where it came from is unknown.
 func Locate(ctx context.Context, installDir string) (string, error) {
 	if p := os.Getenv(EnvBinary); p != "" {
+		if err := checkChosen(ctx, p); err != nil {
+			return "", err
+		}
 		return p, nil
 	}
 	if installDir == "" {
@@ -89,6 +95,30 @@ func Find(ctx context.Context, installDir string) (string, error) {
 			PinnedVersion, installDir, err, EnvBinary, MinVersion, EnvBinary)
 	}
 	return filepath.Clean(path), nil
+}
+
+// AtLeastMin reports whether Terraform v may run terraform/stateful: v is
+// MinVersion or later by semver precedence, so a pre-release of MinVersion
+// itself (1.11.0-beta1) is older and refused.
+func AtLeastMin(v *version.Version) bool {
+	return !v.LessThan(MinVersion)
+}
+
+// checkChosen refuses the binary BOOTSTRAP_TERRAFORM names when its
+// `terraform version -json` cannot be read or names a release older than
+// MinVersion, before anything runs with it: Terraform itself would refuse
+// the root only at init, after bootstrap has begun its run.
+func checkChosen(ctx context.Context, bin string) error {
+	v, err := binaryVersion(ctx, bin)
+	if err != nil {
+		return fmt.Errorf("%s=%s: reading its version (terraform version -json): %w (set %s to a Terraform %s or newer binary, or unset it to use the pinned %s)",
+			EnvBinary, bin, err, EnvBinary, MinVersion, PinnedVersion)
+	}
+	if !AtLeastMin(v) {
+		return fmt.Errorf("%s=%s is Terraform %s, older than %s, which terraform/stateful requires (write-only arguments): set %s to a Terraform %s or newer binary, or unset it to use the pinned %s",
+			EnvBinary, bin, v, MinVersion, EnvBinary, MinVersion, PinnedVersion)
+	}
+	return nil
 }
 
 func binaryVersion(ctx context.Context, bin string) (*version.Version, error) {

@@ -48,7 +48,7 @@ var scriptChecks = []struct {
 	id, group, name, next string
 }{
 	{PostgresTLS, "postgres", "PostgreSQL accepts a TLS connection with DATABASE_URL and answers select 1",
-		"the password in <prefix>/database against the RDS master user, the RDS instance's status, and its security group's rule from the cluster security group on the database port"},
+		"the login and password of <prefix>/database's AWSCURRENT version against the app's own role (not the RDS master user: bootstrap addons sets each version in the database before making it AWSCURRENT, with its Job app-db-roles-*), the RDS instance's status, and its security group's rule from the cluster security group on the database port"},
 	{PostgresNoTLS, "postgres", "PostgreSQL refuses a connection without TLS",
 		"the RDS parameter group's rds.force_ssl (must be 1)"},
 	{RedisTLSAuth, "redis", "Redis answers PING over TLS with AUTH (REDIS_URL)",

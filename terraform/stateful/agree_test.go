@@ -43,6 +43,30 @@ func agreeCases() []agreeCase {
 	for _, n := range []string{"sovd_x", "postgres", "template1", "rdsadmin", "x-y"} {
 		add("db_name "+n, "database.name", "db_name", func(p *config.Profile) { p.Database.Name = n })
 	}
+	// The identifiers: AWS's shape (RDS CreateDBInstance's
+	// DBInstanceIdentifier, 1-63; ElastiCache CreateReplicationGroup's
+	// ReplicationGroupId, 1-40: a letter first, letters, digits and single
+	// hyphens, no hyphen last), lower-case as both store them. Each length
+	// at its limit and one past it.
+	for _, id := range []string{"a", "db-1", "a" + strings.Repeat("b", 62), "a" + strings.Repeat("b", 63), "", "1db", "-db", "db-", "d--b", "Db", "d_b", "d.b"} {
+		add("db_identifier "+truncName(id), "database.identifier", "db_identifier", func(p *config.Profile) { p.Database.Identifier = id })
+	}
+	for _, id := range []string{"a", "cache-1", "a" + strings.Repeat("b", 39), "a" + strings.Repeat("b", 40), "", "1rg", "rg-", "r--g", "Rg", "r_g"} {
+		add("redis_replication_group_id "+truncName(id), "redis.replicationGroupId", "redis_replication_group_id", func(p *config.Profile) { p.Redis.ReplicationGroupID = id })
+	}
+	// The ports: RDS's 1150-65535 for PostgreSQL; Redis's above the
+	// privileged ones.
+	for _, port := range []int{1149, 1150, 5432, 65535, 65536, 0} {
+		add(fmt.Sprintf("db_port %d", port), "database.port", "db_port", func(p *config.Profile) { p.Database.Port = port })
+	}
+	for _, port := range []int{1023, 1024, 6379, 65535, 65536, 0} {
+		add(fmt.Sprintf("redis_port %d", port), "redis.port", "redis_port", func(p *config.Profile) { p.Redis.Port = port })
+	}
+	// PostgreSQL's identifiers are at most 63 characters (NAMEDATALEN - 1).
+	add("db_name 63", "database.name", "db_name", func(p *config.Profile) { p.Database.Name = "d" + strings.Repeat("b", 62) })
+	add("db_name 64", "database.name", "db_name", func(p *config.Profile) { p.Database.Name = "d" + strings.Repeat("b", 63) })
+	add("db_username 63", "database.username", "db_username", func(p *config.Profile) { p.Database.Username = "u" + strings.Repeat("s", 62) })
+	add("db_username 64", "database.username", "db_username", func(p *config.Profile) { p.Database.Username = "u" + strings.Repeat("s", 63) })
 	for _, sz := range [][2]int{{100, 0}, {100, 65536}, {100, 65537}, {100, 109}, {100, 110}, {20, 0}, {19, 0}, {65536, 0}, {65537, 0}} {
 		path, v := "database.maxAllocatedStorageGB", "db_max_allocated_storage"
 		if sz[1] == 0 {
@@ -80,11 +104,27 @@ func agreeCases() []agreeCase {
 			p.Redis.AutomaticFailover, p.Redis.MultiAZ = false, false
 		})
 	}
-	add("redis failover with one node", "redis.automaticFailover", "redis_automatic_failover", func(p *config.Profile) {
-		p.Redis.NumCacheClusters, p.Redis.AutomaticFailover, p.Redis.MultiAZ = 1, true, false
-	})
-	for _, r := range [][]string{{"sovd-backend"}, {"sovd/backend"}, {"Bad"}, {"a"}, {"x", "x"}} {
-		add("ecr "+strings.Join(r, ","), "registry.repositories", "ecr_repository_names", func(p *config.Profile) { p.Registry.Repositories = r })
+	// Failover needs a replica; Multi-AZ needs failover (ElastiCache's
+	// CreateReplicationGroup refuses either otherwise). Each rule is asked
+	// with the other one met.
+	for _, f := range []struct {
+		nodes             int
+		failover, multiAZ bool
+	}{{1, true, false}, {2, true, false}, {2, true, true}, {2, false, false}} {
+		add(fmt.Sprintf("redis failover nodes=%d failover=%t multiAZ=%t", f.nodes, f.failover, f.multiAZ), "redis.automaticFailover", "redis_automatic_failover", func(p *config.Profile) {
+			p.Redis.NumCacheClusters, p.Redis.AutomaticFailover, p.Redis.MultiAZ = f.nodes, f.failover, f.multiAZ
+		})
+	}
+	for _, f := range []struct {
+		nodes             int
+		failover, multiAZ bool
+	}{{2, false, true}, {1, false, true}, {2, true, true}, {1, false, false}} {
+		add(fmt.Sprintf("redis multi-az nodes=%d failover=%t multiAZ=%t", f.nodes, f.failover, f.multiAZ), "redis.multiAZ", "redis_multi_az", func(p *config.Profile) {
+			p.Redis.NumCacheClusters, p.Redis.AutomaticFailover, p.Redis.MultiAZ = f.nodes, f.failover, f.multiAZ
+		})
+	}
+	for _, r := range [][]string{{"sovd-backend"}, {"sovd/backend"}, {"Bad"}, {"a"}, {"ab"}, {"x", "x"}, {strings.Repeat("r", 256)}, {strings.Repeat("r", 257)}, {"a--b"}, {"a//b"}, {}} {
+		add("ecr "+truncName(strings.Join(r, ",")), "registry.repositories", "ecr_repository_names", func(p *config.Profile) { p.Registry.Repositories = r })
 	}
 	for _, s := range []string{"sovd/x", "/x", "x/", "a b"} {
 		add("secrets prefix "+s, "secrets.prefix", "secrets_prefix", func(p *config.Profile) { p.Secrets.Prefix = s })
@@ -245,6 +285,15 @@ func TestRulesAgreeWithTerraformRoot(t *testing.T) {
 		t.Logf("terraform test output:\n%s", out)
 	}
 	t.Logf("%d cases through both validators, %d refused by Go", len(cases), rejected)
+}
+
+// truncName is a case's value as its name shows it: a long value by its
+// first characters and its length.
+func truncName(s string) string {
+	if len(s) <= 20 {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q... (%d)", s[:10], len(s))
 }
 
 func verdictWord(rejects bool) string {
