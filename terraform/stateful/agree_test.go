@@ -79,6 +79,9 @@ func agreeCases() []agreeCase {
 	for _, d := range []int{0, 1, 35, 36} {
 		add(fmt.Sprintf("backup days %d", d), "database.backupRetentionDays", "db_backup_retention_days", func(p *config.Profile) { p.Database.BackupRetentionDays = d })
 	}
+	for _, g := range []int{-1, 0, 1, 2} {
+		add(fmt.Sprintf("secrets generation %d", g), "secrets.generation", "generated_secrets_version", func(p *config.Profile) { p.Secrets.Generation = g })
+	}
 	for _, d := range []int{0, 5, 7, 30, 31} {
 		add(fmt.Sprintf("recovery window %d", d), "secrets.recoveryWindowDays", "secret_recovery_window_days", func(p *config.Profile) { p.Secrets.RecoveryWindowDays = d })
 	}
