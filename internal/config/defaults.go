@@ -5,11 +5,15 @@ import "fmt"
 // Builtin returns the built-in profile for an environment: the seed's values
 // for production and staging (names such as sovd-production-cluster, database
 // sovd_production, user sovd_admin), and a staging-shaped profile named after
-// any other environment. A file's profile is laid over it, so a file need only
-// say what differs. Every built-in profile is protected (deletion protection,
-// final snapshot, typed confirmation, a 30-day secret recovery window) except
-// staging's, which turns protection off explicitly: a new environment,
-// whatever its name, is protected until its profile says otherwise.
+// any other environment.
+//
+// Protection: every built-in profile is protected (deletion protection, final
+// snapshot, typed confirmation, a 30-day secret recovery window) except the
+// built-in staging, which turns it off. That exception holds only where the
+// built-in profiles are used as they are: with no bootstrap.yaml (BuiltinFile,
+// e.g. `--env staging` with no file). An environment a file names starts from
+// FileBase, protected whatever its name, so a file's `staging: {}` is
+// protected; `bootstrap init` writes staging's protection-off keys out.
 func Builtin(env string) *Profile {
 	p := &Profile{
 		Name:              env,
@@ -59,7 +63,7 @@ func Builtin(env string) *Profile {
 		// ownership"): its teardown deletes them with their images, so no
 		// two environments may share one.
 		Registry: Registry{Repositories: []string{"sovd-" + env + "-backend", "sovd-" + env + "-frontend"}},
-		Secrets:  Secrets{Prefix: "sovd/" + env, RecoveryWindowDays: 30, Generation: 1},
+		Secrets:  Secrets{Prefix: "sovd/" + env, RecoveryWindowDays: protectedRecoveryWindowDays, Generation: 1},
 		App: App{
 			Namespace:      env,
 			ServiceAccount: "sovd-webapp-" + env + "-sa",
@@ -67,12 +71,13 @@ func Builtin(env string) *Profile {
 		},
 		Budget:     Budget{MonthlyMin: 150, MonthlyMax: 400},
 		Usage:      defaultUsage(),
-		Protection: Protection{DeletionProtection: true, FinalSnapshot: true, TypedConfirmation: true},
+		Protection: fullProtection,
 	}
 	switch env {
 	case "staging":
 		// The seed's staging: cheap, and torn down and rebuilt at will, so
-		// its protection is off here, in the profile, and nowhere else.
+		// the built-in profile turns its protection off. A file's staging
+		// does not inherit this (FileBase): it says so in its own keys.
 		p.Cluster.VPCCIDR = "10.1.0.0/16"
 		// A test bed: a fraction of production's traffic, logs and images
 		// in flux.
@@ -112,6 +117,27 @@ func Builtin(env string) *Profile {
 		p.App.Domain = "sovd.production.com"
 		p.Budget = Budget{MonthlyMin: 500, MonthlyMax: 800}
 	}
+	return p
+}
+
+// fullProtection is every part of Protection on: what a profile has unless it
+// turns parts off.
+var fullProtection = Protection{DeletionProtection: true, FinalSnapshot: true, TypedConfirmation: true}
+
+// protectedRecoveryWindowDays is a protected profile's secret recovery
+// window: the longest Secrets Manager allows.
+const protectedRecoveryWindowDays = 30
+
+// FileBase is what an environment a file names starts from before the file's
+// keys are laid over it: Builtin's sizes and names, with protection fully on
+// and a 30-day secret recovery window whatever the environment is called. A
+// file turns protection off only with its own keys (protection.* false,
+// secrets.recoveryWindowDays: 0), so no name, "staging" included, leaves an
+// environment unprotected by accident.
+func FileBase(env string) *Profile {
+	p := Builtin(env)
+	p.Protection = fullProtection
+	p.Secrets.RecoveryWindowDays = protectedRecoveryWindowDays
 	return p
 }
 

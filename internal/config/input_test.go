@@ -84,8 +84,8 @@ func TestLoadLimits(t *testing.T) {
 }
 
 // TestProtectionIsAProfileProperty: a new environment is protected whatever
-// its name; staging's built-in profile turns protection off explicitly; and
-// Protected follows the profile, not the name.
+// its name; staging's built-in (file-less) profile turns protection off
+// explicitly; and Protected follows the profile, not the name.
 func TestProtectionIsAProfileProperty(t *testing.T) {
 	t.Parallel()
 	all := Protection{DeletionProtection: true, FinalSnapshot: true, TypedConfirmation: true}
@@ -108,10 +108,73 @@ func TestProtectionIsAProfileProperty(t *testing.T) {
 	}
 }
 
+// TestFileEnvironmentsStartProtected: an environment a file names is
+// protected whatever its name, "staging" included, until the file's own keys
+// turn protection off; only the file-less built-in staging is unprotected.
+func TestFileEnvironmentsStartProtected(t *testing.T) {
+	t.Parallel()
+	all := Protection{DeletionProtection: true, FinalSnapshot: true, TypedConfirmation: true}
+	for _, tc := range []struct {
+		name, body string
+		want       Protection
+		window     int
+	}{
+		{"empty mapping", "  staging: {}\n", all, 30},
+		{"null body", "  staging:\n", all, 30},
+		{"production-like env called staging", "  staging:\n    database: {multiAZ: true, instanceClass: db.t3.large}\n", all, 30},
+		{"other fields only", "  staging:\n    secrets: {prefix: sovd/stg}\n", all, 30},
+		{"explicitly off", "  staging:\n    protection: {deletionProtection: false, finalSnapshot: false, typedConfirmation: false}\n    secrets: {recoveryWindowDays: 0}\n", Protection{}, 0},
+		{"one part off", "  staging:\n    protection: {typedConfirmation: false}\n", Protection{DeletionProtection: true, FinalSnapshot: true}, 30},
+		{"off under any name", "  scratch:\n    protection: {deletionProtection: false, finalSnapshot: false, typedConfirmation: false}\n", Protection{}, 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := Parse(file(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f.Environments) != 1 {
+				t.Fatalf("want one environment, got %d", len(f.Environments))
+			}
+			for name, p := range f.Environments {
+				if p.Protection != tc.want || p.Secrets.RecoveryWindowDays != tc.window {
+					t.Errorf("%s: protection %+v, recovery window %d; want %+v, %d", name, p.Protection, p.Secrets.RecoveryWindowDays, tc.want, tc.window)
+				}
+				if p.Protected() != (tc.want != Protection{}) {
+					t.Errorf("%s: Protected() = %t for %+v", name, p.Protected(), p.Protection)
+				}
+			}
+		})
+	}
+}
+
+// TestNoFileKeepsBuiltinStaging: with no bootstrap.yaml (Load's empty path,
+// DefaultPath absent) `--env staging` is the built-in staging, protection off,
+// as the README says; production is protected.
+func TestNoFileKeepsBuiltinStaging(t *testing.T) {
+	t.Chdir(t.TempDir()) // no bootstrap.yaml here; Chdir forbids t.Parallel
+	s, err := Resolve("", "staging", today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Protected() || s.Secrets.RecoveryWindowDays != 0 {
+		t.Errorf("file-less staging: protection %+v, window %d; want off, 0", s.Protection, s.Secrets.RecoveryWindowDays)
+	}
+	p, err := Resolve("", "production", today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Protection != fullProtection || p.Secrets.RecoveryWindowDays != 30 {
+		t.Errorf("file-less production: protection %+v, window %d; want all on, 30", p.Protection, p.Secrets.RecoveryWindowDays)
+	}
+}
+
 // TestNoSafetyDecisionOnAName fails when non-test Go or the Terraform root
 // compares an environment's name with a literal. Builtin's switch is the one
 // place a name picks values: the built-in profiles' defaults, which a file
-// overrides and plan shows.
+// overrides and plan shows. Its protection-off for staging reaches only the
+// file-less profile: a file's environments start from FileBase
+// (TestFileEnvironmentsStartProtected).
 func TestNoSafetyDecisionOnAName(t *testing.T) {
 	t.Parallel()
 	goCmp := regexp.MustCompile(`(Profile\.Name|\bp\.Name|\b[eE]nv\w*|\bopts\.Env)\s*[!=]=\s*"[a-z]|[a-z]"\s*[!=]=\s*(\S*Profile\.Name|p\.Name|[eE]nv\w*)\b|case\s+"(production|staging|prod)"`)

@@ -66,7 +66,8 @@ func readLimited(path string) ([]byte, error) {
 
 // Parse decodes a bootstrap.yaml strictly: apiVersion and kind first, then
 // every key checked against the schema, every problem reported at once with
-// its path. Environments the file names are laid over their built-in profile.
+// its path. Environments the file names are laid over FileBase: the built-in
+// profile of that name, protected whatever the name.
 func Parse(data []byte) (*File, error) {
 	rawAny, lines, probs := readYAML(data)
 	raw, ok := rawAny.(map[string]any)
@@ -102,7 +103,7 @@ func Parse(data []byte) (*File, error) {
 
 	f := &File{APIVersion: apiVersion, Kind: kind, Environments: map[string]*Profile{}, lines: lines}
 	for name, body := range envs {
-		p := Builtin(name)
+		p := FileBase(name)
 		if body != nil {
 			b, err := json.Marshal(body)
 			if err == nil {
@@ -112,7 +113,7 @@ func Parse(data []byte) (*File, error) {
 				// checkShape has matched every kind, so this would be a
 				// schema the check does not know: report it, never panic.
 				probs = append(probs, Problem{Path: "environments." + name, Message: "cannot be read: " + err.Error(), Hint: "compare it with what `bootstrap init` writes"})
-				p = Builtin(name)
+				p = FileBase(name)
 			}
 		}
 		p.Name = name

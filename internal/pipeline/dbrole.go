@@ -178,7 +178,7 @@ type RoleJob struct {
 // ApplyRoles implements RoleApplier.
 func (j RoleJob) ApplyRoles(ctx context.Context, st *State, in addons.RoleJobInput) (err error) {
 	kc := j.Options.kubeconfig(st)
-	kubectl := func(stdin []byte, stdout *bytes.Buffer, args ...string) error {
+	kubectlCtx := func(ctx context.Context, stdin []byte, stdout *bytes.Buffer, args ...string) error {
 		c := kubectlCmd(st, append([]string{"--kubeconfig", kc}, args...))
 		if stdin != nil {
 			c.Stdin = bytes.NewReader(stdin)
@@ -187,6 +187,9 @@ func (j RoleJob) ApplyRoles(ctx context.Context, st *State, in addons.RoleJobInp
 			c.Stdout = stdout
 		}
 		return st.Runner.Run(ctx, c)
+	}
+	kubectl := func(stdin []byte, stdout *bytes.Buffer, args ...string) error {
+		return kubectlCtx(ctx, stdin, stdout, args...)
 	}
 	ns := addons.RoleJobNamespace
 	// A Job of this name left by an interrupted run is replaced.
@@ -202,8 +205,11 @@ func (j RoleJob) ApplyRoles(ctx context.Context, st *State, in addons.RoleJobInp
 	}
 	defer func() {
 		// The Secret goes with the Job (its owner); deleting both here is
-		// the fast path, ttlSecondsAfterFinished the fallback.
-		derr := kubectl(nil, nil, "delete", "job,secret", in.Name, "-n", ns, "--ignore-not-found", "--cascade=foreground", "--wait=false")
+		// the fast path, ttlSecondsAfterFinished the fallback. Not
+		// cancelled with the run: after a Ctrl-C the master password
+		// would otherwise stay in the cluster until the Job's deadline
+		// and TTL (up to 15 minutes) instead of going now.
+		derr := kubectlCtx(context.WithoutCancel(ctx), nil, nil, "delete", "job,secret", in.Name, "-n", ns, "--ignore-not-found", "--cascade=foreground", "--wait=false")
 		err = errors.Join(err, derr)
 	}()
 	var uid bytes.Buffer

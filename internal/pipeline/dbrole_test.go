@@ -18,6 +18,7 @@ import (
 	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/dbrole"
 	"github.com/sovd/bootstrap/internal/proc"
+	"github.com/sovd/bootstrap/internal/proc/proctest"
 	"github.com/sovd/bootstrap/internal/testenv"
 	"github.com/sovd/bootstrap/terraform/stateful"
 )
@@ -31,6 +32,39 @@ func TestJobEnded(t *testing.T) {
 		if s, f := jobEnded(tt.in); s != tt.succ || f != tt.failed {
 			t.Errorf("jobEnded(%q) = %v, %v; want %v, %v", tt.in, s, f, tt.succ, tt.failed)
 		}
+	}
+}
+
+// TestRoleJobDeletesItsSecretWhenCancelled: the Secret holding the master
+// password is deleted when the run is cancelled while it waits for the Job
+// (a Ctrl-C), not left for the Job's deadline and TTL. proctest, as proc.Exec
+// does, refuses to run a command under a cancelled context, so the delete
+// only succeeds if it is run without the run's cancellation.
+func TestRoleJobDeletesItsSecretWhenCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := proctest.New(t)
+	const name = "app-db-roles-0123abcd"
+	r.Expect(`kubectl --kubeconfig kc delete job ` + name + ` -n bootstrap-db --ignore-not-found --wait=true`)
+	r.Expect(`kubectl --kubeconfig kc apply --server-side --field-manager bootstrap -f -`)
+	r.Expect(`kubectl --kubeconfig kc get job ` + name + ` -n bootstrap-db -o .*metadata.uid.*`).Stdout("uid-1")
+	r.Expect(`kubectl --kubeconfig kc apply --server-side --field-manager bootstrap -f -`)
+	r.Expect(`kubectl --kubeconfig kc get job ` + name + ` -n bootstrap-db -o .*status.succeeded.*`).Stdout(",").
+		Do(func(proc.Cmd) error { cancel(); return nil })
+	deleted := false
+	r.Expect(`kubectl --kubeconfig kc delete job,secret ` + name + ` -n bootstrap-db --ignore-not-found --cascade=foreground --wait=false`).
+		Do(func(proc.Cmd) error { deleted = true; return nil })
+	st := &State{Profile: config.Builtin("staging"), Dir: t.TempDir(), Services: Services{Runner: r,
+		Poll: Backoff{Initial: time.Millisecond, Max: time.Millisecond, Limit: time.Minute}}}
+	in := addons.RoleJobInput{Name: name, Host: "db", Port: "5432", DB: "sovd_staging", MasterUser: "sovd_admin",
+		MasterPassword: "m", Script: "SELECT 1;", AppUser: "sovd_app_1", AppPassword: "a"}
+	err := RoleJob{Options: AddonOptions{Kubeconfig: "kc"}}.ApplyRoles(ctx, st, in)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("ApplyRoles after a cancel: %v, want context.Canceled", err)
+	}
+	if !deleted {
+		t.Errorf("the Job and its Secret were not deleted after the cancel: %v", err)
 	}
 }
 

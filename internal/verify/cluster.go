@@ -326,20 +326,38 @@ type podList struct {
 // InCluster runs the script in a Job (JobManifest), waits for its pod to
 // finish, reads each container's results from its termination message
 // (the pod's status: no kubelet log access needed) and deletes the Job.
+//
+// The Job runs as the app's service account, which only the app's own chart
+// makes. Without it the Job controller cannot create the pod (the
+// ServiceAccount admission plugin refuses it) and would retry until the
+// timeout, so the account is looked up first: when it is absent the rows
+// are skipped at once, with the reason, and no Job is made.
 func InCluster(ctx context.Context, o Options, p *config.Profile, dir string) []Check {
 	name := o.JobName
 	if name == "" {
 		name = fmt.Sprintf("bootstrap-verify-%d", o.now().Unix())
 	}
+	var none []Check
+	for _, g := range Groups() {
+		none = append(none, ParseResults(g, "")...)
+	}
 	fail := func(err error) []Check {
-		var out []Check
-		for _, g := range Groups() {
-			for _, c := range ParseResults(g, "") {
-				c.Detail = err.Error()
-				out = append(out, c)
-			}
+		out := make([]Check, len(none))
+		for i, c := range none {
+			c.Detail = err.Error()
+			out[i] = c
 		}
 		return out
+	}
+	ns, sa := p.App.Namespace, p.App.ServiceAccount
+	// --ignore-not-found: a missing account (or namespace) prints nothing
+	// and exits 0; any other failure (RBAC, the API server) is an error.
+	out, err := o.Kube.kubectl(ctx, "get", "serviceaccount", sa, "--namespace", ns, "--ignore-not-found", "-o", "name")
+	if err != nil {
+		return fail(fmt.Errorf("reading the service account %s/%s the Job runs as: %w", ns, sa, err))
+	}
+	if strings.TrimSpace(string(out)) == "" {
+		return skipped(none, fmt.Sprintf("the service account %s/%s does not exist yet: deploy the app first (its chart makes it; the Job runs as it)", ns, sa))
 	}
 	manifest, err := JobManifest(p, name)
 	if err != nil {

@@ -42,7 +42,8 @@ import (
 //
 // Every check of the cluster passes on the healthy set-up; a node NotReady,
 // the Secret not synced and a wrong database password each fail their own
-// rows.
+// rows; without the app's service account (the app not deployed) the
+// in-cluster rows are skipped and no Job is made.
 func TestVerifyOnLocalControlPlane(t *testing.T) {
 	if testenv.OwnProcess(t) {
 		return // it ran, in a test process of its own, beside the other process tests
@@ -219,6 +220,30 @@ func TestVerifyOnLocalControlPlane(t *testing.T) {
 	waitGone(t, func() string {
 		return kube("", "get", "jobs,pods", "-n", ns, "-l", "app.kubernetes.io/component=verify", "-o", "name")
 	})
+
+	// The app not deployed yet: its chart makes the service account the Job
+	// runs as. Without it the in-cluster rows are skipped at once, with the
+	// reason, and no Job is made (here another account name, so the rest of
+	// the test keeps the one created above).
+	undeployed := *p
+	undeployed.App.ServiceAccount = "sovd-webapp-not-deployed-sa"
+	o.JobName = "bootstrap-verify-no-sa"
+	start := time.Now()
+	skippedRows := InCluster(ctx, o, &undeployed, t.TempDir())
+	if len(skippedRows) == 0 {
+		t.Errorf("no service account: no rows")
+	}
+	for _, c := range skippedRows {
+		if c.Status != Skipped || !strings.Contains(c.Detail, "the service account "+ns+"/sovd-webapp-not-deployed-sa does not exist yet: deploy the app first") {
+			t.Errorf("no service account: %s is %s (%s), want skipped", c.ID, c.Status, c.Detail)
+		}
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("no service account: the rows took %s to skip", d)
+	}
+	if jobs := kube("", "get", "jobs", "-n", ns, "-o", "name"); strings.Contains(jobs, "bootstrap-verify-no-sa") {
+		t.Errorf("no service account: a Job was made: %s", jobs)
+	}
 
 	// Wrong database password: only the TLS connection fails.
 	sync(map[string]string{"DATABASE_URL": dbURL("wrong-pass"), "REDIS_URL": healthy["REDIS_URL"], "JWT_SECRET": "jwt"}, "True")

@@ -40,7 +40,11 @@ func Commands(p *config.Profile) (string, error) {
 	fmt.Fprintf(&b, "From inside the cluster, with the app's service account and Secret: PostgreSQL over TLS "+
 		"answers `select 1` and refuses a connection without TLS; Redis answers PING over TLS with AUTH and refuses "+
 		"without it. The Job runs the script `bootstrap verify` runs; each container's termination message holds "+
-		"its rows (`verify-check <id> passed|failed <detail>`):\n\n```sh\nkubectl apply %s -f - <<'EOF'\n%sEOF\n", kc, job)
+		"its rows (`verify-check <id> passed|failed <detail>`). The service account is the app chart's: until the app "+
+		"is deployed it does not exist, the Job's pod cannot be created, and these checks are skipped "+
+		"(`bootstrap verify` skips them):\n\n```sh\n"+
+		"kubectl get serviceaccount %s --namespace %s %s   # absent: deploy the app first\n"+
+		"kubectl apply %s -f - <<'EOF'\n%sEOF\n", p.App.ServiceAccount, ns, kc, kc, job)
 	fmt.Fprintf(&b, "kubectl wait job/bootstrap-verify --namespace %s %s --for=jsonpath='{.status.succeeded}'=1 --timeout=180s\n", ns, kc)
 	fmt.Fprintf(&b, "kubectl get pods --namespace %s %s -l job-name=bootstrap-verify -o jsonpath='{range .items[0].status.containerStatuses[*]}{.state.terminated.message}{end}'\n", ns, kc)
 	fmt.Fprintf(&b, "kubectl delete job bootstrap-verify --namespace %s %s --cascade=foreground\n```\n\n", ns, kc)

@@ -2,9 +2,11 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/cloud"
@@ -242,5 +244,66 @@ func TestRunSkipsInClusterChecksWithoutTheSecret(t *testing.T) {
 		if c := status[id]; c.Status != Skipped || !strings.Contains(c.Detail, "the app's Secret is not complete") {
 			t.Errorf("%s ran without the Secret: %+v", id, c)
 		}
+	}
+}
+
+// InCluster looks up the app's service account before it makes the Job:
+// absent (kubectl get --ignore-not-found prints nothing and exits 0, for a
+// missing namespace too), every in-cluster row is skipped with the reason
+// and no Job is applied (proctest fails the test on any other command);
+// present, the Job runs and its rows are read; a failed lookup fails the
+// rows with the lookup's error rather than skipping them.
+func TestInClusterNeedsTheAppServiceAccount(t *testing.T) {
+	t.Parallel()
+	p := config.Builtin("staging")
+	const lookup = `kubectl get serviceaccount sovd-webapp-staging-sa --namespace staging --ignore-not-found -o name`
+	var ids []string
+	var results = map[string]string{}
+	for _, g := range Groups() {
+		for _, c := range ParseResults(g, "") {
+			ids = append(ids, c.ID)
+			results[g] += resultPrefix + " " + c.ID + " passed ok\n"
+		}
+	}
+	pods := func() string {
+		var statuses []string
+		for _, g := range Groups() {
+			b, _ := json.Marshal(results[g])
+			statuses = append(statuses, `{"name":"`+g+`","state":{"terminated":{"exitCode":0,"reason":"Completed","message":`+string(b)+`}}}`)
+		}
+		return `{"items":[{"metadata":{"name":"bootstrap-verify-t-abcde"},"status":{"phase":"Succeeded","containerStatuses":[` + strings.Join(statuses, ",") + `]}}]}`
+	}
+	for _, tc := range []struct {
+		name   string
+		script func(r *proctest.Runner)
+		status Status
+		detail string
+	}{
+		{"absent", func(r *proctest.Runner) { r.Expect(lookup).Stdout("") }, Skipped,
+			"the service account staging/sovd-webapp-staging-sa does not exist yet: deploy the app first"},
+		{"lookup fails", func(r *proctest.Runner) { r.Expect(lookup).Exit(1) }, Failed,
+			"reading the service account staging/sovd-webapp-staging-sa"},
+		{"present", func(r *proctest.Runner) {
+			r.Expect(lookup).Stdout("serviceaccount/sovd-webapp-staging-sa\n")
+			r.Expect(`kubectl apply -f .*/bootstrap-verify-t\.yaml`)
+			r.Expect(`kubectl get pods --namespace staging -l job-name=bootstrap-verify-t -o json`).Stdout(pods())
+			r.Expect(`kubectl delete job bootstrap-verify-t --namespace staging --cascade=foreground --ignore-not-found --wait=false`)
+		}, Passed, "ok"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := proctest.New(t)
+			tc.script(r)
+			o := Options{Kube: Kube{Runner: r, Kubectl: "kubectl"}, JobName: "bootstrap-verify-t", JobTimeout: time.Second, Poll: time.Millisecond}
+			rows := InCluster(context.Background(), o, p, t.TempDir())
+			if len(rows) != len(ids) {
+				t.Fatalf("rows %+v, want one per check %v", rows, ids)
+			}
+			for i, c := range rows {
+				if c.ID != ids[i] || c.Name == "" || c.Status != tc.status || !strings.Contains(c.Detail, tc.detail) {
+					t.Errorf("row %d: %+v, want %s %s with %q", i, c, ids[i], tc.status, tc.detail)
+				}
+			}
+		})
 	}
 }

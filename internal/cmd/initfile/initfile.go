@@ -59,7 +59,7 @@ func run(f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := file.WriteString(header + DomainComments(string(data))); err != nil {
+	if _, err := file.WriteString(header + ProtectionComments(DomainComments(string(data)))); err != nil {
 		file.Close()
 		return err
 	}
@@ -91,6 +91,29 @@ func DomainComments(yaml string) string {
 		if !strings.Contains(block, indent+"hostedZoneID:") {
 			b.WriteString(indent + "# hostedZoneID: Z0123456789ABCDEFGHIJ  # optional: the public Route53 zone of domain, found by name when omitted\n")
 		}
+	}
+	return b.String()
+}
+
+// ProtectionComments explains, above a profile's protection: block that turns
+// every part off (the built-in staging's), that the keys are what keeps it
+// unprotected: an environment a file names starts protected whatever its name
+// (config.FileBase), so deleting these lines protects it. The test is on the
+// values written, not on the environment's name.
+func ProtectionComments(yaml string) string {
+	lines := strings.SplitAfter(yaml, "\n")
+	var b strings.Builder
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "protection:" {
+			indent := l[:len(l)-len(strings.TrimLeft(l, " "))]
+			block := appBlock(lines[i+1:], indent+"  ")
+			if strings.Count(block, ": false\n") == 3 {
+				b.WriteString(indent + "# Protection off, by these keys alone: an environment in this file is protected\n")
+				b.WriteString(indent + "# unless its own keys turn it off, whatever its name. Delete them (and\n")
+				b.WriteString(indent + "# secrets.recoveryWindowDays: 0) to protect this environment.\n")
+			}
+		}
+		b.WriteString(l)
 	}
 	return b.String()
 }

@@ -44,7 +44,8 @@ Secret (DATABASE_URL, REDIS_URL, JWT_SECRET); from inside the cluster, a
 short-lived Job in the app's namespace, with the app's service account and
 Secret, connects to PostgreSQL over TLS (select 1) and is refused without
 TLS, and PINGs Redis over TLS with AUTH and is refused without it (the Job
-is deleted afterwards); the metrics API answers; and, once the app's Ingress
+is deleted afterwards; until the app's chart has made its service account,
+these rows are skipped and no Job is made); the metrics API answers; and, once the app's Ingress
 exists, its load balancer is internet-facing and active, the domain resolves
 to it and HTTPS answers with a certificate valid for the domain.
 
