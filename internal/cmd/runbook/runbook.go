@@ -187,7 +187,7 @@ func Write(w io.Writer, rb Runbook) error {
 	m.printf("Run the commands from the repository's root, in order, with AWS credentials for the account, in region %s; `bootstrap runbook --env %s --format script` prints them as one bash script (`--teardown`: the teardown's). ", rb.Region, rb.Environment)
 	m.printf("Rendered files go to `%s/`. ", rb.Dir)
 	m.printf("Each step reads the live values it needs (account, VPC, subnets, the data tier's outputs) with commands into shell variables, so any step also runs in a fresh shell once the block below has run there.\n")
-	m.printf("\n```sh\n%s\n```\n", strings.Join(prelude(rb.Region), "\n"))
+	m.printf("\n```sh\n%s\n```\n", strings.Join(prelude(rb.Region, rb.profile), "\n"))
 	m.section(fmt.Sprintf("Up: `bootstrap up --env %s`", rb.Environment), rb.Up)
 	m.section("Verification", rb.Verify)
 	m.section(fmt.Sprintf("Upgrade: `bootstrap upgrade --env %s`", rb.Environment), rb.Upgrade)
@@ -215,7 +215,7 @@ func WriteScript(w io.Writer, rb Runbook, teardown bool) error {
 	m.printf(".\n# Run it from the repository's root with AWS credentials for the account. It stops at\n# the first failure; run it again to go on: every step reads what it needs and converges.\n")
 	m.printf("set -euo pipefail\n")
 	m.printf("if [ ! -d %s ]; then\n  echo \"run this from the repository's root (no %s here)\" >&2\n  exit 2\nfi\n", dataRoot, dataRoot)
-	m.printf("%s\n", strings.Join(prelude(rb.Region), "\n"))
+	m.printf("%s\n", strings.Join(prelude(rb.Region, rb.profile), "\n"))
 	m.section("", steps)
 	if m.err == nil {
 		m.err = m.sh.err
