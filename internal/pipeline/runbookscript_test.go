@@ -123,6 +123,9 @@ func TestRunbookScript(t *testing.T) {
 		var out bytes.Buffer
 		cmd := exec.Command("bash", path)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = work, &out, &out
+		// The teardown's typed confirmation, answered as --confirm would
+		// (asked only where protection.typedConfirmation is on).
+		cmd.Env = append(os.Environ(), "BOOTSTRAP_CONFIRM=staging")
 		start := time.Now()
 		err := cmd.Run()
 		t.Logf("the %s script took %s", what, time.Since(start).Round(time.Second))

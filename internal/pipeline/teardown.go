@@ -520,6 +520,7 @@ func writeLeftovers(w io.Writer, ls []cloud.Leftover, results []string) {
 func (SweepLeftovers) Describe(_ context.Context, st *State) (Description, error) {
 	p := st.Profile
 	o := cloud.Owner{Cluster: p.Cluster.Name, Environment: p.Name, Application: tfdriver.Application}
+	eniScript, sgScript := sweepScripts(o, p.Region)
 	tagged := func(kind string) []string {
 		return []string{"aws", "resourcegroupstaggingapi", "get-resources", "--region", p.Region, "--tag-filters", "Key=" + cloud.TagELBv2Cluster + ",Values=" + p.Cluster.Name,
 			"--resource-type-filters", kind, "--query", "ResourceTagMappingList[].[ResourceARN]", "--output", "text"}
@@ -543,14 +544,10 @@ func (SweepLeftovers) Describe(_ context.Context, st *State) (Description, error
 			Note: "elastic IPs with no association that carry the cluster's tag (eksctl's " + cloud.TagEksctlCluster + "): one tagged by bootstrap alone cannot be tied to the cluster, release it only when you know it is this environment's",
 			Each: []string{"aws", "ec2", "describe-addresses", "--region", p.Region, "--filters", "Name=tag:" + cloud.TagEksctlCluster + ",Values=" + p.Cluster.Name,
 				"--query", "Addresses[?AssociationId==null].[AllocationId]", "--output", "text"}, EachOf: []string{"<eipalloc-id>"}},
-		{Tool: "aws", Args: []string{"ec2", "delete-network-interface", "--region", p.Region, "--network-interface-id", "<eni-id>"},
-			Note: "network interfaces in the cluster's VPC whose status is available (the VPC eksctl tagged, while it is left)",
-			Each: []string{"aws", "ec2", "describe-network-interfaces", "--region", p.Region, "--filters", "Name=vpc-id,Values=<cluster-vpc-id>", "Name=status,Values=available",
-				"--query", "NetworkInterfaces[].[NetworkInterfaceId]", "--output", "text"}, EachOf: []string{"<eni-id>"}},
-		{Tool: "aws", Args: []string{"ec2", "delete-security-group", "--region", p.Region, "--group-id", "<sg-id>"},
-			Note: "security groups in the cluster's VPC (not its default) that no network interface uses and no other group's rules refer to",
-			Each: []string{"aws", "ec2", "describe-security-groups", "--region", p.Region, "--filters", "Name=vpc-id,Values=<cluster-vpc-id>",
-				"--query", "SecurityGroups[?GroupName!='default'].[GroupId]", "--output", "text"}, EachOf: []string{"<sg-id>"}},
+		{Tool: "bash", Script: eniScript,
+			Note: "network interfaces in the cluster's VPC (the VPC eksctl tagged, while it is left) that carry a cluster tag or all three of the environment's tags, are not shared, not managed by an AWS service, and are available; the others tagged for it are listed as kept, with why. Needs jq"},
+		{Tool: "bash", Script: sgScript,
+			Note: "security groups in the cluster's VPC (not its default) with the same tags that no network interface uses and no other group's rules refer to; a group still in use is listed as kept, with why, and the script goes on"},
 	}
 	return Description{Actions: actions}, nil
 }

@@ -62,12 +62,13 @@ func reader(p *config.Profile, name string) string {
 	case "db-host", "db-port", "db-username", "redis-host", "db-master-user-secret-arn", "certificate-arn":
 		return tfOutput(strings.ReplaceAll(name, "-", "_"))
 	case "hosted-zone-id":
-		// The public zone whose name is the longest suffix of app.domain, at
-		// a label boundary: the rule CheckOwnership applies (a missing or
-		// ambiguous zone stops bootstrap before anything is made).
-		return "$(" + shellquote.Quote([]string{"aws", "route53", "list-hosted-zones", "--query",
-			"sort_by(HostedZones[?!(Config.PrivateZone) && ends_with('." + p.App.Domain + ".', join('', ['.', Name]))], &length(Name))[-1].Id",
-			"--output", "text"}) + " | sed 's#^/hostedzone/##')"
+		// The zone ResolveHostedZone picks, by the prelude's hosted_zone_id:
+		// a missing or ambiguous zone fails the read, and so the script.
+		args := []string{"hosted_zone_id", p.App.Domain}
+		if p.App.HostedZoneID != "" {
+			args = append(args, p.App.HostedZoneID)
+		}
+		return "$(" + shellquote.Quote(args) + ")"
 	case "yyyymmdd-hhmmss":
 		return "$(date -u +%Y%m%d-%H%M%S)"
 	}
@@ -277,9 +278,10 @@ func (s *shell) heredoc(f pipeline.File) []string {
 
 // prelude is what every shell that runs the runbook's commands needs first:
 // the region, and found, the condition of the steps that run only when
-// something exists (or does not).
-func prelude(region string) []string {
-	return []string{
+// something exists (or does not); with app.domain (p may be nil: none),
+// hosted_zone_id.
+func prelude(region string, p *config.Profile) []string {
+	lines := []string{
 		"export AWS_DEFAULT_REGION=" + shellquote.Quote([]string{region}),
 		"# found CMD...: CMD succeeds and prints something (not None, False or []).",
 		"found() {",
@@ -288,4 +290,49 @@ func prelude(region string) []string {
 		`  case "$out" in "" | None | False | "[]") return 1 ;; esac`,
 		"}",
 	}
+	if p != nil && p.App.Domain != "" {
+		lines = append(lines, strings.Split(hostedZoneFunc, "\n")...)
+	}
+	return lines
 }
+
+// hostedZoneFunc is ResolveHostedZone (internal/pipeline/ownership.go) and
+// cloud.PickHostedZone in bash; TestHostedZoneScriptAgreesWithGo runs both
+// on the same zones. The zones are read as the aws CLI's text output (id,
+// name, private per line), so awk needs nothing the runbook does not
+// already need.
+const hostedZoneFunc = `# hosted_zone_id DOMAIN [ZONE-ID]: the Route53 zone of DOMAIN as bootstrap picks it:
+# ZONE-ID (app.hostedZoneID) checked to be public and to hold DOMAIN; else the public
+# zone whose name is the longest suffix of DOMAIN at a label boundary, exactly one.
+hosted_zone_id() {
+  local zones
+  if [ -n "${2:-}" ]; then
+    zones=$(aws route53 get-hosted-zone --id "$2" --query '[HostedZone.Id,HostedZone.Name,HostedZone.Config.PrivateZone]' --output text) || return 1
+  else
+    zones=$(aws route53 list-hosted-zones --query 'HostedZones[].[Id,Name,Config.PrivateZone]' --output text) || return 1
+  fi
+  printf '%s\n' "$zones" | awk -F '\t' -v domain="$1" -v configured="${2:-}" '
+    function holds(d, z) { return d == z || (length(d) > length(z) && substr(d, length(d) - length(z)) == "." z) }
+    BEGIN { d = domain; if (configured == "") d = tolower(d); sub(/\.$/, "", d); best = -1; n = 0 }
+    NF < 3 { next }
+    {
+      id = $1; sub(/^\/hostedzone\//, "", id)
+      name = $2; if (configured == "") name = tolower(name); sub(/\.$/, "", name)
+      if (configured != "") {
+        if ($3 == "True") err = "app.hostedZoneID " configured " (" name ") is a private zone: ACM validates and the internet resolves only public ones"
+        else if (!holds(domain, name)) err = "app.hostedZoneID " configured " is the zone " name ", which cannot hold app.domain " domain ": name the zone of " domain " or a parent of it"
+        else { n = 1; ids = id }
+        exit
+      }
+      if ($3 == "True" || !holds(d, name)) next
+      if (length(name) > best) { best = length(name); n = 1; ids = id; zone = name }
+      else if (length(name) == best) { n++; ids = ids ", " id }
+    }
+    END {
+      if (err != "") { print err > "/dev/stderr"; exit 1 }
+      if (n == 1) { print ids; exit 0 }
+      if (n == 0) print "no public Route53 hosted zone holds " d " (none named " d " or a parent of it): create one and delegate it, or set app.hostedZoneID" > "/dev/stderr"
+      else print n " public Route53 hosted zones are named " zone " (" ids "): set app.hostedZoneID to the one that is delegated" > "/dev/stderr"
+      exit 1
+    }'
+}`
