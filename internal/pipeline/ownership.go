@@ -224,13 +224,17 @@ func (CheckOwnership) Describe(_ context.Context, st *State) (Description, error
 	sum := []string{
 		"every object this environment would adopt, change or delete, looked up by name, must carry " + envOwnership(p).String() +
 			" (the state bucket " + stateBucketOwnership.String() + "); one that does not stops the run before anything changes",
-		"by hand: aws eks describe-cluster --name " + p.Cluster.Name + " --query cluster.tags, aws secretsmanager describe-secret --secret-id " + p.Secrets.Prefix + "/database --query Tags, and so on for each name",
+		"the commands below check the objects a script would take over or delete by name alone (the cluster, its IRSA roles); the data tier's apply fails on a taken name and its destroy deletes only what the state holds. " +
+			"The other names by hand: aws secretsmanager describe-secret --secret-id " + p.Secrets.Prefix + "/database --query Tags, and so on",
 	}
 	if p.App.Domain != "" && p.App.HostedZoneID == "" {
 		sum = append(sum, "the hosted zone of "+p.App.Domain+" (<hosted-zone-id> below) is the public zone whose name is the longest suffix of it, exactly one: "+
 			"aws route53 list-hosted-zones --query 'HostedZones[?Config.PrivateZone==`false`].[Id,Name]' --output text")
 	}
-	return Description{Summary: sum}, nil
+	return Description{Summary: sum, Actions: []Action{{
+		Tool: "bash", Script: ownershipScript(p),
+		Note: "stops here, before anything changes, when the cluster or an IRSA role of this environment's name carries other tags than " + envOwnership(p).String() + " (or another cluster's " + cloud.TagEksctlCluster + ")",
+	}}}, nil
 }
 
 // appFirst are the environment's IRSA role names, the app's first, then
