@@ -70,7 +70,11 @@ func TestCredentialProblems(t *testing.T) {
 	// The profile pins another account than moto's.
 	work := t.TempDir()
 	pinned := filepath.Join(work, "pinned.yaml")
-	if err := os.WriteFile(pinned, []byte("apiVersion: bootstrap.sovd.io/v1alpha1\nkind: Config\nenvironments:\n  staging:\n    accountID: \"111111111111\"\n"), 0o644); err != nil {
+	// A test bed, as bootstrap init writes staging: protection off by its
+	// own keys (a file's environment is protected otherwise, and up would
+	// stop at the configuration before it reads the account).
+	if err := os.WriteFile(pinned, []byte("apiVersion: bootstrap.sovd.io/v1alpha1\nkind: Config\nenvironments:\n  staging:\n    accountID: \"111111111111\"\n"+
+		"    protection: {deletionProtection: false, finalSnapshot: false, typedConfirmation: false}\n    secrets: {recoveryWindowDays: 0}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
