@@ -72,7 +72,13 @@ func NewCmd(f *factory.Factory, runF func(context.Context, *Options) error) *cob
 rendered files as heredocs, commands in sh blocks, in order. Built from the
 steps the tool itself runs. Runs nothing; needs no AWS account and no tool
 installed. docs/runbooks/infrastructure_setup.md embeds its output for the
-production environment.`,
+production environment.
+
+The scripts stop before they change anything when the cluster or an IRSA role
+of the environment's names carries other tags than the environment's; the up
+script stops at once while the profile is not ready to create (it lists
+why); the teardown script of a protected environment asks for its name, or
+takes it from BOOTSTRAP_CONFIRM=<env> off a terminal.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.Output.Check(); err != nil {
