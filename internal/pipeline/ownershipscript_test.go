@@ -22,20 +22,7 @@ func TestOwnershipScriptAgreesWithGo(t *testing.T) {
 	p := config.Builtin("staging")
 	own := envOwnership(p)
 	cluster := p.Cluster.Name
-	with := func(kv ...string) map[string]string {
-		m := map[string]string{}
-		for k, v := range own {
-			m[k] = v
-		}
-		for i := 0; i < len(kv); i += 2 {
-			if kv[i+1] == "-" {
-				delete(m, kv[i])
-			} else {
-				m[kv[i]] = kv[i+1]
-			}
-		}
-		return m
-	}
+	with := func(kv ...string) map[string]string { return tagsWith(own, kv...) }
 	cases := map[string]map[string]string{
 		"ours":                   with(),
 		"ours, eksctl's tag":     with(cloud.TagEksctlCluster, cluster),

@@ -20,20 +20,7 @@ func TestSweepScriptAgreesWithClassify(t *testing.T) {
 	}
 	o := cloud.Owner{Cluster: "c1", Environment: "staging", Application: "sovd", VPCID: "vpc-1"}
 	env := map[string]string{"Environment": "staging", "Application": "sovd", "ManagedBy": "bootstrap"}
-	with := func(base map[string]string, kv ...string) map[string]string {
-		m := map[string]string{}
-		for k, v := range base {
-			m[k] = v
-		}
-		for i := 0; i < len(kv); i += 2 {
-			if kv[i+1] == "-" {
-				delete(m, kv[i])
-			} else {
-				m[kv[i]] = kv[i+1]
-			}
-		}
-		return m
-	}
+	with := tagsWith
 	type obj struct {
 		tags      map[string]string
 		vpc       string
@@ -140,4 +127,20 @@ func orNotListed(s string) string {
 		return "not listed"
 	}
 	return s
+}
+
+// tagsWith is base with the key-value pairs kv set ("-" deletes the key).
+func tagsWith(base map[string]string, kv ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range base {
+		m[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "-" {
+			delete(m, kv[i])
+		} else {
+			m[kv[i]] = kv[i+1]
+		}
+	}
+	return m
 }
