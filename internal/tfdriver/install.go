@@ -97,11 +97,16 @@ func Find(ctx context.Context, installDir string) (string, error) {
 	return filepath.Clean(path), nil
 }
 
-// AtLeastMin reports whether Terraform v may run terraform/stateful: v is
-// MinVersion or later by semver precedence, so a pre-release of MinVersion
-// itself (1.11.0-beta1) is older and refused.
+// AtLeastMin reports whether Terraform v may run terraform/stateful, by
+// Terraform's own rule for required_version: hashicorp/terraform's
+// version/version.go splits the pre-release off the release it reports
+// (extractPrerelease; SemVer is the version core), and
+// internal/configs/module.go's CheckCoreVersionRequirements checks the
+// constraint against that core ("Prerelease versions of terraform will
+// match constraints using their version core only"). So 1.11.0-beta1 is
+// 1.11.0 here, as it is to Terraform's init.
 func AtLeastMin(v *version.Version) bool {
-	return !v.LessThan(MinVersion)
+	return !v.Core().LessThan(MinVersion)
 }
 
 // checkChosen refuses the binary BOOTSTRAP_TERRAFORM names when its

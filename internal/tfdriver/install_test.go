@@ -72,8 +72,9 @@ func TestLocateChecksTheChosenBinary(t *testing.T) {
 		{"1.11.4", true},
 		{"1.12.0-beta1", true},
 		{"2.0.0", true},
+		{"1.11.0-rc1", true}, // Terraform checks the version core (AtLeastMin)
 		{"1.10.5", false},
-		{"1.11.0-rc1", false},
+		{"1.10.5-rc1", false},
 		{"0.15.5", false},
 		{"", false},
 	} {

@@ -17,10 +17,14 @@ import (
 // Terraform bootstrap lets BOOTSTRAP_TERRAFORM choose, equal to the root's
 // own required_version (versions.tf, as embedded), so that bootstrap refuses
 // exactly the releases Terraform's init would refuse: the constraint must be
-// a single ">= MinVersion", and Terraform's reading of it (hashicorp/go-version's
-// Constraints.Check, as hashicorp/terraform's internal/configs
-// CheckCoreVersionRequirements applies it) and tfdriver.AtLeastMin agree on
-// releases around the limit. testenv's minimum, which tests look for, is the
+// a single ">= MinVersion", and Terraform's reading of it and
+// tfdriver.AtLeastMin agree on releases around the limit, final and
+// pre-release. Terraform's reading is hashicorp/go-version's
+// Constraints.Check applied to the version core: hashicorp/terraform's
+// internal/configs/module.go CheckCoreVersionRequirements checks
+// version.SemVer, which version/version.go makes from the release without
+// its pre-release ("Prerelease versions of terraform will match
+// constraints using their version core only"). testenv's minimum, which tests look for, is the
 // same.
 func TestMinVersionIsRequiredVersion(t *testing.T) {
 	t.Parallel()
@@ -58,10 +62,14 @@ func TestMinVersionIsRequiredVersion(t *testing.T) {
 	if segs[1] > 0 {
 		below = fmt.Sprintf("%d.%d.99", segs[0], segs[1]-1)
 	}
+	var releases []string
 	for _, s := range []string{below, tfdriver.MinVersion.String(), tfdriver.PinnedVersion.String(),
 		fmt.Sprintf("%d.%d.0", segs[0], segs[1]+1), fmt.Sprintf("%d.0.0", segs[0]+1)} {
+		releases = append(releases, s, s+"-alpha20250101", s+"-beta1", s+"-rc2", s+"-dev")
+	}
+	for _, s := range releases {
 		v := version.Must(version.NewVersion(s))
-		if got, want := tfdriver.AtLeastMin(v), cs.Check(v); got != want {
+		if got, want := tfdriver.AtLeastMin(v), cs.Check(v.Core()); got != want {
 			t.Errorf("Terraform %s: required_version %q says %t, tfdriver.AtLeastMin %t", v, required, want, got)
 		}
 	}
