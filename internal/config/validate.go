@@ -399,7 +399,7 @@ func checkNames(v *validator, p *Profile, _ time.Time) {
 func checkSecrets(v *validator, p *Profile, _ time.Time) {
 	s := p.Secrets
 	v.check(secretPathRE.MatchString(s.Prefix) && len(s.Prefix) <= 400, "secrets.prefix",
-		fmt.Sprintf("%s is not a valid Secrets Manager path", quote(s.Prefix)), "parts of letters, digits and _+=.@- joined by '/', no leading or trailing '/'")
+		fmt.Sprintf("%s is not a valid Secrets Manager path", quote(s.Prefix)), "parts of letters, digits and _+=.@- joined by '/', no leading or trailing '/', at most 400 characters")
 	if s.Generation < 1 {
 		// terraform/stateful/variables.tf generated_secrets_version: a
 		// whole number of at least 1 (the JSON int is whole already).

@@ -129,8 +129,8 @@ func agreeCases() []agreeCase {
 	for _, r := range [][]string{{"sovd-backend"}, {"sovd/backend"}, {"Bad"}, {"a"}, {"ab"}, {"x", "x"}, {strings.Repeat("r", 256)}, {strings.Repeat("r", 257)}, {"a--b"}, {"a//b"}, {}} {
 		add("ecr "+truncName(strings.Join(r, ",")), "registry.repositories", "ecr_repository_names", func(p *config.Profile) { p.Registry.Repositories = r })
 	}
-	for _, s := range []string{"sovd/x", "/x", "x/", "a b"} {
-		add("secrets prefix "+s, "secrets.prefix", "secrets_prefix", func(p *config.Profile) { p.Secrets.Prefix = s })
+	for _, s := range []string{"sovd/x", "/x", "x/", "a b", "s/" + strings.Repeat("x", 398), "s/" + strings.Repeat("x", 399)} {
+		add("secrets prefix "+truncName(s), "secrets.prefix", "secrets_prefix", func(p *config.Profile) { p.Secrets.Prefix = s })
 	}
 	many := map[string]string{}
 	for i := 0; i < 48; i++ {

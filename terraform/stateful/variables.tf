@@ -508,8 +508,11 @@ variable "secrets_prefix" {
   default     = null
 
   validation {
-    condition     = var.secrets_prefix == null ? true : can(regex("^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$", var.secrets_prefix))
-    error_message = "The secrets_prefix must be path segments of letters, digits and _+=.@- separated by single slashes, without a leading or trailing slash."
+    # At most 400 characters: a secret's name is <prefix>/<name> and Secrets
+    # Manager's CreateSecret takes names of up to 512; 400 leaves the names
+    # below the prefix their room.
+    condition     = var.secrets_prefix == null ? true : (can(regex("^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$", var.secrets_prefix)) && length(var.secrets_prefix) <= 400)
+    error_message = "The secrets_prefix must be path segments of letters, digits and _+=.@- separated by single slashes, without a leading or trailing slash, at most 400 characters."
   }
 }
 
