@@ -168,6 +168,152 @@ func HelmAddons(ctx context.Context, k Kube) Check {
 	return row(id, name, err, strings.Join(good, ", "), "helm history <release> -n <namespace>, and bootstrap addons to converge")
 }
 
+// ReleaseAnnotation is the annotation Helm 3 writes on every object a
+// release makes (helm's pkg/action, setMetadataVisitor: meta.helm.sh/
+// release-name and release-namespace, read back when it adopts objects), so
+// a release's workloads are found whatever labels its chart chooses.
+const ReleaseAnnotation = "meta.helm.sh/release-name"
+
+// workload is the part of a Deployment, StatefulSet or DaemonSet the
+// availability check reads (apps/v1; spec.replicas absent is 1).
+type workload struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Name        string            `json:"name"`
+		Generation  int64             `json:"generation"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"metadata"`
+	Spec struct {
+		Replicas *int32 `json:"replicas"`
+	} `json:"spec"`
+	Status struct {
+		ObservedGeneration int64 `json:"observedGeneration"`
+		Conditions         []struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"conditions"`
+		// Deployment and StatefulSet.
+		Replicas          int32  `json:"replicas"`
+		UpdatedReplicas   int32  `json:"updatedReplicas"`
+		AvailableReplicas int32  `json:"availableReplicas"`
+		ReadyReplicas     int32  `json:"readyReplicas"`
+		CurrentRevision   string `json:"currentRevision"`
+		UpdateRevision    string `json:"updateRevision"`
+		// DaemonSet.
+		DesiredNumberScheduled int32 `json:"desiredNumberScheduled"`
+		UpdatedNumberScheduled int32 `json:"updatedNumberScheduled"`
+		NumberAvailable        int32 `json:"numberAvailable"`
+	} `json:"status"`
+}
+
+// unavailable says why a workload has not finished rolling out its current
+// spec, "" when it has, by the rules of `kubectl rollout status` (kubectl's
+// pkg/polymorphichelpers/rollout_status.go, the status viewers of each
+// kind): first the controller must have observed the latest generation;
+// then a Deployment must not be past its progress deadline, have every
+// wanted replica updated, no old replica left and every updated replica
+// available; a StatefulSet every wanted replica ready and its update
+// revision current; a DaemonSet every scheduled pod updated and available.
+func (w workload) unavailable() string {
+	st := w.Status
+	if w.Metadata.Generation > st.ObservedGeneration {
+		return "its controller has not observed its latest spec"
+	}
+	want := int32(1)
+	if w.Spec.Replicas != nil {
+		want = *w.Spec.Replicas
+	}
+	switch w.Kind {
+	case "Deployment":
+		for _, c := range st.Conditions {
+			if c.Type == "Progressing" && c.Reason == "ProgressDeadlineExceeded" {
+				return "it exceeded its progress deadline"
+			}
+		}
+		switch {
+		case st.UpdatedReplicas < want:
+			return fmt.Sprintf("%d of %d new replicas updated", st.UpdatedReplicas, want)
+		case st.Replicas > st.UpdatedReplicas:
+			return fmt.Sprintf("%d old replicas pending termination", st.Replicas-st.UpdatedReplicas)
+		case st.AvailableReplicas < st.UpdatedReplicas:
+			return fmt.Sprintf("%d of %d updated replicas available", st.AvailableReplicas, st.UpdatedReplicas)
+		}
+	case "StatefulSet":
+		switch {
+		case st.ReadyReplicas < want:
+			return fmt.Sprintf("%d of %d pods ready", st.ReadyReplicas, want)
+		case st.UpdateRevision != st.CurrentRevision:
+			return "its rolling update to revision " + st.UpdateRevision + " is not finished"
+		}
+	case "DaemonSet":
+		switch {
+		case st.UpdatedNumberScheduled < st.DesiredNumberScheduled:
+			return fmt.Sprintf("%d of %d updated pods scheduled", st.UpdatedNumberScheduled, st.DesiredNumberScheduled)
+		case st.NumberAvailable < st.DesiredNumberScheduled:
+			return fmt.Sprintf("%d of %d updated pods available", st.NumberAvailable, st.DesiredNumberScheduled)
+		}
+	}
+	return ""
+}
+
+// AddonWorkloads: every Deployment, StatefulSet and DaemonSet each Helm
+// add-on's release made is available at its current spec, the way
+// `kubectl rollout status` judges it; a release that made none fails (its
+// chart always makes one). A release deployed at its pin (HelmAddons) whose
+// pods crash, cannot pull their image or cannot be scheduled passes that
+// row and fails this one.
+func AddonWorkloads(ctx context.Context, k Kube) Check {
+	const id, name = "addon-workloads", "The Helm add-ons' workloads are available"
+	type read struct {
+		items []workload
+		err   error
+	}
+	byNS := map[string]read{} // one read per namespace: two add-ons share kube-system
+	var bad, good []string
+	for _, c := range addons.Charts() {
+		r, seen := byNS[c.Namespace]
+		if !seen {
+			var out []byte
+			out, r.err = k.kubectl(ctx, "get", "deployments,statefulsets,daemonsets", "--namespace", c.Namespace, "-o", "json")
+			if r.err == nil {
+				var l struct {
+					Items []workload `json:"items"`
+				}
+				if err := json.Unmarshal(out, &l); err != nil {
+					r.err = fmt.Errorf("reading the workloads of namespace %s: %w", c.Namespace, err)
+				}
+				r.items = l.Items
+			}
+			byNS[c.Namespace] = r
+		}
+		if r.err != nil {
+			bad = append(bad, c.Release+": "+r.err.Error())
+			continue
+		}
+		n := 0
+		for _, w := range r.items {
+			if w.Metadata.Annotations[ReleaseAnnotation] != c.Release {
+				continue
+			}
+			n++
+			if why := w.unavailable(); why != "" {
+				bad = append(bad, fmt.Sprintf("%s %s/%s: %s", c.Release, strings.ToLower(w.Kind), w.Metadata.Name, why))
+			}
+		}
+		if n == 0 {
+			bad = append(bad, fmt.Sprintf("%s made no Deployment, StatefulSet or DaemonSet in namespace %s", c.Release, c.Namespace))
+			continue
+		}
+		good = append(good, fmt.Sprintf("%s (%d)", c.Release, n))
+	}
+	var err error
+	if len(bad) > 0 {
+		err = fmt.Errorf("%s", strings.Join(bad, "; "))
+	}
+	return row(id, name, err, strings.Join(good, ", "),
+		"kubectl describe <kind>/<name> -n <namespace> and its pods' events (image pulls, scheduling, crash loops), then bootstrap addons to converge")
+}
+
 // ExternalSecret: the app's ExternalSecret is Ready.
 func ExternalSecret(ctx context.Context, k Kube, p *config.Profile) Check {
 	const id, name = "external-secret", "External Secrets has synced the app's secret (ExternalSecret Ready)"

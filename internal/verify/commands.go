@@ -29,6 +29,12 @@ func Commands(p *config.Profile) (string, error) {
 		helm = append(helm, fmt.Sprintf("helm list --namespace %s --filter '^%s$' --all %s   # STATUS deployed, CHART %s", c.Namespace, c.Release, kc, c.NameVersion()))
 	}
 	step("The Helm add-ons are deployed at their pins:", helm...)
+	var rollouts []string
+	for _, c := range addons.Charts() {
+		rollouts = append(rollouts, RolloutScript(c, ".bootstrap/"+p.Name+"/kubeconfig", "2m"))
+	}
+	step("Every Deployment, StatefulSet and DaemonSet each add-on's release made has rolled out (found by Helm's "+ReleaseAnnotation+
+		" annotation, whatever the chart names them; `kubectl rollout status` is the rule the row applies):", rollouts...)
 	step("External Secrets has synced the app's Secret, and it holds "+strings.Join(AppSecretKeys, ", ")+" (the template prints key names, never values):",
 		"kubectl get externalsecret "+addons.AppSecretName+" --namespace "+ns+" "+kc+"   # READY True",
 		"# shellcheck disable=SC2016 # the single quotes hold a Go template, not shell",
@@ -61,4 +67,21 @@ func Commands(p *config.Profile) (string, error) {
 		"dig +short "+p.App.Domain+"; dig +short \"$LB\"   # an address in common",
 		"curl -sS -o /dev/null -w '%{http_code}\\n' https://"+p.App.Domain+"/   # verifies the certificate against the system roots")
 	return b.String(), nil
+}
+
+// RolloutScript is the add-on workloads row (AddonWorkloads) for one add-on,
+// as bash: the Deployments, StatefulSets and DaemonSets its release made,
+// found by Helm's release annotation with jq, each waited for with
+// `kubectl rollout status`, whose rule the row applies. A release that
+// made none is said; the script's status is false when any workload has
+// not rolled out or there is none.
+func RolloutScript(c addons.Chart, kubeconfig, timeout string) string {
+	kc := "--kubeconfig " + kubeconfig
+	return fmt.Sprintf(`workloads=$(kubectl get deployments,statefulsets,daemonsets --namespace %[1]s %[2]s -o json |
+  jq -r --arg release %[3]s '.items[] | select(.metadata.annotations[%[4]q] == $release) | "\(.kind | ascii_downcase)/\(.metadata.name)"')
+rc=0
+if [ -z "$workloads" ]; then echo "%[3]s made no Deployment, StatefulSet or DaemonSet in namespace %[1]s" >&2; rc=1; fi
+while read -r w; do [ -z "$w" ] || kubectl rollout status "$w" --namespace %[1]s --timeout %[5]s %[2]s || rc=1; done <<<"$workloads"
+[ "$rc" = 0 ]`,
+		c.Namespace, kc, c.Release, ReleaseAnnotation, timeout)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -205,6 +206,7 @@ func TestRunSkipsInClusterChecksWithoutTheSecret(t *testing.T) {
 		r.Expect(`helm list --namespace ` + c.Namespace + ` --filter '\^` + c.Release + `\$' --all --output json`).
 			Stdout(`[{"name":"` + c.Release + `","namespace":"` + c.Namespace + `","revision":"1","status":"deployed","chart":"` + c.NameVersion() + `","app_version":"` + c.AppVersion + `"}]`)
 	}
+	healthyWorkloads(r, nil)
 	r.Expect(`kubectl get externalsecret sovd-webapp-secrets --namespace staging -o json`).
 		Stdout(`{"status":{"conditions":[{"type":"Ready","status":"False","reason":"SecretSyncedError","message":"could not get secret data from provider"}]}}`)
 	r.Expect(`kubectl get secret sovd-webapp-secrets --namespace staging -o .*`).Stdout("DATABASE_URL\nJWT_SECRET\n")
@@ -224,12 +226,12 @@ func TestRunSkipsInClusterChecksWithoutTheSecret(t *testing.T) {
 			inCluster = append(inCluster, c.ID)
 		}
 	}
-	want := append([]string{"api-server", "nodes-ready", "eks-addons", "helm-addons", "external-secret", "app-secret"}, inCluster...)
+	want := append([]string{"api-server", "nodes-ready", "eks-addons", "helm-addons", "addon-workloads", "external-secret", "app-secret"}, inCluster...)
 	want = append(want, "metrics-api", "load-balancer", "dns", "https")
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("rows:\n got %v\nwant %v", got, want)
 	}
-	for _, id := range []string{"api-server", "nodes-ready", "eks-addons", "helm-addons", "metrics-api"} {
+	for _, id := range []string{"api-server", "nodes-ready", "eks-addons", "helm-addons", "addon-workloads", "metrics-api"} {
 		if status[id].Status != Passed {
 			t.Errorf("%s: %+v", id, status[id])
 		}
@@ -306,4 +308,105 @@ func TestInClusterNeedsTheAppServiceAccount(t *testing.T) {
 			}
 		})
 	}
+}
+
+// workloadsJSON is `kubectl get deployments,statefulsets,daemonsets -o
+// json` of one namespace: a List of the given items.
+func workloadsJSON(items ...string) string {
+	return `{"apiVersion":"v1","kind":"List","items":[` + strings.Join(items, ",") + `]}`
+}
+
+// deployment is one Deployment of release, as the API server returns it:
+// Helm's release annotation, spec.replicas and the status the deployment
+// controller writes.
+func deployment(release, name string, generation, observed int64, replicas, total, updated, available int32, conditions string) string {
+	return fmt.Sprintf(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":%q,"generation":%d,"annotations":{"meta.helm.sh/release-name":%q,"meta.helm.sh/release-namespace":"x"}},`+
+		`"spec":{"replicas":%d},"status":{"observedGeneration":%d,"replicas":%d,"updatedReplicas":%d,"availableReplicas":%d,"readyReplicas":%d,"conditions":[%s]}}`,
+		name, generation, release, replicas, observed, total, updated, available, available, conditions)
+}
+
+// healthyWorkloads answers each add-on namespace with one rolled-out
+// Deployment per release there, plus coredns, which no release made.
+func healthyWorkloads(r *proctest.Runner, override map[string]string) {
+	byNS := map[string][]string{}
+	var order []string
+	for _, c := range addons.Charts() {
+		if _, ok := byNS[c.Namespace]; !ok {
+			order = append(order, c.Namespace)
+			byNS[c.Namespace] = []string{deployment("", "coredns", 1, 1, 2, 2, 2, 2, "")}
+		}
+		d := deployment(c.Release, c.Release, 3, 3, 2, 2, 2, 2, `{"type":"Available","status":"True"}`)
+		if o, ok := override[c.Release]; ok {
+			d = o
+		}
+		if d != "" {
+			byNS[c.Namespace] = append(byNS[c.Namespace], d)
+		}
+	}
+	for _, ns := range order {
+		r.Expect(`kubectl get deployments,statefulsets,daemonsets --namespace ` + ns + ` -o json`).Stdout(workloadsJSON(byNS[ns]...))
+	}
+}
+
+// The add-on workloads row follows `kubectl rollout status`: it passes when
+// every workload each release made (found by Helm's release annotation,
+// not by the chart's labels; coredns, made by no release, is not counted)
+// has rolled out, and fails naming the release, the workload and why, for
+// each way a rollout is unfinished, for a release that made none, and for
+// a failed read. StatefulSets and DaemonSets are judged by their own rules.
+func TestAddonWorkloadsRow(t *testing.T) {
+	t.Parallel()
+	lbc := addons.Charts()[0].Release
+	deadline := `{"type":"Progressing","status":"False","reason":"ProgressDeadlineExceeded"}`
+	for _, tc := range []struct {
+		name     string
+		override map[string]string
+		status   Status
+		detail   string
+	}{
+		{"rolled out", nil, Passed, lbc + " (1)"},
+		{"spec not observed", map[string]string{lbc: deployment(lbc, lbc, 4, 3, 2, 2, 2, 2, "")}, Failed, lbc + " deployment/" + lbc + ": its controller has not observed its latest spec"},
+		{"new replicas not updated", map[string]string{lbc: deployment(lbc, lbc, 3, 3, 2, 2, 1, 1, "")}, Failed, "1 of 2 new replicas updated"},
+		{"old replica left", map[string]string{lbc: deployment(lbc, lbc, 3, 3, 2, 3, 2, 2, "")}, Failed, "1 old replicas pending termination"},
+		{"updated but unavailable (crash loop, image pull)", map[string]string{lbc: deployment(lbc, lbc, 3, 3, 2, 2, 2, 0, "")}, Failed, "0 of 2 updated replicas available"},
+		{"progress deadline", map[string]string{lbc: deployment(lbc, lbc, 3, 3, 2, 2, 2, 2, deadline)}, Failed, "exceeded its progress deadline"},
+		{"no replicas field is one", map[string]string{lbc: strings.Replace(deployment(lbc, lbc, 1, 1, 0, 0, 0, 0, ""), `"spec":{"replicas":0}`, `"spec":{}`, 1)}, Failed, "0 of 1 new replicas updated"},
+		{"scaled to zero", map[string]string{lbc: deployment(lbc, lbc, 1, 1, 0, 0, 0, 0, "")}, Passed, lbc + " (1)"},
+		{"release made none", map[string]string{lbc: ""}, Failed, lbc + " made no Deployment, StatefulSet or DaemonSet in namespace kube-system"},
+		{"statefulset not ready", map[string]string{lbc: `{"kind":"StatefulSet","metadata":{"name":"s","generation":1,"annotations":{"meta.helm.sh/release-name":"` + lbc + `"}},` +
+			`"spec":{"replicas":3},"status":{"observedGeneration":1,"readyReplicas":2,"currentRevision":"s-1","updateRevision":"s-1"}}`}, Failed, "statefulset/s: 2 of 3 pods ready"},
+		{"statefulset mid-update", map[string]string{lbc: `{"kind":"StatefulSet","metadata":{"name":"s","generation":2,"annotations":{"meta.helm.sh/release-name":"` + lbc + `"}},` +
+			`"spec":{"replicas":1},"status":{"observedGeneration":2,"readyReplicas":1,"currentRevision":"s-1","updateRevision":"s-2"}}`}, Failed, "rolling update to revision s-2 is not finished"},
+		{"daemonset unavailable", map[string]string{lbc: `{"kind":"DaemonSet","metadata":{"name":"d","generation":1,"annotations":{"meta.helm.sh/release-name":"` + lbc + `"}},` +
+			`"status":{"observedGeneration":1,"desiredNumberScheduled":3,"updatedNumberScheduled":3,"numberAvailable":2}}`}, Failed, "daemonset/d: 2 of 3 updated pods available"},
+		{"daemonset rolled out", map[string]string{lbc: `{"kind":"DaemonSet","metadata":{"name":"d","generation":1,"annotations":{"meta.helm.sh/release-name":"` + lbc + `"}},` +
+			`"status":{"observedGeneration":1,"desiredNumberScheduled":3,"updatedNumberScheduled":3,"numberAvailable":3}}`}, Passed, lbc + " (1)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := proctest.New(t)
+			healthyWorkloads(r, tc.override)
+			c := AddonWorkloads(context.Background(), Kube{Runner: r, Kubectl: "kubectl"})
+			if c.ID != "addon-workloads" || c.Status != tc.status || !strings.Contains(c.Detail, tc.detail) {
+				t.Errorf("got %+v, want %s with %q", c, tc.status, tc.detail)
+			}
+			if c.Status == Failed && c.Next == "" {
+				t.Error("a failed row names what to look at")
+			}
+			if c.Status == Passed && strings.Contains(c.Detail, "coredns") {
+				t.Errorf("a workload no release made is counted: %q", c.Detail)
+			}
+		})
+	}
+	t.Run("read fails", func(t *testing.T) {
+		t.Parallel()
+		r := proctest.New(t)
+		for _, ns := range []string{"kube-system", "external-secrets", "external-dns", "reloader"} {
+			r.Expect(`kubectl get deployments,statefulsets,daemonsets --namespace ` + ns + ` -o json`).Exit(1).Stdout("Error from server (Forbidden)")
+		}
+		c := AddonWorkloads(context.Background(), Kube{Runner: r, Kubectl: "kubectl"})
+		if c.Status != Failed || !strings.Contains(c.Detail, "metrics-server: ") {
+			t.Errorf("got %+v, want failed for every release", c)
+		}
+	})
 }

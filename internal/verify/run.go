@@ -57,10 +57,11 @@ func Run(ctx context.Context, p *config.Profile, o Options, a AWS, n Net, dir st
 	if rows[0].Status == Failed {
 		// Nothing else in the cluster can be read.
 		rest := []Check{{ID: "nodes-ready", Name: "Every node is Ready"}, {ID: "eks-addons", Name: "The EKS add-ons are healthy"},
-			{ID: "helm-addons", Name: "The Helm add-ons are deployed at their pinned versions"}}
+			{ID: "helm-addons", Name: "The Helm add-ons are deployed at their pinned versions"},
+			{ID: "addon-workloads", Name: "The Helm add-ons' workloads are available"}}
 		return append(rows, skipped(rest, "the API server does not answer")...)
 	}
-	rows = append(rows, Nodes(ctx, k), EKSAddons(ctx, a, p), HelmAddons(ctx, k))
+	rows = append(rows, Nodes(ctx, k), EKSAddons(ctx, a, p), HelmAddons(ctx, k), AddonWorkloads(ctx, k))
 	es, sec := ExternalSecret(ctx, k, p), AppSecret(ctx, k, p)
 	rows = append(rows, es, sec)
 	if sec.Status == Failed {

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"path"
+	"strings"
 
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/internal/config"
@@ -22,13 +23,19 @@ func Verification(p *config.Profile, dir string) ([]pipeline.Description, error)
 	kubectl := func(args ...string) pipeline.Action {
 		return pipeline.Action{Tool: "kubectl", Args: append(args, "--kubeconfig", kc)}
 	}
+	// Each release's workloads, found by Helm's release annotation (a
+	// chart names its Deployments as it likes: Reloader's is
+	// <release>-reloader, External Secrets makes three), as the verify
+	// row finds them.
 	var releases []pipeline.Action
-	for _, ch := range addons.All {
-		releases = append(releases, kubectl("rollout", "status", "--namespace", ch.Namespace, "deployment/"+ch.Release, "--timeout", "5m"))
+	var pins []string
+	for _, ch := range addons.Charts() {
+		releases = append(releases, pipeline.Action{Tool: "kubectl", Script: verify.RolloutScript(ch, kc, "5m")})
+		pins = append(pins, ch.NameVersion())
 	}
-	releases[0].Note = "the add-ons' deployments are rolled out"
+	releases[0].Note = "every Deployment, StatefulSet and DaemonSet of each add-on's release is rolled out"
 	releases = append(releases, pipeline.Action{Tool: "helm", Args: []string{"list", "--all-namespaces", "--kubeconfig", kc},
-		Note: "chart versions as pinned: " + addons.LoadBalancerController.NameVersion() + ", " + addons.MetricsServer.NameVersion() + ", " + addons.ExternalSecrets.NameVersion()})
+		Note: "chart versions as pinned: " + strings.Join(pins, ", ")})
 
 	checkJob := path.Join(dir, "manifests", verifyJob+".yaml")
 	job, err := verify.JobManifest(p, verifyJob)

@@ -93,6 +93,7 @@ func TestAPIServerDownTable(t *testing.T) {
 		{"Every node is Ready", "skipped"},
 		{"The EKS add-ons are healthy", "skipped"},
 		{"The Helm add-ons are deployed at their pinned versions", "skipped"},
+		{"The Helm add-ons' workloads are available", "skipped"},
 	}
 	if len(lines) != len(want)+1 || !strings.HasPrefix(lines[0], "CHECK") || !strings.Contains(lines[0], "STATUS") || !strings.Contains(lines[0], "DETAIL") {
 		t.Fatalf("table:\n%s", r.stdout)
@@ -112,7 +113,7 @@ func TestAPIServerDownTable(t *testing.T) {
 			t.Errorf("line %d: %q, want the reason it was skipped", i+1, l)
 		}
 	}
-	if !strings.Contains(r.stderr, "environment staging: 1 of 4 checks failed") {
+	if !strings.Contains(r.stderr, "environment staging: 1 of 5 checks failed") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }
@@ -139,14 +140,15 @@ func TestJSONShape(t *testing.T) {
 	}
 	var env string
 	_ = json.Unmarshal(raw["environment"], &env)
-	if env != "staging" || len(checks) != 4 {
+	if env != "staging" || len(checks) != 5 {
 		t.Fatalf("environment %q, %d checks:\n%s", env, len(checks), r.stdout)
 	}
 	wantKeys := map[string][]string{
-		"api-server":  {"detail", "id", "name", "next", "status"},
-		"nodes-ready": {"detail", "id", "name", "status"},
-		"eks-addons":  {"detail", "id", "name", "status"},
-		"helm-addons": {"detail", "id", "name", "status"},
+		"api-server":      {"detail", "id", "name", "next", "status"},
+		"nodes-ready":     {"detail", "id", "name", "status"},
+		"eks-addons":      {"detail", "id", "name", "status"},
+		"helm-addons":     {"detail", "id", "name", "status"},
+		"addon-workloads": {"detail", "id", "name", "status"},
 	}
 	for i, c := range checks {
 		id, _ := c["id"].(string)
