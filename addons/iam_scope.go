@@ -17,6 +17,7 @@ const TagELBv2Cluster = "elbv2.k8s.aws/cluster"
 //     becomes "carries it with this cluster's name" (StringEquals). The
 //     controller tags what it makes with its own cluster name, so this
 //     narrows nothing it does for its cluster.
+//
 //   - the one statement upstream grants on every security group
 //     (ec2:Authorize/RevokeSecurityGroupIngress on *, for the rules it adds
 //     to the nodes' group so the load balancer reaches the pods) is limited
@@ -24,8 +25,20 @@ const TagELBv2Cluster = "elbv2.k8s.aws/cluster"
 //     cluster security group so, and the controller itself picks the node
 //     group it changes by that tag.
 //
+//   - target registration (elasticloadbalancing:Register/DeregisterTargets,
+//     upstream on every target group) is limited to target groups tagged
+//     elbv2.k8s.aws/cluster=<cluster>. The controller makes every target
+//     group of an Ingress with that tag (CreateTargetGroup is allowed only
+//     with it), and upstream already conditions ModifyTargetGroup and
+//     DeleteTargetGroup on it. Upstream dropped the condition from
+//     registration (kubernetes-sigs/aws-load-balancer-controller pull
+//     request #1618) for TargetGroupBindings to target groups made outside
+//     the controller, which bootstrap's app does not use: such a binding
+//     needs the tag on its target group.
+//
 // Statements upstream leaves without a tag condition (listeners and rules,
-// target registration, describes) are kept as they are.
+// describes) are kept as they are: which listeners and rules carry the
+// cluster tag cannot be confirmed here.
 func ScopedLoadBalancerControllerPolicy(cluster string) (map[string]any, error) {
 	doc, err := LoadBalancerControllerPolicy()
 	if err != nil {
@@ -41,6 +54,12 @@ func ScopedLoadBalancerControllerPolicy(cluster string) (map[string]any, error) 
 		if cond == nil && isIngressRuleStatement(st) {
 			st["Condition"] = map[string]any{
 				"Null": map[string]any{"aws:ResourceTag/kubernetes.io/cluster/" + cluster: "false"},
+			}
+			continue
+		}
+		if cond == nil && isRegistrationStatement(st) {
+			st["Condition"] = map[string]any{
+				"StringEquals": map[string]any{"aws:ResourceTag/" + TagELBv2Cluster: cluster},
 			}
 			continue
 		}
@@ -74,6 +93,21 @@ func isIngressRuleStatement(st map[string]any) bool {
 	for _, a := range acts {
 		s, _ := a.(string)
 		if !strings.HasPrefix(s, "ec2:") || !strings.HasSuffix(s, "SecurityGroupIngress") {
+			return false
+		}
+	}
+	return true
+}
+
+// isRegistrationStatement is upstream's unconditioned grant of target
+// registration on every target group.
+func isRegistrationStatement(st map[string]any) bool {
+	acts, _ := st["Action"].([]any)
+	if st["Resource"] != "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*" || len(acts) != 2 {
+		return false
+	}
+	for _, a := range acts {
+		if a != "elasticloadbalancing:RegisterTargets" && a != "elasticloadbalancing:DeregisterTargets" {
 			return false
 		}
 	}

@@ -132,7 +132,8 @@ func TestScopedLoadBalancerControllerPolicy(t *testing.T) {
 		{"security groups of the LB", "elasticloadbalancing:SetSecurityGroups", lb, res(mine), res(theirs)},
 		{"target group settings", "elasticloadbalancing:ModifyTargetGroup", tg, res(mine), res(theirs)},
 		{"target group attributes", "elasticloadbalancing:ModifyTargetGroupAttributes", tg, res(mine), res(theirs)},
-		{"register pods", "elasticloadbalancing:RegisterTargets", tg, res(mine), nil},
+		{"register pods", "elasticloadbalancing:RegisterTargets", tg, res(mine), res(theirs)},
+		{"deregister pods", "elasticloadbalancing:DeregisterTargets", tg, res(mine), res(theirs)},
 		{"modify listener", "elasticloadbalancing:ModifyListener", star, res(mine), nil},
 		{"delete the load balancer", "elasticloadbalancing:DeleteLoadBalancer", lb, res(mine), res(theirs)},
 		{"delete the target group", "elasticloadbalancing:DeleteTargetGroup", tg, res(mine), res(theirs)},
@@ -149,10 +150,15 @@ func TestScopedLoadBalancerControllerPolicy(t *testing.T) {
 	if allowed(t, doc, request{"ec2:AuthorizeSecurityGroupIngress", sg, map[string]string{}}) {
 		t.Error("ingress rules on an untagged security group are allowed")
 	}
+	// Nor are target groups the controller did not make (untagged).
+	if allowed(t, doc, request{"elasticloadbalancing:DeregisterTargets", tg, map[string]string{}}) {
+		t.Error("deregistering targets of an untagged target group is allowed")
+	}
 	// The unscoped upstream policy would have allowed it: the test can fail.
 	up, _ := LoadBalancerControllerPolicy()
 	if !allowed(t, up, request{"ec2:AuthorizeSecurityGroupIngress", sg, nodeSG(theirs)}) ||
-		!allowed(t, up, request{"elasticloadbalancing:DeleteLoadBalancer", lb, res(theirs)}) {
+		!allowed(t, up, request{"elasticloadbalancing:DeleteLoadBalancer", lb, res(theirs)}) ||
+		!allowed(t, up, request{"elasticloadbalancing:DeregisterTargets", tg, res(theirs)}) {
 		t.Error("the evaluator does not see what the upstream policy allows")
 	}
 }
