@@ -60,6 +60,33 @@ func AssociateOIDCProvider(file string) []string {
 	return []string{"utils", "associate-iam-oidc-provider", "-f", file, "--approve"}
 }
 
+// UpdateClusterVPCConfig brings an existing cluster's Kubernetes API
+// endpoint access (vpc.clusterEndpoints) and public access CIDRs
+// (vpc.publicAccessCIDRs) to the file's, each with its own EKS
+// UpdateClusterConfig, waited for; what already matches is left alone, and
+// with no publicAccessCIDRs in the file the cluster's stay as they are.
+// Other fields of the file are ignored. Without --approve it only plans
+// (eksctl 0.230.0 pkg/ctl/utils/update_cluster_vpc_config.go and
+// vpc_helper.go; it replaces the deprecated update-cluster-endpoints and
+// set-public-access-cidrs).
+func UpdateClusterVPCConfig(file string) []string {
+	return []string{"utils", "update-cluster-vpc-config", "-f", file, "--approve"}
+}
+
+// EnableSecretsEncryption turns on envelope encryption of Kubernetes Secrets
+// with the file's secretsEncryption.keyARN (EKS AssociateEncryptionConfig,
+// waited for, up to 1h20m by default), then rewrites every existing Secret
+// through the Kubernetes API so that it is stored encrypted
+// (--encrypt-existing-secrets defaults to true). A cluster already
+// encrypted with the same key is success; with another key it fails
+// ("changing the key is not supported"). eksctl 0.230.0
+// pkg/ctl/utils/enable_secrets_encryption.go, pkg/eks/update.go
+// EnableKMSEncryption; it applies with or without --approve, which is given
+// for the reader.
+func EnableSecretsEncryption(file string) []string {
+	return []string{"utils", "enable-secrets-encryption", "-f", file, "--approve"}
+}
+
 // GetCluster prints the cluster's description as JSON (a one-element list of
 // EKS Cluster objects).
 func GetCluster(name, region string) []string {

@@ -31,6 +31,8 @@ func TestArgv(t *testing.T) {
 			"delete addon --cluster sovd-production-cluster --name metrics-server --region us-east-1"},
 		{"create nodegroup", CreateNodeGroups(f), "create nodegroup -f " + f},
 		{"associate oidc", AssociateOIDCProvider(f), "utils associate-iam-oidc-provider -f " + f + " --approve"},
+		{"update vpc config", UpdateClusterVPCConfig(f), "utils update-cluster-vpc-config -f " + f + " --approve"},
+		{"enable secrets encryption", EnableSecretsEncryption(f), "utils enable-secrets-encryption -f " + f + " --approve"},
 		{"get cluster", GetCluster("sovd-production-cluster", "us-east-1"), "get cluster --name sovd-production-cluster --region us-east-1 -o json"},
 		{"delete cluster", DeleteCluster("sovd-production-cluster", "us-east-1"),
 			"delete cluster --name sovd-production-cluster --region us-east-1 --wait --disable-nodegroup-eviction"},
