@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,13 @@ type ClusterFacts struct {
 	Status     string `json:"status,omitempty"`  // CREATING, ACTIVE, UPDATING, DELETING, FAILED
 	Version    string `json:"version,omitempty"` // Kubernetes minor, "1.35"
 	OIDCIssuer string `json:"oidcIssuer,omitempty"`
+	// The settings eksctl applies at create and bootstrap converges on an
+	// existing cluster (eksctl.Converge): endpoint access, the public
+	// endpoint's CIDRs, the KMS key of Secrets' encryption ("" for none).
+	EndpointPrivateAccess bool     `json:"endpointPrivateAccess"`
+	EndpointPublicAccess  bool     `json:"endpointPublicAccess"`
+	PublicAccessCIDRs     []string `json:"publicAccessCidrs,omitempty"`
+	SecretsKeyARN         string   `json:"secretsKeyArn,omitempty"`
 }
 
 // ClusterFacts describes a cluster.
@@ -56,6 +64,19 @@ func (c *Clients) ClusterFacts(ctx context.Context, name string) (ClusterFacts, 
 	f.Version = aws.ToString(cl.Version)
 	if cl.Identity != nil && cl.Identity.Oidc != nil {
 		f.OIDCIssuer = aws.ToString(cl.Identity.Oidc.Issuer)
+	}
+	if v := cl.ResourcesVpcConfig; v != nil {
+		f.EndpointPrivateAccess = v.EndpointPrivateAccess
+		f.EndpointPublicAccess = v.EndpointPublicAccess
+		f.PublicAccessCIDRs = v.PublicAccessCidrs
+	}
+	for _, e := range cl.EncryptionConfig {
+		// EKS's only encrypted resource is secrets (EncryptionConfig in the
+		// EKS API reference); eksctl reads the key the same way
+		// (pkg/eks/update.go EnableKMSEncryption).
+		if slices.Contains(e.Resources, "secrets") && e.Provider != nil {
+			f.SecretsKeyARN = aws.ToString(e.Provider.KeyArn)
+		}
 	}
 	return f, nil
 }

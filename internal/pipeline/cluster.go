@@ -32,6 +32,7 @@ type ClusterAPI interface {
 	Stacks(ctx context.Context, prefix string) ([]cloud.Stack, error)
 	ClusterNetwork(ctx context.Context, name string) (*cloud.Network, error)
 	RoleInlinePolicies(ctx context.Context, role string) (map[string]string, bool, error)
+	ClusterFacts(ctx context.Context, name string) (cloud.ClusterFacts, error)
 }
 
 // ClusterSteps is `bootstrap cluster`, in order.
@@ -158,8 +159,14 @@ func (CheckEksctl) Describe(context.Context, *State) (Description, error) {
 // brings the cluster to it. With no cluster, `eksctl create cluster -f`
 // makes everything. With the cluster there (create is not idempotent), it
 // reconciles what eksctl can reconcile: the OIDC provider, the IRSA roles and
-// the node groups, each command skipping what exists. A CloudFormation stack
-// left failed by an earlier run stops it with the command that clears it.
+// the node groups, each command skipping what exists; then the settings
+// eksctl applies only at create, each command only when DescribeCluster
+// differs from the file (eksctl.Converge): Secrets encryption is enabled,
+// the endpoint access and public CIDRs updated. A Secrets key other than the
+// file's, on either side, stops it before anything runs (EKS changes no
+// key); the node group's pod IMDS setting is not changed (status reports
+// it). A CloudFormation stack left failed by an earlier run stops it with
+// the command that clears it.
 type CreateCluster struct {
 	AWS ClusterAPI
 }
@@ -210,6 +217,16 @@ func (s CreateCluster) Run(ctx context.Context, st *State) error {
 		}
 		return nil
 	}
+	// What eksctl applies only at create (endpoint access, Secrets
+	// encryption) is compared first: a difference no command can converge
+	// stops the run before anything changes.
+	conv, err := clusterConvergence(ctx, api, st)
+	if err != nil {
+		return err
+	}
+	if err := conv.Err(p.Cluster.Name); err != nil {
+		return err
+	}
 	st.Progress.Info("cluster %s exists: reconciling the OIDC provider, IRSA roles and node groups", p.Cluster.Name)
 	for _, args := range reconcileArgs(path) {
 		if err := st.Runner.Run(ctx, eksctlCmd(st, args)); err != nil {
@@ -219,7 +236,56 @@ func (s CreateCluster) Run(ctx context.Context, st *State) error {
 			return err
 		}
 	}
-	return reconcileIRSAPolicies(ctx, api, st, path)
+	if err := reconcileIRSAPolicies(ctx, api, st, path); err != nil {
+		return err
+	}
+	return convergeSettings(ctx, st, conv, path)
+}
+
+// clusterConvergence compares the live cluster's endpoint access, public
+// CIDRs and Secrets key with the ClusterConfig's (eksctl.Converge decides).
+func clusterConvergence(ctx context.Context, api ClusterAPI, st *State) (eksctl.Convergence, error) {
+	cfg, err := RenderCluster(st.Profile, clusterLive(st))
+	if err != nil {
+		return eksctl.Convergence{}, err
+	}
+	f, err := api.ClusterFacts(ctx, st.Profile.Cluster.Name)
+	if err != nil {
+		return eksctl.Convergence{}, err
+	}
+	return eksctl.Converge(eksctl.WantedSettings(cfg), LiveSettings(f)), nil
+}
+
+// LiveSettings are the converged settings as DescribeCluster reports them.
+func LiveSettings(f cloud.ClusterFacts) eksctl.ClusterSettings {
+	return eksctl.ClusterSettings{
+		PrivateAccess: f.EndpointPrivateAccess,
+		PublicAccess:  f.EndpointPublicAccess,
+		PublicCIDRs:   f.PublicAccessCIDRs,
+		SecretsKeyARN: f.SecretsKeyARN,
+	}
+}
+
+// convergeSettings runs what conv says, each command only when its settings
+// differ. Encryption goes first: eksctl rewrites every Secret through the
+// Kubernetes API after it, which must still be reachable as before; the
+// endpoint comes last, so that a narrower one cuts off no command of this
+// run.
+func convergeSettings(ctx context.Context, st *State, conv eksctl.Convergence, path string) error {
+	for _, d := range conv.Differences {
+		st.Progress.Info("cluster %s: %s %s, the profile %s", st.Profile.Cluster.Name, d.What, d.Live, d.Want)
+	}
+	if conv.EnableSecretsEncryption {
+		if err := st.Runner.Run(ctx, eksctlCmd(st, eksctl.EnableSecretsEncryption(path))); err != nil {
+			return fmt.Errorf("enabling Secrets encryption (cluster.kmsKeyARN) on cluster %s: %w", st.Profile.Cluster.Name, err)
+		}
+	}
+	if conv.UpdateVPCConfig {
+		if err := st.Runner.Run(ctx, eksctlCmd(st, eksctl.UpdateClusterVPCConfig(path))); err != nil {
+			return fmt.Errorf("updating the endpoint access (cluster.endpointAccess) of cluster %s: %w", st.Profile.Cluster.Name, err)
+		}
+	}
+	return nil
 }
 
 // reconcileIRSAPolicies updates the IRSA roles whose inline policy differs
@@ -319,13 +385,30 @@ func (CreateCluster) Describe(_ context.Context, st *State) (Description, error)
 		"when the cluster exists and an IRSA role's inline policy differs from the file (create iamserviceaccount leaves existing roles as they are)")
 	update.If = exists
 	actions = append(actions, update)
+	if st.Profile.Cluster.KMSKeyARN != "" {
+		enc := eksctlAction(eksctl.EnableSecretsEncryption(path),
+			"when the cluster exists without Secrets encryption: enable it with cluster.kmsKeyARN and re-encrypt the existing Secrets (EKS cannot change or remove a cluster's key: another key is an error)")
+		// True (found) only for a cluster that exists and has no encryption.
+		enc.If = describeClusterQuery(st, "!cluster.encryptionConfig")
+		actions = append(actions, enc)
+	}
+	vpc := eksctlAction(eksctl.UpdateClusterVPCConfig(path),
+		"when the cluster exists: bring its endpoint access and public CIDRs to the file's (eksctl changes only what differs)")
+	vpc.If = exists
+	actions = append(actions, vpc)
 	return Description{Actions: actions}, nil
 }
 
 // describeCluster is the command that finds the environment's EKS cluster,
 // the runbook's condition for the steps that need it or must not find it.
 func describeCluster(st *State) []string {
-	return []string{"aws", "eks", "describe-cluster", "--region", st.Profile.Region, "--name", st.Profile.Cluster.Name, "--query", "cluster.name", "--output", "text"}
+	return describeClusterQuery(st, "cluster.name")
+}
+
+// describeClusterQuery prints what query (JMESPath) finds in the cluster's
+// description; it fails when there is no cluster.
+func describeClusterQuery(st *State, query string) []string {
+	return []string{"aws", "eks", "describe-cluster", "--region", st.Profile.Region, "--name", st.Profile.Cluster.Name, "--query", query, "--output", "text"}
 }
 
 // ReadNetwork reads the cluster's VPC, subnets, security group and OIDC

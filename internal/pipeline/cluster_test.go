@@ -38,7 +38,34 @@ type fakeAWS struct {
 	// policies are the IRSA roles' inline policies, by role and name; a
 	// role not here does not exist.
 	policies map[string]map[string]string
-	calls    []string
+	// live is what DescribeCluster says of the existing cluster's endpoint
+	// access and Secrets key (asProfile: as the profile asks).
+	live  *cloud.ClusterFacts
+	calls []string
+}
+
+func (f *fakeAWS) ClusterFacts(_ context.Context, name string) (cloud.ClusterFacts, error) {
+	f.calls = append(f.calls, "ClusterFacts "+name)
+	if f.live == nil {
+		return cloud.ClusterFacts{}, errors.New("fakeAWS: the test gave no live cluster settings")
+	}
+	return *f.live, nil
+}
+
+// asProfile is a live cluster whose converged settings are the profile's.
+func asProfile(t *testing.T, st *State) *cloud.ClusterFacts {
+	t.Helper()
+	cfg, err := RenderCluster(st.Profile, clusterLive(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := eksctl.WantedSettings(cfg)
+	cidrs := w.PublicCIDRs
+	if len(cidrs) == 0 {
+		cidrs = []string{"0.0.0.0/0"}
+	}
+	return &cloud.ClusterFacts{Name: st.Profile.Cluster.Name, Exists: true, Status: "ACTIVE",
+		EndpointPrivateAccess: w.PrivateAccess, EndpointPublicAccess: w.PublicAccess, PublicAccessCIDRs: cidrs, SecretsKeyARN: w.SecretsKeyARN}
 }
 
 func (f *fakeAWS) AccountID(context.Context) (string, error) {
@@ -126,7 +153,7 @@ func TestCreateClusterReconcilesExisting(t *testing.T) {
 	r.Expect(`eksctl utils associate-iam-oidc-provider -f ` + file + ` --approve`)
 	r.Expect(`eksctl create iamserviceaccount -f ` + file + ` --approve`)
 	r.Expect(`eksctl create nodegroup -f ` + file)
-	aws := &fakeAWS{exists: true, stacks: []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "CREATE_COMPLETE"}}}
+	aws := &fakeAWS{exists: true, stacks: []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "CREATE_COMPLETE"}}, live: asProfile(t, st)}
 	if err := (CreateCluster{AWS: aws}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
@@ -253,6 +280,7 @@ func TestClusterDescribeOffline(t *testing.T) {
 		"eksctl create iamserviceaccount -f " + path + " --approve",
 		"eksctl create nodegroup -f " + path,
 		"eksctl update iamserviceaccount -f " + path + " --approve",
+		"eksctl utils update-cluster-vpc-config -f " + path + " --approve",
 		"aws logs tag-resource --region us-east-1 --resource-arn arn:aws:logs:us-east-1:<account-id>:log-group:/aws/eks/sovd-production-cluster/cluster --tags Application=sovd,Environment=production,ManagedBy=bootstrap,alpha.eksctl.io/cluster-name=sovd-production-cluster",
 		"eksctl get cluster --name sovd-production-cluster --region us-east-1 -o json",
 		"eksctl delete cluster --name sovd-production-cluster --region us-east-1 --wait --disable-nodegroup-eviction",
@@ -265,6 +293,86 @@ func TestClusterDescribeOffline(t *testing.T) {
 	}
 	if _, err := os.Stat(st.Path(ClusterFile)); !os.IsNotExist(err) {
 		t.Errorf("Describe wrote %s", st.Path(ClusterFile))
+	}
+}
+
+// TestClusterDescribeSecretsEncryption: with cluster.kmsKeyARN, plan and
+// runbook show enable-secrets-encryption, gated on a cluster that exists
+// and has no encryption (the runbook's found() takes True as found).
+func TestClusterDescribeSecretsEncryption(t *testing.T) {
+	t.Parallel()
+	st := clusterState(t, "production", nil)
+	st.Profile.Cluster.KMSKeyARN = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+	d, err := (CreateCluster{}).Describe(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := st.RelPath(ClusterFile)
+	var got []string
+	for _, a := range d.Actions {
+		if len(a.Args) > 1 && a.Args[0] == "utils" && strings.HasPrefix(a.Args[1], "enable-secrets") || strings.HasPrefix(a.Args[1], "update-cluster-vpc") {
+			got = append(got, strings.Join(a.Args, " ")+" if "+strings.Join(a.If, " "))
+		}
+	}
+	want := []string{
+		"utils enable-secrets-encryption -f " + path + " --approve if aws eks describe-cluster --region us-east-1 --name sovd-production-cluster --query !cluster.encryptionConfig --output text",
+		"utils update-cluster-vpc-config -f " + path + " --approve if aws eks describe-cluster --region us-east-1 --name sovd-production-cluster --query cluster.name --output text",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("actions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestCreateClusterConvergesSettings: on an existing cluster, the endpoint
+// access and Secrets encryption are brought to the profile's, each command
+// only when DescribeCluster differs; a Secrets key EKS cannot change stops
+// the run before any command.
+func TestCreateClusterConvergesSettings(t *testing.T) {
+	t.Parallel()
+	const key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+	const other = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+	tests := []struct {
+		name    string
+		live    func(*cloud.ClusterFacts)
+		run     []string // the converging commands, after the reconcile ones
+		wantErr string
+	}{
+		{"as the profile", func(*cloud.ClusterFacts) {}, nil, ""},
+		{"made before the settings: open endpoint, no encryption", func(f *cloud.ClusterFacts) {
+			f.PublicAccessCIDRs, f.SecretsKeyARN = []string{"0.0.0.0/0"}, ""
+		}, []string{"enable-secrets-encryption", "update-cluster-vpc-config"}, ""},
+		{"private access off", func(f *cloud.ClusterFacts) { f.EndpointPrivateAccess = false }, []string{"update-cluster-vpc-config"}, ""},
+		{"CIDRs in another order", func(f *cloud.ClusterFacts) { f.PublicAccessCIDRs = []string{"198.51.100.0/24", "203.0.113.0/24"} }, nil, ""},
+		{"no encryption", func(f *cloud.ClusterFacts) { f.SecretsKeyARN = "" }, []string{"enable-secrets-encryption"}, ""},
+		{"another key", func(f *cloud.ClusterFacts) { f.SecretsKeyARN = other; f.EndpointPublicAccess = false }, nil, "cluster.kmsKeyARN is " + key + ", but the cluster's Secrets are encrypted with " + other},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := proctest.New(t)
+			st := clusterState(t, "production", r)
+			st.Profile.Cluster.KMSKeyARN = key
+			st.Profile.Cluster.EndpointAccess.PublicCIDRs = []string{"203.0.113.0/24", "198.51.100.0/24"}
+			file := st.Path(ClusterFile)
+			if tt.wantErr == "" {
+				for _, args := range reconcileArgs(file) {
+					r.Expect("eksctl " + strings.Join(args, " "))
+				}
+				for _, c := range tt.run {
+					r.Expect("eksctl utils " + c + " -f " + file + " --approve")
+				}
+			}
+			facts := asProfile(t, st)
+			tt.live(facts)
+			aws := &fakeAWS{exists: true, live: facts, policies: irsaPolicies(t, st, "")}
+			err := (CreateCluster{AWS: aws}).Run(context.Background(), st)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatal(err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "EKS cannot change or remove")):
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }
 
@@ -656,6 +764,7 @@ func TestCreateClusterWaitsForAStackStillBeingMade(t *testing.T) {
 		r.Expect("eksctl " + strings.Join(args, " "))
 	}
 	aws := &settlingAWS{busy: 3}
+	aws.live = asProfile(t, st)
 	if err := (CreateCluster{AWS: aws}).Run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}

@@ -145,21 +145,7 @@ func TestLogGroupClaimedThenDeleted(t *testing.T) {
 // agree nothing more runs.
 func TestCreateClusterUpdatesChangedIRSAPolicies(t *testing.T) {
 	t.Parallel()
-	live := func(st *State, stale string) map[string]map[string]string {
-		cfg, err := RenderCluster(st.Profile, clusterLive(st))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]map[string]string{}
-		for _, sa := range cfg.IAM.ServiceAccounts {
-			doc, _ := json.Marshal(sa.AttachPolicy)
-			if sa.RoleName == stale {
-				doc = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeVpcs","Resource":"*"}]}`)
-			}
-			out[sa.RoleName] = map[string]string{eksctl.IAMServiceAccountStack(cfg.Metadata.Name, sa.Namespace, sa.Name) + "-Policy1": string(doc)}
-		}
-		return out
-	}
+	live := func(st *State, stale string) map[string]map[string]string { return irsaPolicies(t, st, stale) }
 	for _, stale := range []string{"", "sovd-staging-aws-load-balancer-controller"} {
 		t.Run("stale="+stale, func(t *testing.T) {
 			t.Parallel()
@@ -173,7 +159,7 @@ func TestCreateClusterUpdatesChangedIRSAPolicies(t *testing.T) {
 			if stale != "" {
 				r.Expect(`eksctl update iamserviceaccount -f ` + file + ` --approve`)
 			}
-			aws := &fakeAWS{exists: true, stacks: []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "CREATE_COMPLETE"}}, policies: live(st, stale)}
+			aws := &fakeAWS{exists: true, stacks: []cloud.Stack{{Name: "eksctl-sovd-staging-cluster-cluster", Status: "CREATE_COMPLETE"}}, policies: live(st, stale), live: asProfile(t, st)}
 			if err := (CreateCluster{AWS: aws}).Run(context.Background(), st); err != nil {
 				t.Fatal(err)
 			}
@@ -280,4 +266,23 @@ func TestUpConvergesOverEksctlMetricsServer(t *testing.T) {
 	if strings.Join(names, ",") != "coredns,kube-proxy,vpc-cni" {
 		t.Errorf("EKS add-ons after up: %v", names)
 	}
+}
+
+// irsaPolicies are the IRSA roles' inline policies as eksctl makes them from
+// the ClusterConfig, the role named stale's changed.
+func irsaPolicies(t *testing.T, st *State, stale string) map[string]map[string]string {
+	t.Helper()
+	cfg, err := RenderCluster(st.Profile, clusterLive(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]string{}
+	for _, sa := range cfg.IAM.ServiceAccounts {
+		doc, _ := json.Marshal(sa.AttachPolicy)
+		if sa.RoleName == stale {
+			doc = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeVpcs","Resource":"*"}]}`)
+		}
+		out[sa.RoleName] = map[string]string{eksctl.IAMServiceAccountStack(cfg.Metadata.Name, sa.Namespace, sa.Name) + "-Policy1": string(doc)}
+	}
+	return out
 }
