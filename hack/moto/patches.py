@@ -851,7 +851,8 @@ _ADDON_VERSIONS = {
 
 def _patch_eks_upgrades() -> None:
     """UpdateClusterVersion, UpdateNodegroupVersion, UpdateAddon,
-    DescribeUpdate and DescribeAddonVersions, which moto 5.2.1 lacks.
+    AssociateEncryptionConfig, DescribeUpdate and DescribeAddonVersions,
+    which moto 5.2.1 lacks, and UpdateClusterConfig's Update.
 
     AWS (EKS API reference): UpdateClusterVersion moves the control plane
     one minor version up; a version more than one minor ahead, or behind,
@@ -866,11 +867,12 @@ def _patch_eks_upgrades() -> None:
     happens on the nodes, which moto does not have: test/fakeeksctl plays it.
     """
     import datetime
+    import json
     import uuid
 
     from moto.core.responses import ActionResult
     from moto.eks import models, responses, urls
-    from moto.eks.exceptions import InvalidParameterException, ResourceNotFoundException
+    from moto.eks.exceptions import InvalidParameterException, InvalidRequestException, ResourceNotFoundException
 
     EKSBackend = models.EKSBackend
 
@@ -957,6 +959,48 @@ def _patch_eks_upgrades() -> None:
                 message=f"No update found for ID: {update_id}")
         return found[0]
 
+    def update_cluster_config_update(self, name, resources_vpc_config):
+        # AWS UpdateClusterConfig answers with an Update (type
+        # EndpointAccessUpdate for endpoint access and public CIDRs, params
+        # naming what was asked; EKS API reference, UpdateClusterConfig and
+        # Update) that DescribeUpdate reads back; moto 5.2.1 answered with
+        # the cluster. The change itself is _patch_eks's update_cluster_config.
+        cluster = self.update_cluster_config(name=name, resources_vpc_config=resources_vpc_config)
+        params = []
+        names = {"endpointPrivateAccess": "EndpointPrivateAccess", "endpointPublicAccess": "EndpointPublicAccess",
+                 "publicAccessCidrs": "PublicAccessCidrs"}
+        for key, kind in names.items():
+            if key in (resources_vpc_config or {}):
+                value = resources_vpc_config[key]
+                params.append({"type": kind, "value": json.dumps(value) if isinstance(value, list) else str(value).lower()})
+        return _record(cluster, "EndpointAccessUpdate", params)
+
+    def associate_encryption_config(self, name, encryption_config):
+        # AWS AssociateEncryptionConfig (EKS API reference): "Use this API to
+        # enable encryption on existing clusters that don't already have
+        # encryption enabled"; one encryption configuration at most, whose
+        # only resource is secrets. It sets the cluster's encryptionConfig
+        # (DescribeCluster shows it) and answers with an Update of type
+        # AssociateEncryptionConfig. A cluster that has one already is a
+        # request invalid "given the state of the cluster"
+        # (InvalidRequestException; the message is ours: the reference
+        # gives none). moto 5.2.1 has no AssociateEncryptionConfig.
+        cluster = _cluster(self, name)
+        if cluster.encryption_config:
+            raise InvalidRequestException(
+                clusterName=name, nodegroupName=None, fargateProfileName=None, addonName=None,
+                message=f"Cluster {name} already has encryption enabled; its encryption configuration cannot be changed")
+        if not encryption_config or len(encryption_config) > 1 or encryption_config[0].get("resources") != ["secrets"] \
+                or not (encryption_config[0].get("provider") or {}).get("keyArn"):
+            raise InvalidParameterException(
+                clusterName=name, nodegroupName=None, fargateProfileName=None, addonName=None,
+                message="encryptionConfig must be one configuration of resources [secrets] with a provider keyArn")
+        cluster.encryption_config = [dict(encryption_config[0])]
+        return _record(cluster, "AssociateEncryptionConfig",
+                       [{"type": "EncryptionConfig", "value": json.dumps(encryption_config)}])
+
+    EKSBackend.update_cluster_config_update = update_cluster_config_update
+    EKSBackend.associate_encryption_config = associate_encryption_config
     EKSBackend.update_cluster_version = update_cluster_version
     EKSBackend.update_nodegroup_version = update_nodegroup_version
     EKSBackend.update_addon = update_addon
@@ -1001,6 +1045,17 @@ def _patch_eks_upgrades() -> None:
             out.append({"addonName": addon, "type": "networking", "addonVersions": listed})
         return ActionResult({"addons": out})
 
+    def r_update_cluster_config(self):
+        return ActionResult({"update": self.eks_backend.update_cluster_config_update(
+            self._get_param("name"), self._get_param("resourcesVpcConfig"))})
+
+    def r_associate_encryption_config(self):
+        return ActionResult({"update": self.eks_backend.associate_encryption_config(
+            self._get_param("name"), self._get_param("encryptionConfig"))})
+
+    responses.EKSResponse.update_cluster_config = r_update_cluster_config
+    responses.EKSResponse.associate_encryption_config = r_associate_encryption_config
+    urls.url_paths["{0}/clusters/(?P<name>[^/]+)/encryption-config/associate$"] = urls.response.dispatch
     responses.EKSResponse.update_cluster_version = r_update_cluster_version
     responses.EKSResponse.update_nodegroup_version = r_update_nodegroup_version
     responses.EKSResponse.update_addon = r_update_addon
