@@ -177,6 +177,9 @@ func createControlPlane(ctx context.Context, e *env, cfg *api.ClusterConfig, net
 			SecurityGroupIds:      []string{net.controlPlaneSG},
 			EndpointPublicAccess:  cfg.VPC.ClusterEndpoints.PublicAccess,
 			EndpointPrivateAccess: cfg.VPC.ClusterEndpoints.PrivateAccess,
+			// pkg/cfn/builder/cluster.go addResourcesForControlPlane:
+			// the file's publicAccessCIDRs (none: EKS's 0.0.0.0/0).
+			PublicAccessCidrs: cfg.VPC.PublicAccessCIDRs,
 		},
 		Tags: cfg.Metadata.Tags,
 	}

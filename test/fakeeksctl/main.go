@@ -36,6 +36,12 @@
 //     upgrade path, as upgrade.go says with eksctl's file for each rule.
 //   - utils associate-iam-oidc-provider -f [--approve]: create the provider
 //     unless it is already associated.
+//   - utils update-cluster-vpc-config -f [--approve]: the endpoint access
+//     and public CIDRs of the file, each with its own EKS
+//     UpdateClusterConfig when it differs; utils enable-secrets-encryption
+//     -f [--approve] [--timeout]: EKS AssociateEncryptionConfig unless
+//     Secrets are encrypted already, then the Secrets rewritten (converge.go
+//     says with eksctl's file for each rule).
 //   - get cluster --name --region -o json: the EKS description, as a list.
 //   - delete cluster (--name/--region or -f) [--wait]: delete what the stacks
 //     hold, then the stacks. Node groups already deleted are no matter. The
@@ -226,6 +232,8 @@ func rootCmd() *cobra.Command {
 	utils.AddCommand(
 		withFlags("associate-iam-oidc-provider", runWith(associateOIDC), "f", "approve"),
 		withFlags("write-kubeconfig", writeKubeconfig, "f", "cluster", "region", "kubeconfig"),
+		withFlags("update-cluster-vpc-config", runWith(updateClusterVPCConfig), "f", "approve"),
+		withFlags("enable-secrets-encryption", runWith(enableSecretsEncryption), "f", "approve", "timeout"),
 	)
 	get.AddCommand(withFlags("cluster", getCluster, "f", "name", "region", "output"))
 	del.AddCommand(
