@@ -15,6 +15,7 @@ import (
 	"github.com/sovd/bootstrap/addons"
 	"github.com/sovd/bootstrap/eksctl"
 	"github.com/sovd/bootstrap/internal/cloud"
+	"github.com/sovd/bootstrap/internal/config"
 	"github.com/sovd/bootstrap/internal/proc"
 	"github.com/sovd/bootstrap/internal/proc/proctest"
 	"github.com/sovd/bootstrap/internal/testenv"
@@ -173,7 +174,10 @@ func TestCreateClusterUpdatesChangedIRSAPolicies(t *testing.T) {
 // add-on, with its objects labelled as EKS labels them on the cluster (the
 // local control plane). Helm alone refuses those objects; `up`'s cluster
 // lane (the cluster steps, then the releases) converges: the add-on is
-// deleted with eksctl and the release installed.
+// deleted with eksctl and the release installed. The same old environment
+// predates the profile's endpoint limit and Secrets key (public endpoint
+// open to all, private access off, no encryption): up converges them with
+// eksctl, and a second run of the cluster step runs neither command.
 func TestUpConvergesOverEksctlMetricsServer(t *testing.T) {
 	if testenv.OwnProcess(t) {
 		return // it ran, in a test process of its own, beside the other process tests
@@ -203,12 +207,19 @@ func TestUpConvergesOverEksctlMetricsServer(t *testing.T) {
 	st.Poll = Backoff{Initial: 100 * time.Millisecond, Max: time.Second}
 	opts := AddonOptions{Kubeconfig: kubeconfig, Charts: src, Timeout: 30 * time.Second}
 
-	// The old environment: eksctl's defaults on.
+	// The profile as it is now: its endpoint limited, its Secrets encrypted.
+	const key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+	st.Profile.Cluster.KMSKeyARN = key
+	st.Profile.Cluster.EndpointAccess = config.EndpointAccess{Private: true, Public: true, PublicCIDRs: []string{"203.0.113.0/24"}}
+
+	// The old environment: eksctl's defaults on, the endpoint open, no
+	// encryption.
 	cfg, err := RenderCluster(st.Profile, clusterLive(st))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.AddonsConfig, cfg.Addons, cfg.UpgradePolicy = eksapi.AddonsConfig{}, nil, nil
+	cfg.VPC.ClusterEndpoints.PrivateAccess, cfg.VPC.PublicAccessCIDRs, cfg.SecretsEncryption = eksapi.Disabled(), nil, nil
 	old, err := eksctl.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +276,33 @@ func TestUpConvergesOverEksctlMetricsServer(t *testing.T) {
 	}
 	if strings.Join(names, ",") != "coredns,kube-proxy,vpc-cni" {
 		t.Errorf("EKS add-ons after up: %v", names)
+	}
+
+	// The endpoint and the encryption are the profile's now, by eksctl.
+	live, err := c.ClusterFacts(ctx, st.Profile.Cluster.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !live.EndpointPrivateAccess || !live.EndpointPublicAccess || strings.Join(live.PublicAccessCIDRs, ",") != "203.0.113.0/24" || live.SecretsKeyARN != key {
+		t.Errorf("the cluster after up: %+v", live)
+	}
+	for _, cmd := range []string{"eksctl utils enable-secrets-encryption", "eksctl utils update-cluster-vpc-config"} {
+		if !strings.Contains(log.String(), cmd) {
+			t.Errorf("up ran no %s:\n%s", cmd, lastLines(log.String(), 30))
+		}
+	}
+	// Converged: a second run runs neither.
+	record := t.TempDir()
+	t.Setenv("FAKE_EKSCTL_RECORD", record)
+	if err := Run(ctx, st, "bootstrap cluster --env staging", []Step{CreateCluster{}}); err != nil {
+		t.Fatalf("the cluster step again: %v\n%s", err, lastLines(log.String(), 30))
+	}
+	calls, err := os.ReadFile(filepath.Join(record, "calls.jsonl"))
+	if err != nil || !strings.Contains(string(calls), "associate-iam-oidc-provider") {
+		t.Fatalf("the second run's eksctl calls: %v\n%s", err, calls)
+	}
+	if strings.Contains(string(calls), "enable-secrets-encryption") || strings.Contains(string(calls), "update-cluster-vpc-config") {
+		t.Errorf("the second run converged again:\n%s", calls)
 	}
 }
 
