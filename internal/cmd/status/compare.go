@@ -227,6 +227,16 @@ func cluster(p *config.Profile, c pipeline.ClusterFacts) Row {
 	if c.Version != p.Cluster.KubernetesVersion {
 		r.Drift = append(r.Drift, differs("Kubernetes", c.Version, p.Cluster.KubernetesVersion))
 	}
+	// The settings eksctl applies at create: the cluster step's own
+	// decision (eksctl.Converge), each difference with its fix.
+	cfg, err := eksctl.Render(p, eksctl.Inputs{HelmReplaced: addons.EKSAddonsReplaced()})
+	if err != nil {
+		r.Drift = append(r.Drift, "endpoint access and Secrets encryption not compared: "+oneLine(err))
+		return r
+	}
+	for _, d := range eksctl.Converge(eksctl.WantedSettings(cfg), pipeline.LiveSettings(c)).Differences {
+		r.Drift = append(r.Drift, d.String())
+	}
 	return r
 }
 

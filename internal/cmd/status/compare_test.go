@@ -21,7 +21,9 @@ func matching(p *config.Profile) Facts {
 	trust := `{"Statement":[{"Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC123"}}]}`
 	f := Facts{
 		AccountID: "123456789012",
-		Cluster:   cloud.ClusterFacts{Name: p.Cluster.Name, Exists: true, Status: "ACTIVE", Version: p.Cluster.KubernetesVersion, OIDCIssuer: issuer},
+		Cluster: cloud.ClusterFacts{Name: p.Cluster.Name, Exists: true, Status: "ACTIVE", Version: p.Cluster.KubernetesVersion, OIDCIssuer: issuer,
+			EndpointPrivateAccess: p.Cluster.EndpointAccess.Private, EndpointPublicAccess: p.Cluster.EndpointAccess.Public,
+			PublicAccessCIDRs: cidrsOrAll(p.Cluster.EndpointAccess.PublicCIDRs), SecretsKeyARN: p.Cluster.KMSKeyARN},
 		NodeGroup: cloud.NodeGroupFacts{Name: "general", Exists: true, Status: "ACTIVE", InstanceTypes: []string{p.Cluster.NodeGroup.InstanceType},
 			Min: p.Cluster.NodeGroup.Min, Max: p.Cluster.NodeGroup.Max, Desired: p.Cluster.NodeGroup.Desired},
 		Database: cloud.DBFacts{Identifier: p.Database.Identifier, Exists: true, Status: "available", InstanceClass: p.Database.InstanceClass,
@@ -50,6 +52,15 @@ func matching(p *config.Profile) Facts {
 		f.Addons = append(f.Addons, cloud.AddonFacts{Name: name, Exists: true, Status: "ACTIVE", Version: versions[name]})
 	}
 	return f
+}
+
+// cidrsOrAll is what EKS reports for a profile's public CIDRs: none listed
+// is 0.0.0.0/0.
+func cidrsOrAll(c []string) []string {
+	if len(c) == 0 {
+		return []string{"0.0.0.0/0"}
+	}
+	return c
 }
 
 func row(t *testing.T, rep Report, kind, name string) Row {
@@ -100,6 +111,14 @@ func TestCompare(t *testing.T) {
 			KindCluster, p.Cluster.Name, No, NA, nil, "bootstrap cluster --env production creates it"},
 		{"cluster updating, older version", func(f *Facts) { f.Cluster.Status, f.Cluster.Version = "UPDATING", "1.34" },
 			KindCluster, p.Cluster.Name, Yes, No, []string{"Kubernetes 1.34 (want 1.35)"}, "UPDATING"},
+		{"endpoint made private-only by hand", func(f *Facts) { f.Cluster.EndpointPublicAccess = false },
+			KindCluster, p.Cluster.Name, Yes, Yes, []string{"endpoint public access off (want on): bootstrap up converges it (eksctl utils update-cluster-vpc-config)"}, "ACTIVE"},
+		{"public endpoint limited, the profile lists no CIDRs", func(f *Facts) { f.Cluster.PublicAccessCIDRs = []string{"203.0.113.0/24"} },
+			KindCluster, p.Cluster.Name, Yes, Yes, []string{"public endpoint CIDRs 203.0.113.0/24 (want 0.0.0.0/0 (none listed)): eksctl leaves a cluster's CIDRs as they are when the ClusterConfig lists none: list 0.0.0.0/0 in cluster.endpointAccess.publicCIDRs to open the endpoint to all, or the cluster's CIDRs to keep them"}, "ACTIVE"},
+		{"Secrets encrypted, the profile has no key", func(f *Facts) {
+			f.Cluster.SecretsKeyARN = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+		}, KindCluster, p.Cluster.Name, Yes, Yes, []string{"Secrets encryption arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789 (want off): " +
+			"EKS cannot change or remove a cluster's Secrets encryption key (AssociateEncryptionConfig only enables it on a cluster that has none): set cluster.kmsKeyARN to the cluster's key, or make a new cluster"}, "ACTIVE"},
 		{"node group without its cluster", func(f *Facts) {
 			f.Cluster = cloud.ClusterFacts{Name: p.Cluster.Name}
 			f.NodeGroup = cloud.NodeGroupFacts{Name: "general"}
