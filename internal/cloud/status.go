@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -96,6 +97,13 @@ type NodeGroupFacts struct {
 	// their AMI release ("1.34.2-20261115").
 	Version        string `json:"version,omitempty"`
 	ReleaseVersion string `json:"releaseVersion,omitempty"`
+	// PodIMDSHopLimit is the HttpPutResponseHopLimit of the node group's
+	// launch template: 1 keeps pods from the instance metadata service
+	// (eksctl's disablePodIMDS), 2 lets them reach it. 0 when unknown: the
+	// node group has no launch template, or the template sets none.
+	PodIMDSHopLimit int `json:"podIMDSHopLimit,omitempty"`
+	// LaunchTemplate names it ("lt-0123/1"), "" for none.
+	LaunchTemplate string `json:"launchTemplate,omitempty"`
 }
 
 // NodeGroupFacts describes a managed node group; a missing cluster means a
@@ -116,6 +124,22 @@ func (c *Clients) NodeGroupFacts(ctx context.Context, cluster, name string) (Nod
 	f.InstanceTypes = ng.InstanceTypes
 	f.Version = aws.ToString(ng.Version)
 	f.ReleaseVersion = aws.ToString(ng.ReleaseVersion)
+	if lt := ng.LaunchTemplate; lt != nil && aws.ToString(lt.Id) != "" {
+		f.LaunchTemplate = aws.ToString(lt.Id) + "/" + aws.ToString(lt.Version)
+		in := &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: lt.Id}
+		if v := aws.ToString(lt.Version); v != "" {
+			in.Versions = []string{v}
+		}
+		out, err := c.EC2.DescribeLaunchTemplateVersions(ctx, in)
+		if err != nil {
+			return f, fmt.Errorf("reading launch template %s of node group %s: %w", f.LaunchTemplate, name, err)
+		}
+		for _, v := range out.LaunchTemplateVersions {
+			if d := v.LaunchTemplateData; d != nil && d.MetadataOptions != nil {
+				f.PodIMDSHopLimit = int(aws.ToInt32(d.MetadataOptions.HttpPutResponseHopLimit))
+			}
+		}
+	}
 	if s := ng.ScalingConfig; s != nil {
 		f.Min = int(aws.ToInt32(s.MinSize))
 		f.Max = int(aws.ToInt32(s.MaxSize))

@@ -2,10 +2,16 @@ package cloud
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -119,5 +125,46 @@ func TestStatusReadsAgainstMoto(t *testing.T) {
 	}
 	if s, err := c.SecretFacts(ctx, "sovd/test/redis"); err != nil || !s.Exists || s.DeletedDate == nil {
 		t.Errorf("SecretFacts of a deleted secret: %+v %v", s, err)
+	}
+
+	// A cluster with a limited endpoint and encrypted Secrets, and a node
+	// group whose launch template lets pods reach IMDS (hop limit 2): what
+	// status compares with the profile.
+	vpc, err := c.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subnets []string
+	for i, az := range []string{"us-east-1a", "us-east-1b"} {
+		sn, err := c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, AvailabilityZone: aws.String(az), CidrBlock: aws.String(fmt.Sprintf("10.9.%d.0/24", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subnets = append(subnets, aws.ToString(sn.Subnet.SubnetId))
+	}
+	const key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+	if _, err := c.EKS.CreateCluster(ctx, &eks.CreateClusterInput{Name: aws.String("sovd-test"), RoleArn: aws.String("arn:aws:iam::123456789012:role/eks"),
+		ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: subnets, EndpointPrivateAccess: aws.Bool(true), EndpointPublicAccess: aws.Bool(true), PublicAccessCidrs: []string{"203.0.113.0/24"}},
+		EncryptionConfig:   []ekstypes.EncryptionConfig{{Resources: []string{"secrets"}, Provider: &ekstypes.Provider{KeyArn: aws.String(key)}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if cl, err := c.ClusterFacts(ctx, "sovd-test"); err != nil || !cl.EndpointPrivateAccess || !cl.EndpointPublicAccess ||
+		strings.Join(cl.PublicAccessCIDRs, ",") != "203.0.113.0/24" || cl.SecretsKeyARN != key {
+		t.Errorf("ClusterFacts: %+v %v", cl, err)
+	}
+	lt, err := c.EC2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("sovd-test-general"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{MetadataOptions: &ec2types.LaunchTemplateInstanceMetadataOptionsRequest{
+			HttpPutResponseHopLimit: aws.Int32(2), HttpTokens: ec2types.LaunchTemplateHttpTokensStateOptional}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.EKS.CreateNodegroup(ctx, &eks.CreateNodegroupInput{ClusterName: aws.String("sovd-test"), NodegroupName: aws.String("general"),
+		NodeRole: aws.String("arn:aws:iam::123456789012:role/node"), Subnets: subnets,
+		LaunchTemplate: &ekstypes.LaunchTemplateSpecification{Id: lt.LaunchTemplate.LaunchTemplateId, Version: aws.String("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	if ng, err := c.NodeGroupFacts(ctx, "sovd-test", "general"); err != nil || ng.PodIMDSHopLimit != 2 || ng.LaunchTemplate == "" {
+		t.Errorf("NodeGroupFacts with a launch template: %+v %v", ng, err)
 	}
 }

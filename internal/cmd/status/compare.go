@@ -268,6 +268,24 @@ func nodeGroup(p *config.Profile, c pipeline.ClusterFacts, ng pipeline.NodeGroup
 			r.Drift = append(r.Drift, differs(n.what, fmt.Sprint(n.got), fmt.Sprint(n.want)))
 		}
 	}
+	// Pod IMDS is set in the node group's launch template when it is made;
+	// bootstrap up does not change it (eksctl.PodIMDSDifference).
+	if ng.PodIMDSHopLimit == 0 {
+		r.Detail += "; pod IMDS not known (no launch template hop limit to read)"
+		return r
+	}
+	cfg, err := eksctl.Render(p, eksctl.Inputs{HelmReplaced: addons.EKSAddonsReplaced()})
+	if err != nil {
+		r.Drift = append(r.Drift, "pod IMDS not compared: "+oneLine(err))
+		return r
+	}
+	for _, m := range cfg.ManagedNodeGroups {
+		if m.Name == ng.Name {
+			if d := eksctl.PodIMDSDifference(m, ng.PodIMDSHopLimit); d != nil {
+				r.Drift = append(r.Drift, d.String())
+			}
+		}
+	}
 	return r
 }
 

@@ -25,7 +25,8 @@ func matching(p *config.Profile) Facts {
 			EndpointPrivateAccess: p.Cluster.EndpointAccess.Private, EndpointPublicAccess: p.Cluster.EndpointAccess.Public,
 			PublicAccessCIDRs: cidrsOrAll(p.Cluster.EndpointAccess.PublicCIDRs), SecretsKeyARN: p.Cluster.KMSKeyARN},
 		NodeGroup: cloud.NodeGroupFacts{Name: "general", Exists: true, Status: "ACTIVE", InstanceTypes: []string{p.Cluster.NodeGroup.InstanceType},
-			Min: p.Cluster.NodeGroup.Min, Max: p.Cluster.NodeGroup.Max, Desired: p.Cluster.NodeGroup.Desired},
+			Min: p.Cluster.NodeGroup.Min, Max: p.Cluster.NodeGroup.Max, Desired: p.Cluster.NodeGroup.Desired,
+			LaunchTemplate: "lt-0123456789abcdef0/1", PodIMDSHopLimit: 1},
 		Database: cloud.DBFacts{Identifier: p.Database.Identifier, Exists: true, Status: "available", InstanceClass: p.Database.InstanceClass,
 			EngineVersion: p.Database.EngineVersion + ".7", MultiAZ: p.Database.MultiAZ, DeletionProtection: p.Protection.DeletionProtection,
 			BackupRetentionDays: p.Database.BackupRetentionDays, Endpoint: p.Database.Identifier + ".abc.us-east-1.rds.amazonaws.com"},
@@ -128,6 +129,10 @@ func TestCompare(t *testing.T) {
 			f.NodeGroup.Min, f.NodeGroup.Max, f.NodeGroup.Desired = 2, 4, 2
 		}, KindNodeGroup, "general", Yes, Yes,
 			[]string{"instance type m5.large (want t3.large)", "min 2 (want 3)", "max 4 (want 6)", "desired 2 (want 3)"}, "ACTIVE, 2 × m5.large"},
+		{"node group made before pods lost IMDS", func(f *Facts) { f.NodeGroup.PodIMDSHopLimit = 2 },
+			KindNodeGroup, "general", Yes, Yes, []string{"pod IMDS reachable from pods (want blocked): not changed on an existing node group: make a new node group (eksctl create nodegroup) and delete the old one"}, "ACTIVE"},
+		{"node group without a launch template", func(f *Facts) { f.NodeGroup.PodIMDSHopLimit, f.NodeGroup.LaunchTemplate = 0, "" },
+			KindNodeGroup, "general", Yes, Yes, nil, "pod IMDS not known"},
 		{"node group scaled to zero", func(f *Facts) { f.NodeGroup.Desired = 0 },
 			KindNodeGroup, "general", Yes, No, []string{"desired 0 (want 3)"}, "no nodes wanted"},
 		{"node group degraded", func(f *Facts) {
