@@ -88,9 +88,10 @@ type Cluster struct {
 	NodeGroup NodeGroup `json:"nodeGroup"`
 	// Logging lists the control-plane log types sent to CloudWatch.
 	Logging []string `json:"logging"`
-	// KMSKeyARN, when set, enables envelope encryption of Kubernetes Secrets.
-	// Protected profiles need one before the cluster is created
-	// (ReadyToCreate).
+	// KMSKeyARN, when set, enables envelope encryption of Kubernetes Secrets:
+	// at create, or on an existing cluster without a key (the cluster step
+	// runs eksctl utils enable-secrets-encryption). EKS cannot change or
+	// remove a cluster's key. Protected profiles need one (ReadyToCreate).
 	KMSKeyARN string `json:"kmsKeyARN,omitempty"`
 	// SupportType is the cluster's EKS upgrade policy (eksctl's
 	// upgradePolicy.supportType): STANDARD, and EKS upgrades the cluster
@@ -104,9 +105,10 @@ type Cluster struct {
 }
 
 // EndpointAccess is the EKS API server endpoint's access: from inside the
-// VPC (private), from the internet (public), limited to PublicCIDRs. A
-// protected profile with public access needs PublicCIDRs before the cluster
-// is created (ReadyToCreate).
+// VPC (private), from the internet (public), limited to PublicCIDRs. It
+// applies at create and, on an existing cluster, through eksctl utils
+// update-cluster-vpc-config. A protected profile with public access needs
+// PublicCIDRs (ReadyToCreate).
 type EndpointAccess struct {
 	Private     bool     `json:"private"`
 	Public      bool     `json:"public"`

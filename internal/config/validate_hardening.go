@@ -49,7 +49,7 @@ func ReadyToCreate(p *Profile) Problems {
 			"list your operators' networks (publicCIDRs: [203.0.113.0/24]), or set public: false and reach the API from inside the VPC")
 	}
 	if p.Cluster.KMSKeyARN == "" {
-		v.add("cluster.kmsKeyARN", "a protected environment needs envelope encryption of Kubernetes Secrets, and EKS takes the key when the cluster is made",
+		v.add("cluster.kmsKeyARN", "a protected environment needs envelope encryption of Kubernetes Secrets, and once a cluster has a key EKS cannot change or remove it",
 			"create a symmetric key in "+p.Region+" (aws kms create-key --tags TagKey=Environment,TagValue="+p.Name+"; aws kms enable-key-rotation) and set its ARN here")
 	}
 	return v.probs
