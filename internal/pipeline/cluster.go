@@ -389,7 +389,7 @@ func (CreateCluster) Describe(_ context.Context, st *State) (Description, error)
 		enc := eksctlAction(eksctl.EnableSecretsEncryption(path),
 			"when the cluster exists without Secrets encryption: enable it with cluster.kmsKeyARN and re-encrypt the existing Secrets (EKS cannot change or remove a cluster's key: another key is an error)")
 		// True (found) only for a cluster that exists and has no encryption.
-		enc.If = describeClusterQuery(st, "!cluster.encryptionConfig")
+		enc.If = describeClusterQuery(st, "!(cluster.encryptionConfig)")
 		actions = append(actions, enc)
 	}
 	vpc := eksctlAction(eksctl.UpdateClusterVPCConfig(path),

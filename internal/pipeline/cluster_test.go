@@ -315,7 +315,7 @@ func TestClusterDescribeSecretsEncryption(t *testing.T) {
 		}
 	}
 	want := []string{
-		"utils enable-secrets-encryption -f " + path + " --approve if aws eks describe-cluster --region us-east-1 --name sovd-production-cluster --query !cluster.encryptionConfig --output text",
+		"utils enable-secrets-encryption -f " + path + " --approve if aws eks describe-cluster --region us-east-1 --name sovd-production-cluster --query !(cluster.encryptionConfig) --output text",
 		"utils update-cluster-vpc-config -f " + path + " --approve if aws eks describe-cluster --region us-east-1 --name sovd-production-cluster --query cluster.name --output text",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
