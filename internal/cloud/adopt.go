@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -268,7 +269,33 @@ func (c *Clients) FindBucket(ctx context.Context, name string) (Found, error) {
 			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 	}
-	return Found{Kind: KindBucket, Name: name, ID: name, ARN: "arn:aws:s3:::" + name, Tags: tags}, nil
+	f := Found{Kind: KindBucket, Name: name, ID: name, ARN: "arn:aws:s3:::" + name, Tags: tags}
+	if len(tags) == 0 {
+		// An untagged bucket may be one an interrupted apply made and had
+		// not tagged yet (pipeline/creating.go): when it was made is read.
+		if f.Created, err = c.bucketCreated(ctx, name); err != nil {
+			return Found{}, err
+		}
+	}
+	return f, nil
+}
+
+// bucketCreated is the CreationDate ListBuckets gives the bucket (S3 has no
+// other call that reads it); zero when the listing does not hold it.
+func (c *Clients) bucketCreated(ctx context.Context, name string) (time.Time, error) {
+	p := s3.NewListBucketsPaginator(c.S3(), &s3.ListBucketsInput{})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("listing buckets for the creation date of %s: %w", name, err)
+		}
+		for _, b := range out.Buckets {
+			if aws.ToString(b.Name) == name {
+				return aws.ToTime(b.CreationDate), nil
+			}
+		}
+	}
+	return time.Time{}, nil
 }
 
 // FindRepository finds an ECR repository.

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -107,6 +108,9 @@ type Found struct {
 	Status string
 	// Version is a DB instance's engine version ("" for other kinds).
 	Version string
+	// Created is when an untagged S3 bucket was made (ListBuckets'
+	// CreationDate); zero for other kinds and for tagged buckets.
+	Created time.Time
 }
 
 // Exists reports whether the object was found.

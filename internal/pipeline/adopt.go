@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/config"
@@ -235,6 +236,18 @@ func adoptOrphans(ctx context.Context, api AdoptAPI, d *tfdriver.Driver, st *Sta
 	var blocks strings.Builder
 	blocks.WriteString("# Written by bootstrap: objects found in AWS under this root's names but\n# missing from its state (an interrupted run), tagged for this environment.\n# Removed on the next run.\n")
 	own := envOwnership(st.Profile)
+	// The buckets, born untagged (creating.go): those the apply will make
+	// are recorded before it, and an untagged one the record proves made by
+	// an earlier apply is adopted.
+	buckets := map[string]string{
+		"aws_s3_bucket.data":        st.Profile.StorageBucketName(st.AccountID),
+		"aws_s3_bucket.access_logs": st.Profile.AccessLogBucketName(st.AccountID),
+	}
+	made, err := readCreating(st)
+	if err != nil {
+		return nil, err
+	}
+	var toMake []string
 	for _, o := range orphans(st, in) {
 		if inState[o.address] {
 			continue
@@ -244,13 +257,21 @@ func adoptOrphans(ctx context.Context, api AdoptAPI, d *tfdriver.Driver, st *Sta
 			return nil, fmt.Errorf("looking for an unrecorded %s: %w", o.address, err)
 		}
 		if !f.Exists() {
+			if b := buckets[o.address]; b != "" {
+				toMake = append(toMake, b)
+			}
 			continue
 		}
-		if !own.Owns(f.Tags) {
+		switch {
+		case own.Owns(f.Tags):
+			st.Progress.Info("%s exists in AWS (%s), tagged for %s, but not in the state, likely from an interrupted run: importing it", o.address, f.ID, st.Profile.Name)
+		case made.madeByApply(f):
+			st.Progress.Info("%s exists in AWS (%s) without tags: an apply of %s recorded it in %s at %s and was stopped before it tagged it (made %s): importing it; this apply tags it",
+				o.address, f.ID, st.Profile.Name, st.RelPath(CreatingFile), made[f.Name].Format(time.RFC3339), f.Created.UTC().Format(time.RFC3339))
+		default:
 			foreign = append(foreign, f)
 			continue
 		}
-		st.Progress.Info("%s exists in AWS (%s), tagged for %s, but not in the state, likely from an interrupted run: importing it", o.address, f.ID, st.Profile.Name)
 		if o.address == tfdriver.RedisGroupAddress {
 			// Imported alone, not by a block (tfdriver/adoptredis.go), once
 			// every object is known to be this environment's.
@@ -265,6 +286,9 @@ func adoptOrphans(ctx context.Context, api AdoptAPI, d *tfdriver.Driver, st *Sta
 	}
 	if len(foreign) > 0 {
 		return nil, &OwnershipError{Env: st.Profile.Name, Cluster: st.Profile.Cluster.Name, Region: st.Profile.Region, Want: own, Objects: foreign}
+	}
+	if err := made.record(st, toMake, time.Now()); err != nil {
+		return nil, fmt.Errorf("recording the buckets this apply will make: %w", err)
 	}
 	if redisGroup != "" {
 		if err := d.ImportRedisGroup(ctx, redisGroup, st.Profile.Region); err != nil {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sovd/bootstrap/internal/cloud"
 	"github.com/sovd/bootstrap/internal/tfdriver"
@@ -68,6 +69,16 @@ func (s EnsureStateBucket) Run(ctx context.Context, st *State) error {
 	}
 	bucket := st.Profile.StateBucketName(st.AccountID)
 	defer st.forget(foundStateBucket) // made, tagged or set here
+	// Made untagged, then tagged (cloud.EnsureStateBucket): recorded first,
+	// so that a run stopped in between can prove the bucket its own
+	// (creating.go). A bucket that exists already was made before this.
+	made, err := readCreating(st)
+	if err != nil {
+		return err
+	}
+	if err := made.record(st, []string{bucket}, time.Now()); err != nil {
+		return fmt.Errorf("recording the state bucket before making it: %w", err)
+	}
 	created, err := api.EnsureStateBucket(ctx, bucket, map[string]string{"ManagedBy": "bootstrap", "Purpose": "terraform-state"})
 	if err != nil {
 		return err
@@ -177,6 +188,10 @@ func (s ApplyData) Run(ctx context.Context, st *State) error {
 		if err := d.Apply(ctx, planFile); err != nil {
 			return err
 		}
+	}
+	// Every bucket the apply made is in the state and tagged.
+	if err := clearCreating(st); err != nil {
+		return err
 	}
 	return readOutputs(ctx, d, st)
 }

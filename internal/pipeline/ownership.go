@@ -176,8 +176,15 @@ func findForeign(ctx context.Context, api OwnerAPI, st *State) ([]cloud.Found, m
 	own := envOwnership(st.Profile)
 	var foreign []cloud.Found
 	wants := map[string]cloud.Ownership{}
+	// A bucket an interrupted run made and had not tagged yet is this
+	// environment's by the run's record (creating.go); the run that goes on
+	// tags it.
+	made, err := readCreating(st)
+	if err != nil {
+		return nil, nil, err
+	}
 	check := func(f cloud.Found, w cloud.Ownership) {
-		if f.Exists() && len(mismatches(f, w, st.Profile.Cluster.Name)) > 0 {
+		if f.Exists() && !made.madeByApply(f) && len(mismatches(f, w, st.Profile.Cluster.Name)) > 0 {
 			foreign = append(foreign, f)
 			wants[string(f.Kind)+"/"+f.Name] = w
 		}
