@@ -285,6 +285,20 @@ func TestDataInterruptedApplyConverges(t *testing.T) {
 	// the monitoring role, a database log group. Whichever apply meets them
 	// first must import them (adopt.go), not fail on "already exists".
 	unrecorded := makeUnrecorded(ctx, t, c, st)
+	// And the backups bucket as an apply stopped between CreateBucket and
+	// its tagging leaves it (creating.go): recorded by that apply, then
+	// made, with no tags. Whichever apply meets it must import and tag it.
+	backups := st.Profile.StorageBucketName(st.AccountID)
+	rec, err := readCreating(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.record(st, []string{backups}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.S3().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(backups)}); err != nil {
+		t.Fatal(err)
+	}
 	ictx, cancel := context.WithCancelCause(ctx)
 	go func() {
 		for ictx.Err() == nil {
@@ -319,6 +333,15 @@ func TestDataInterruptedApplyConverges(t *testing.T) {
 	}
 	if n := len(listSecrets(t, c, st.Profile.Secrets.Prefix+"/")); n != 3 {
 		t.Errorf("want 3 secrets after the re-run, got %d", n)
+	}
+	if f, err := c.FindBucket(ctx, backups); err != nil || !envOwnership(st.Profile).Owns(f.Tags) {
+		t.Errorf("the untagged backups bucket was not adopted and tagged: %+v %v", f, err)
+	}
+	if !strings.Contains(log.String(), "aws_s3_bucket.data exists in AWS ("+backups+") without tags") {
+		t.Errorf("no run said it adopted the untagged backups bucket by its record:\n%s", lastLines(log.String(), 60))
+	}
+	if _, err := os.Stat(st.Path(CreatingFile)); err == nil {
+		t.Error("the record of buckets being made outlived the finished apply")
 	}
 	// The re-run recorded everything: a further plan changes nothing.
 	d, err := openStateful(ctx, st)
