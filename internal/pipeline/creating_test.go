@@ -97,12 +97,8 @@ func TestUntaggedBucketOfAnInterruptedApply(t *testing.T) {
 	if testenv.OwnProcess(t) {
 		return // it ran, in a test process of its own, beside the other process tests
 	}
-	testenv.Moto(t).Use(t)
+	c := motoClients(t)
 	ctx := context.Background()
-	c, err := cloud.New(ctx, "us-east-1")
-	if err != nil {
-		t.Fatal(err)
-	}
 	st, _ := processState(t, "staging", "eksctl-must-not-run")
 	st.Runner = proctest.New(t) // the check runs nothing
 	st.Progress = NewProgress(&strings.Builder{}, false, false)
@@ -134,11 +130,11 @@ func TestUntaggedBucketOfAnInterruptedApply(t *testing.T) {
 	mk(logs) // before the record: not the apply's
 	// The record as the apply writes it: the backups bucket recorded now,
 	// just before it makes it; the logs bucket recorded after it was made.
-	rec := creating{backups: time.Now().UTC(), logs: time.Now().UTC().Add(ClockSkew + time.Minute)}
-	if err := os.MkdirAll(st.Dir, 0o755); err != nil {
+	rec := creating{}
+	if err := rec.record(st, []string{backups}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(st.Path(CreatingFile), []byte(`{"`+backups+`":"`+rec[backups].Format(time.RFC3339Nano)+`","`+logs+`":"`+rec[logs].Format(time.RFC3339Nano)+`"}`), 0o644); err != nil {
+	if err := rec.record(st, []string{logs}, time.Now().Add(ClockSkew+time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	mk(backups) // the interrupted apply's, untagged
