@@ -281,9 +281,11 @@ func (c *Clients) FindBucket(ctx context.Context, name string) (Found, error) {
 }
 
 // bucketCreated is the CreationDate ListBuckets gives the bucket (S3 has no
-// other call that reads it); zero when the listing does not hold it.
+// other call that reads it); zero when the listing does not hold it. The
+// listing is narrowed to the name's prefix (ListBuckets' Prefix), and the
+// name still compared, for an S3 that ignores it.
 func (c *Clients) bucketCreated(ctx context.Context, name string) (time.Time, error) {
-	p := s3.NewListBucketsPaginator(c.S3(), &s3.ListBucketsInput{})
+	p := s3.NewListBucketsPaginator(c.S3(), &s3.ListBucketsInput{Prefix: aws.String(name)})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
