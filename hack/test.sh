@@ -34,15 +34,16 @@ python3 -c 'import moto, flask, flask_cors' 2>/dev/null || {
 
 # bootstrap verify's script runs against a real PostgreSQL and a real Redis
 # (internal/verify): PostgreSQL's server and psql, redis-server and
-# redis-cli, Debian's packages.
-if ! command -v redis-server >/dev/null || ! command -v psql >/dev/null || ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
-  step "installing PostgreSQL and Redis (Debian packages)"
+# redis-cli, Debian's packages. The runbook's scripts and their tests read
+# JSON with jq, also Debian's.
+if ! command -v redis-server >/dev/null || ! command -v psql >/dev/null || ! command -v jq >/dev/null || ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
+  step "installing PostgreSQL, Redis and jq (Debian packages)"
   export DEBIAN_FRONTEND=noninteractive
   sudo=()
   if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
-  if ! "${sudo[@]}" apt-get install -y --no-install-recommends postgresql redis-server; then
+  if ! "${sudo[@]}" apt-get install -y --no-install-recommends postgresql redis-server jq; then
     "${sudo[@]}" apt-get update
-    "${sudo[@]}" apt-get install -y --no-install-recommends postgresql redis-server
+    "${sudo[@]}" apt-get install -y --no-install-recommends postgresql redis-server jq
   fi
 fi
 

@@ -43,6 +43,7 @@ func TestMetricsAndHelmRowsOnLocalControlPlane(t *testing.T) {
 		return // it ran, in a test process of its own, beside the other process tests
 	}
 	t.Parallel()
+	testenv.Tools(t, "bash", "jq") // RolloutScript, run beside the row
 	helm := testenv.Helm(t)
 	// A control plane of its own: the releases have the pins' fixed names
 	// and namespaces, and the metrics APIService is cluster-wide.
